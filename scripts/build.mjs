@@ -1,0 +1,36 @@
+#!/usr/bin/env node
+// Bundles MUTT into dist/ with esbuild: one file for the CLI/daemon and one per worker-thread entry.
+// Lua scripts and SQL migrations are embedded as text, so the bundle needs nothing but Node.js at run time.
+import { readFileSync } from 'node:fs';
+import { build } from 'esbuild';
+
+const quiet = process.argv.includes('--quiet');
+const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
+
+const started = Date.now();
+const result = await build({
+  entryPoints: { mutt: 'src/cli/main.ts' },
+  outdir: 'dist',
+  bundle: true,
+  platform: 'node',
+  format: 'esm',
+  target: 'node22',
+  sourcemap: 'linked',
+  legalComments: 'none',
+  logLevel: quiet ? 'error' : 'warning',
+  loader: { '.lua': 'text', '.sql': 'text' },
+  // pg's optional native binding is never used.
+  external: ['pg-native'],
+  define: { __MUTT_VERSION__: JSON.stringify(pkg.version) },
+  banner: {
+    // CommonJS dependencies (ioredis, pg) call require() on Node built-ins.
+    js: "import { createRequire as __muttCreateRequire } from 'node:module'; const require = __muttCreateRequire(import.meta.url);",
+  },
+  metafile: !quiet,
+});
+if (!quiet) {
+  const out = Object.entries(result.metafile.outputs)
+    .filter(([name]) => name.endsWith('.js'))
+    .map(([name, o]) => `${name} ${(o.bytes / 1024).toFixed(0)} KiB`);
+  console.log(`built ${out.join(', ')} in ${Date.now() - started} ms`);
+}

@@ -1,0 +1,53 @@
+// `mutt serve`: runs the daemon until SIGTERM/SIGINT; SIGHUP reloads.
+import { EXIT_CONFIG } from '../../runtime/config/load.ts';
+import { Daemon } from '../../runtime/daemon.ts';
+import { StartupError } from '../../runtime/listen.ts';
+import { createLogger } from '../../runtime/logging.ts';
+import { MissingBinariesError } from '../../runtime/services/binaries.ts';
+import { loadConfigOrExit } from '../context.ts';
+
+/** sysexits.h EX_UNAVAILABLE: a required program is missing. */
+const EXIT_UNAVAILABLE = 69;
+/** sysexits.h EX_SOFTWARE: an internal error. */
+const EXIT_SOFTWARE = 70;
+
+export async function serveCommand(): Promise<void> {
+  const config = loadConfigOrExit();
+  const log = createLogger({ level: config.LOG_LEVEL, pod: config.podName });
+  const daemon = new Daemon(config, log);
+
+  let signals = 0;
+  const shutdown = (signal: NodeJS.Signals) => {
+    signals++;
+    if (signals > 1) {
+      log.warn({ signal }, 'second signal: exiting now');
+      process.exit(1);
+    }
+    void daemon.stop(signal).then(() => process.exit(0));
+  };
+  process.on('SIGTERM', shutdown);
+  process.on('SIGINT', shutdown);
+  process.on('SIGHUP', () => log.info('SIGHUP received: nothing to reload yet in the running components'));
+  const crash = (kind: string) => (err: unknown) => {
+    log.fatal({ err }, `${kind}: stopping`);
+    void daemon.stop(kind).finally(() => process.exit(EXIT_SOFTWARE));
+  };
+  process.on('uncaughtException', crash('uncaught exception'));
+  process.on('unhandledRejection', crash('unhandled promise rejection'));
+
+  try {
+    await daemon.start();
+  } catch (err) {
+    if (err instanceof MissingBinariesError) {
+      process.stderr.write(`mutt: ${err.message}\n`);
+      log.fatal(err.message);
+      await daemon.stop('start-up failed');
+      process.exit(EXIT_UNAVAILABLE);
+    }
+    const code = err instanceof StartupError ? err.exitCode : EXIT_SOFTWARE;
+    if (err instanceof StartupError) process.stderr.write(`mutt: ${err.message}\n`);
+    log.fatal({ err: err instanceof StartupError ? err.message : err }, 'start-up failed');
+    await daemon.stop('start-up failed');
+    process.exit(code === EXIT_CONFIG ? EXIT_CONFIG : code);
+  }
+}

@@ -1,0 +1,38 @@
+// `mutt validate`: checks the configuration without starting anything (systemd ExecStartPre).
+import { EXIT_CONFIG, loadConfig } from '../../runtime/config/load.ts';
+import { needsPostgres } from '../../runtime/daemon.ts';
+import { MissingBinariesError, requireBinaries } from '../../runtime/services/binaries.ts';
+
+export function validateCommand(opts: { quiet?: boolean }): void {
+  const r = loadConfig();
+  const problems = [...r.problems];
+  if (r.config) {
+    try {
+      requireBinaries({
+        redis: r.config.embeddedRedis,
+        postgres: r.config.embeddedPostgres && needsPostgres(r.config),
+      });
+    } catch (err) {
+      if (err instanceof MissingBinariesError) problems.push(err.message);
+      else throw err;
+    }
+  }
+  for (const w of r.warnings) process.stderr.write(`mutt: warning: ${w}\n`);
+  if (problems.length > 0 || !r.config) {
+    for (const p of problems) process.stderr.write(`mutt: configuration error: ${p}\n`);
+    process.stderr.write(`mutt: ${problems.length} problem${problems.length === 1 ? '' : 's'} found\n`);
+    process.exit(EXIT_CONFIG);
+  }
+  if (opts.quiet) return;
+  const c = r.config;
+  const lines = [
+    'configuration OK',
+    `  env file:    ${c.envFile ?? '(none)'}`,
+    `  roles:       ${c.roles.join(', ')}`,
+    `  data dir:    ${c.dataDir}`,
+    `  redis:       ${c.embeddedRedis ? 'embedded (private redis-server under the data dir)' : c.REDIS_URL ? 'REDIS_URL' : c.REDIS_SENTINELS.length > 0 ? `sentinel ${c.REDIS_SENTINEL_MASTER}` : `${c.REDIS_HOST}:${c.REDIS_PORT}`}`,
+    `  postgresql:  ${!needsPostgres(c) ? 'not used by these roles' : c.embeddedPostgres ? 'embedded (private postgres under the data dir)' : `${c.DB_HOST}:${c.DB_PORT}/${c.DB_NAME}`}`,
+    `  http ingest: ${c.SERVER_PORT_INGESTOR === 0 ? 'disabled' : `port ${c.SERVER_PORT_INGESTOR}`}`,
+  ];
+  process.stdout.write(`${lines.join('\n')}\n`);
+}

@@ -1,0 +1,83 @@
+// Helpers shared by the CLI commands: configuration with exit 78 on problems, and connections to the
+// configured (or the running embedded) Redis and PostgreSQL.
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Redis } from 'ioredis';
+import type pg from 'pg';
+import { type Config, EXIT_CONFIG, loadConfig } from '../runtime/config/load.ts';
+import { createLogger, type Logger } from '../runtime/logging.ts';
+import { createPool } from '../runtime/postgres.ts';
+import { createRedis, endpointFromConfig, whenReady } from '../runtime/redis.ts';
+import { processMatches } from '../runtime/services/process.ts';
+
+export class CliError extends Error {
+  readonly exitCode: number;
+  constructor(message: string, exitCode = 1) {
+    super(message);
+    this.name = 'CliError';
+    this.exitCode = exitCode;
+  }
+}
+
+export function loadConfigOrExit(): Config {
+  const r = loadConfig();
+  for (const w of r.warnings) process.stderr.write(`mutt: warning: ${w}\n`);
+  if (!r.config) {
+    for (const p of r.problems) process.stderr.write(`mutt: configuration error: ${p}\n`);
+    process.exit(EXIT_CONFIG);
+  }
+  return r.config;
+}
+
+/** A logger on standard error for commands other than `serve`. */
+export function cliLogger(config: Config, verbose = false): Logger {
+  return createLogger({
+    level: verbose ? 'DEBUG' : 'WARNING',
+    pod: config.podName,
+    destination: process.stderr,
+  });
+}
+
+export const embeddedRedisSocket = (c: Config) => join(c.dataDir, 'redis', 'redis.sock');
+export const embeddedPgDir = (c: Config) => join(c.dataDir, 'postgres');
+
+/** Connects to the configured Redis, or to the embedded one of a running `mutt serve`. */
+export async function connectRedis(c: Config, log: Logger, timeoutMs = 5000): Promise<Redis> {
+  let socket: string | undefined;
+  if (c.embeddedRedis) {
+    socket = embeddedRedisSocket(c);
+    if (!existsSync(socket)) {
+      throw new CliError(
+        `MUTT's embedded Redis is not running (no socket at ${socket}). Start MUTT with "mutt serve", or set REDIS_HOST / REDIS_URL.`,
+      );
+    }
+  }
+  const redis = createRedis(c, endpointFromConfig(c, socket), { name: 'cli', log });
+  try {
+    await Promise.race([
+      whenReady(redis),
+      new Promise((_, reject) =>
+        setTimeout(() => reject(new CliError(`Redis did not answer within ${timeoutMs} ms`)), timeoutMs),
+      ),
+    ]);
+  } catch (err) {
+    redis.disconnect();
+    throw err;
+  }
+  return redis;
+}
+
+/** True when the embedded PostgreSQL of a running `mutt serve` is up. */
+export function embeddedPostgresRunning(c: Config): boolean {
+  const pidFile = join(embeddedPgDir(c), 'data', 'postmaster.pid');
+  if (!existsSync(pidFile)) return false;
+  const pid = Number(readFileSync(pidFile, 'utf8').split('\n')[0]);
+  return pid > 0 && processMatches(pid, 'postgres');
+}
+
+export function poolFor(c: Config, log: Logger): pg.Pool {
+  const endpoint = c.embeddedPostgres
+    ? { host: join(embeddedPgDir(c), 'run'), port: 5432 }
+    : { host: c.DB_HOST ?? 'localhost', port: c.DB_PORT };
+  return createPool(c, endpoint, { name: 'cli', log, max: 2 });
+}

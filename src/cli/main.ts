@@ -1,0 +1,68 @@
+// The `mutt` command line.
+import { Command } from 'commander';
+import { configReference } from '../runtime/config/reference.ts';
+import { VERSION } from '../runtime/daemon.ts';
+import { MissingBinariesError } from '../runtime/services/binaries.ts';
+import { migrateCommand } from './commands/migrate.ts';
+import { serveCommand } from './commands/serve.ts';
+import { statusCommand } from './commands/status.ts';
+import { validateCommand } from './commands/validate.ts';
+import { CliError } from './context.ts';
+
+const program = new Command()
+  .name('mutt')
+  .description(
+    'MUTT receives syslog, SNMP traps and HTTP events, queues them in Redis, matches them against rules, ' +
+      'audits them in PostgreSQL and forwards alerts to Moogsoft. Configuration comes from environment ' +
+      'variables and /etc/mutt/mutt.env (see docs/CONFIGURATION.md).',
+  )
+  .version(VERSION, '-V, --version', 'print the MUTT version')
+  .helpOption('-h, --help', 'show help for mutt or a command')
+  .showHelpAfterError();
+
+program
+  .command('serve')
+  .description(
+    'run the daemon: listeners, HTTP ingest and the components named by MUTT_ROLES. Without REDIS_HOST/DB_HOST ' +
+      'it starts private redis-server and postgres under MUTT_DATA_DIR. Stops on SIGTERM/SIGINT.',
+  )
+  .action(serveCommand);
+
+program
+  .command('validate')
+  .description(
+    'check the configuration without starting anything; print every problem and exit 78 if there is one',
+  )
+  .option('-q, --quiet', 'print nothing when the configuration is valid')
+  .action(validateCommand);
+
+program
+  .command('migrate')
+  .description(
+    'create or upgrade the PostgreSQL schema and audit-log partitions (idempotent, safe on a Python MUTT 2.x database)',
+  )
+  .option('-v, --verbose', 'log each step')
+  .action(migrateCommand);
+
+program
+  .command('status')
+  .description('show the depth of the ingest and alert queues and the dead-letter queues')
+  .option('-p, --peek <n>', 'also print the newest <n> events of the ingest queue')
+  .option('--json', 'print JSON')
+  .action(statusCommand);
+
+program
+  .command('config-reference')
+  .description('print the configuration reference (Markdown) generated from the configuration schema')
+  .action(() => {
+    process.stdout.write(`${configReference()}\n`);
+  });
+
+program.parseAsync(process.argv).catch((err: unknown) => {
+  if (err instanceof CliError) {
+    process.stderr.write(`mutt: ${err.message}\n`);
+    process.exit(err.exitCode);
+  }
+  process.stderr.write(`mutt: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(err instanceof MissingBinariesError ? 69 : 70);
+});

@@ -1,0 +1,143 @@
+// The one place Redis key and channel names are built (PROTOCOL.md, "Redis keys"). Names come from
+// the MUTT 2.x variables; MUTT_KEY_PREFIX replaces their leading `mutt` so several installations (or
+// test files) can share one Redis. Nothing else in MUTT assembles a key by hand.
+import type { Config } from '../../runtime/config/load.ts';
+
+export type KeyConfig = Pick<
+  Config,
+  | 'MUTT_KEY_PREFIX'
+  | 'INGEST_QUEUE_NAME'
+  | 'ALERT_QUEUE_NAME'
+  | 'ALERTER_PROCESSING_LIST_PREFIX'
+  | 'ALERTER_HEARTBEAT_PREFIX'
+  | 'ALERTER_DLQ_NAME'
+  | 'MOOG_PROCESSING_LIST_PREFIX'
+  | 'MOOG_HEARTBEAT_PREFIX'
+  | 'MOOG_DLQ_NAME'
+  | 'DEAD_LETTER_QUEUE'
+  | 'UNHANDLED_PREFIX'
+  | 'MOOG_RATE_LIMIT_KEY'
+  | 'METRICS_PREFIX'
+>;
+
+/** Seconds each metrics bucket lives (PROTOCOL.md). */
+export const METRICS_BUCKET_TTL = { '1m': 7200, '1h': 172800, '24h': 2592000 } as const;
+
+export class Keys {
+  readonly prefix: string;
+  readonly ingestQueue: string;
+  readonly alertQueue: string;
+  readonly alerterDlq: string;
+  readonly moogDlq: string;
+  readonly deadLetter: string;
+  readonly moogRateLimit: string;
+  readonly ingestRateLimit: string;
+  readonly configUpdates: string;
+  readonly breakerState: string;
+  readonly breakerFailures: string;
+  readonly breakerOpenTime: string;
+  private readonly alerterProcessingPrefix: string;
+  private readonly alerterHeartbeatPrefix: string;
+  private readonly moogProcessingPrefix: string;
+  private readonly moogHeartbeatPrefix: string;
+  private readonly unhandledPrefix: string;
+  private readonly metricsPrefix: string;
+  private readonly configPrefix: string;
+
+  constructor(c: KeyConfig) {
+    this.prefix = c.MUTT_KEY_PREFIX;
+    const p = (name: string) => this.withPrefix(name);
+    this.ingestQueue = p(c.INGEST_QUEUE_NAME);
+    this.alertQueue = p(c.ALERT_QUEUE_NAME);
+    this.alerterDlq = p(c.ALERTER_DLQ_NAME);
+    this.moogDlq = p(c.MOOG_DLQ_NAME);
+    this.deadLetter = p(c.DEAD_LETTER_QUEUE);
+    this.moogRateLimit = p(c.MOOG_RATE_LIMIT_KEY);
+    this.ingestRateLimit = p('mutt:rate_limit:ingestor');
+    this.configPrefix = p('mutt:config');
+    this.configUpdates = `${this.configPrefix}:updates`;
+    this.breakerState = p('mutt:circuit_breaker:moogsoft:state');
+    this.breakerFailures = p('mutt:circuit_breaker:moogsoft:failures');
+    this.breakerOpenTime = p('mutt:circuit_breaker:moogsoft:open_time');
+    this.alerterProcessingPrefix = p(c.ALERTER_PROCESSING_LIST_PREFIX);
+    this.alerterHeartbeatPrefix = p(c.ALERTER_HEARTBEAT_PREFIX);
+    this.moogProcessingPrefix = p(c.MOOG_PROCESSING_LIST_PREFIX);
+    this.moogHeartbeatPrefix = p(c.MOOG_HEARTBEAT_PREFIX);
+    this.unhandledPrefix = p(c.UNHANDLED_PREFIX);
+    this.metricsPrefix = p(c.METRICS_PREFIX);
+  }
+
+  /** `mutt:…` → `<MUTT_KEY_PREFIX>:…`; names outside the `mutt` namespace are left alone. */
+  withPrefix(name: string): string {
+    if (this.prefix === 'mutt') return name;
+    if (name === 'mutt') return this.prefix;
+    return name.startsWith('mutt:') ? `${this.prefix}${name.slice(4)}` : name;
+  }
+
+  alerterProcessing(pod: string): string {
+    return `${this.alerterProcessingPrefix}:${checkPod(pod)}`;
+  }
+  alerterHeartbeat(pod: string): string {
+    return `${this.alerterHeartbeatPrefix}:${checkPod(pod)}`;
+  }
+  /** SCAN pattern matching every alerter processing list (MUTT's and Python's). */
+  get alerterProcessingPattern(): string {
+    return `${globEscape(this.alerterProcessingPrefix)}:*`;
+  }
+  moogProcessing(pod: string): string {
+    return `${this.moogProcessingPrefix}:${checkPod(pod)}`;
+  }
+  moogHeartbeat(pod: string): string {
+    return `${this.moogHeartbeatPrefix}:${checkPod(pod)}`;
+  }
+  get moogProcessingPattern(): string {
+    return `${globEscape(this.moogProcessingPrefix)}:*`;
+  }
+  /** Pod id from a processing-list key built by alerterProcessing / moogProcessing. */
+  podOf(processingKey: string): string {
+    return processingKey.slice(processingKey.lastIndexOf(':') + 1);
+  }
+
+  unhandled(hostname: string, sig: string): string {
+    return `${this.unhandledPrefix}:${hostname}:${sig}`;
+  }
+  unhandledTriggered(hostname: string, sig: string): string {
+    return `${this.unhandled(hostname, sig)}:triggered`;
+  }
+
+  config(name: string): string {
+    return `${this.configPrefix}:${name}`;
+  }
+  get configPattern(): string {
+    return `${globEscape(this.configPrefix)}:*`;
+  }
+
+  /** The three per-UTC-bucket event counters for an instant (PROTOCOL.md). */
+  metricsBuckets(at: Date): { '1m': string; '1h': string; '24h': string } {
+    const iso = at.toISOString(); // 2025-11-08T12:34:56.789Z
+    return {
+      '1m': `${this.metricsPrefix}:1m:${iso.slice(0, 16)}`,
+      '1h': `${this.metricsPrefix}:1h:${iso.slice(0, 13)}`,
+      '24h': `${this.metricsPrefix}:24h:${iso.slice(0, 10)}`,
+    };
+  }
+  metrics1m(minuteIso: string): string {
+    return `${this.metricsPrefix}:1m:${minuteIso}`;
+  }
+  metrics1h(hourIso: string): string {
+    return `${this.metricsPrefix}:1h:${hourIso}`;
+  }
+  metrics24h(dayIso: string): string {
+    return `${this.metricsPrefix}:24h:${dayIso}`;
+  }
+}
+
+function checkPod(pod: string): string {
+  if (pod.length === 0 || pod.includes(':'))
+    throw new Error(`invalid pod id "${pod}": must be non-empty without ":"`);
+  return pod;
+}
+
+function globEscape(s: string): string {
+  return s.replace(/[*?[\]\\]/g, '\\$&');
+}

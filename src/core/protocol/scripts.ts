@@ -1,0 +1,36 @@
+// Registers MUTT's Lua scripts on an ioredis client. Each script is a file in ./lua named
+// `<name>-<numKeys>.lua` whose header documents KEYS, ARGV and the return values. Commands are
+// registered under a versioned name so two MUTT versions can share one Redis while scripts change.
+import type { Redis } from 'ioredis';
+import enqueue from './lua/enqueue-4.lua';
+import rateLimitSliding from './lua/rate-limit-sliding-1.lua';
+
+const VERSION = 'v1';
+
+export const SCRIPTS = {
+  enqueue: { lua: enqueue, keys: 4 },
+  rateLimitSliding: { lua: rateLimitSliding, keys: 1 },
+} as const;
+
+export type ScriptName = keyof typeof SCRIPTS;
+
+type Arg = string | number | Buffer;
+export interface MuttScripts {
+  muttEnqueue(...args: Arg[]): Promise<[number, number]>;
+  muttRateLimitSliding(...args: Arg[]): Promise<[number, string]>;
+}
+
+export type ScriptedRedis = Redis & MuttScripts;
+
+const commandName = (name: ScriptName) => `mutt${name[0]!.toUpperCase()}${name.slice(1)}`;
+
+/** Defines every script as a command on the client (idempotent). */
+export function withScripts(redis: Redis): ScriptedRedis {
+  const r = redis as ScriptedRedis & { __muttScripts?: string };
+  if (r.__muttScripts === VERSION) return r;
+  for (const [name, s] of Object.entries(SCRIPTS) as [ScriptName, (typeof SCRIPTS)[ScriptName]][]) {
+    r.defineCommand(commandName(name), { numberOfKeys: s.keys, lua: `-- mutt ${VERSION} ${name}\n${s.lua}` });
+  }
+  r.__muttScripts = VERSION;
+  return r;
+}

@@ -1,0 +1,44 @@
+// HTTP ingest telemetry under the MUTT 2.x names (dashboards and alert rules depend on them).
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+
+export interface IngestMetrics {
+  requests: Counter<'status' | 'reason'>;
+  events: Counter<'status'>;
+  latency: Histogram<string>;
+  queueDepth: Gauge<string>;
+}
+
+export function createIngestMetrics(
+  registry: Registry,
+  queueDepth: () => Promise<number | undefined>,
+): IngestMetrics {
+  return {
+    requests: new Counter({
+      name: 'mutt_ingest_requests_total',
+      help: 'HTTP ingest requests by outcome (status: success|fail; reason for failures)',
+      labelNames: ['status', 'reason'],
+      registers: [registry],
+    }),
+    events: new Counter({
+      name: 'mutt_ingest_events_total',
+      help: 'Events in HTTP ingest requests (status: queued|rejected)',
+      labelNames: ['status'],
+      registers: [registry],
+    }),
+    latency: new Histogram({
+      name: 'mutt_ingest_latency_seconds',
+      help: 'HTTP ingest request processing latency, including the Redis acknowledgement',
+      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+      registers: [registry],
+    }),
+    queueDepth: new Gauge({
+      name: 'mutt_ingest_queue_depth',
+      help: 'Current ingest queue depth',
+      registers: [registry],
+      async collect() {
+        const depth = await queueDepth();
+        if (depth !== undefined) this.set(depth);
+      },
+    }),
+  };
+}

@@ -1,0 +1,204 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { loadConfig } from './load.ts';
+import { SECRET_NAMES, schema } from './schema.ts';
+
+const NO_FILE = { defaultEnvFile: '/nonexistent/mutt.env' };
+const load = (env: Record<string, string>) => loadConfig(env, NO_FILE);
+
+describe('loadConfig', () => {
+  it('applies every MUTT 2.x default', () => {
+    const { config, problems } = load({});
+    expect(problems).toEqual([]);
+    expect(config).toMatchObject({
+      SERVER_PORT_INGESTOR: 8080,
+      MAX_INGEST_QUEUE_SIZE: 1_000_000,
+      INGEST_QUEUE_NAME: 'mutt:ingest_queue',
+      REQUIRED_MESSAGE_FIELDS: ['timestamp', 'message', 'hostname'],
+      ALERTER_HEARTBEAT_INTERVAL: 10,
+      ALERTER_JANITOR_TIMEOUT: 30,
+      UNHANDLED_THRESHOLD: 100,
+      UNHANDLED_DEFAULT_TEAM: 'NETO',
+      MOOG_RATE_LIMIT: 50,
+      MOOG_RETRY_MAX_DELAY: 60,
+      DB_NAME: 'mutt_db',
+      DB_USER: 'mutt_user',
+      embeddedRedis: true,
+      embeddedPostgres: true,
+      roles: ['listeners', 'alerter', 'forwarder', 'remediation', 'webui'],
+    });
+  });
+
+  it('returns a deep-frozen object', () => {
+    const { config } = load({});
+    expect(Object.isFrozen(config)).toBe(true);
+    expect(Object.isFrozen(config!.REQUIRED_MESSAGE_FIELDS)).toBe(true);
+    expect(() => {
+      (config as unknown as Record<string, unknown>).REDIS_PORT = 1;
+    }).toThrow();
+  });
+
+  // Each row: environment → the exact problem lines.
+  const bad: [string, Record<string, string>, string[]][] = [
+    ['REDIS_PORT=abc', { REDIS_PORT: 'abc' }, ['REDIS_PORT="abc": expected a port from 1 to 65535']],
+    [
+      'SERVER_PORT_INGESTOR=99999',
+      { SERVER_PORT_INGESTOR: '99999' },
+      ['SERVER_PORT_INGESTOR="99999": expected a port from 1 to 65535, or 0 to disable'],
+    ],
+    [
+      'unknown MUTT_ROLES entry',
+      { MUTT_ROLES: 'listeners,alerter,bogus' },
+      [
+        'MUTT_ROLES="listeners,alerter,bogus": expected a comma-separated list of all, listeners, alerter, forwarder, remediation, webui (not valid: bogus)',
+      ],
+    ],
+    [
+      'boolean',
+      { REDIS_TLS_ENABLED: 'maybe' },
+      ['REDIS_TLS_ENABLED="maybe": expected true or false (also 1/0, yes/no, on/off)'],
+    ],
+    ['float', { MOOG_RATE_PERIOD: '0' }, ['MOOG_RATE_PERIOD="0": expected a number > 0']],
+    [
+      'enum',
+      { LOG_LEVEL: 'LOUD' },
+      ['LOG_LEVEL="LOUD": expected one of DEBUG, INFO, WARNING, ERROR, CRITICAL'],
+    ],
+    [
+      'url',
+      { MOOG_WEBHOOK_URL: 'ftp://x' },
+      ['MOOG_WEBHOOK_URL="ftp://x": expected a URL starting with http:// or https://'],
+    ],
+    ['pod name with a colon', { POD_NAME: 'a:b' }, ['POD_NAME="a:b": expected a name without ":" or spaces']],
+    [
+      'a secret value is never echoed',
+      { REDIS_PASS: 'x', REDIS_PASS_FILE: '/nonexistent' },
+      ['REDIS_PASS and REDIS_PASS_FILE are both set: use one of them'],
+    ],
+    [
+      'unreadable secret file',
+      { INGEST_API_KEY_FILE: '/nonexistent/key' },
+      ['INGEST_API_KEY_FILE="/nonexistent/key": cannot read the file (ENOENT)'],
+    ],
+    [
+      'REDIS_URL with REDIS_HOST',
+      { REDIS_URL: 'redis://h:1', REDIS_HOST: 'h' },
+      ['REDIS_URL and REDIS_HOST are both set: use one of them'],
+    ],
+    [
+      'pool bounds',
+      { DB_POOL_MIN_CONN: '20', DB_POOL_MAX_CONN: '5' },
+      ['DB_POOL_MIN_CONN="20": expected at most DB_POOL_MAX_CONN (5)'],
+    ],
+    [
+      'heartbeat outlives its TTL',
+      { ALERTER_HEARTBEAT_INTERVAL: '30', ALERTER_JANITOR_TIMEOUT: '30' },
+      [
+        'ALERTER_JANITOR_TIMEOUT="30": expected more than ALERTER_HEARTBEAT_INTERVAL (30), or heartbeats expire between beats',
+      ],
+    ],
+    [
+      'two listeners on one port',
+      { SERVER_PORT_WEBUI: '8080' },
+      ['SERVER_PORT_WEBUI="8080": the same port as SERVER_PORT_INGESTOR'],
+    ],
+    [
+      'explicit env file missing',
+      { MUTT_ENV_FILE: '/nonexistent/mutt.env' },
+      ['MUTT_ENV_FILE="/nonexistent/mutt.env": cannot read the env file (ENOENT)'],
+    ],
+  ];
+  for (const [name, env, problems] of bad) {
+    it(`rejects ${name}`, () => {
+      const r = load(env);
+      expect(r.config).toBeUndefined();
+      expect(r.problems).toEqual(problems);
+    });
+  }
+
+  it('reports every problem at once', () => {
+    const r = load({ REDIS_PORT: 'abc', SERVER_PORT_INGESTOR: '99999', MUTT_ROLES: 'bogus' });
+    expect(r.problems.map((p) => p.split('=')[0])).toEqual([
+      'MUTT_ROLES',
+      'REDIS_PORT',
+      'SERVER_PORT_INGESTOR',
+    ]);
+  });
+
+  it('never puts a secret value in a problem', () => {
+    const r = load({
+      INGEST_API_KEY: 'super-secret',
+      REDIS_PORT: 'abc',
+      REDIS_PASS: 's3cret',
+      REDIS_PASS_FILE: '/x',
+    });
+    expect(r.problems.join('\n')).not.toMatch(/super-secret|s3cret/);
+  });
+
+  it('reads secrets from <NAME>_FILE, without the trailing newline', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mutt-cfg-'));
+    writeFileSync(join(dir, 'key'), 'abc123\n');
+    const r = load({ INGEST_API_KEY_FILE: join(dir, 'key') });
+    expect(r.config?.INGEST_API_KEY).toBe('abc123');
+    expect(r.config?.sources.INGEST_API_KEY).toBe('file');
+  });
+
+  it('reads the env file under the process environment', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mutt-cfg-'));
+    const file = join(dir, 'mutt.env');
+    writeFileSync(file, '# MUTT\nREDIS_HOST=redis.example\nREDIS_PORT=6380\nDB_HOST="db.example"\n');
+    const r = loadConfig({ MUTT_ENV_FILE: file, REDIS_PORT: '7000' });
+    expect(r.problems).toEqual([]);
+    expect(r.config).toMatchObject({ REDIS_HOST: 'redis.example', REDIS_PORT: 7000, DB_HOST: 'db.example' });
+    expect(r.config?.sources.REDIS_HOST).toBe('env file');
+    expect(r.config?.sources.REDIS_PORT).toBe('environment');
+    expect(r.config?.embeddedRedis).toBe(false);
+    expect(r.config?.envFile).toBe(file);
+  });
+
+  it('uses the default env file only when it exists', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mutt-cfg-'));
+    const file = join(dir, 'mutt.env');
+    writeFileSync(file, 'UNHANDLED_THRESHOLD=5\n');
+    expect(loadConfig({}, { defaultEnvFile: file }).config?.UNHANDLED_THRESHOLD).toBe(5);
+    expect(loadConfig({}, { defaultEnvFile: join(dir, 'absent') }).problems).toEqual([]);
+  });
+
+  it('treats an empty value as unset', () => {
+    expect(load({ REDIS_PORT: '' }).config?.REDIS_PORT).toBe(6379);
+  });
+
+  it('warns about unknown MUTT_* variables', () => {
+    const r = load({ MUTT_ROLSE: 'listeners' });
+    expect(r.warnings).toEqual(['MUTT_ROLSE: unknown variable (ignored)']);
+    expect(r.config).toBeDefined();
+  });
+
+  it('expands roles', () => {
+    expect(load({ MUTT_ROLES: 'webui, listeners' }).config?.roles).toEqual(['listeners', 'webui']);
+  });
+
+  it('is external when REDIS_HOST, REDIS_URL or REDIS_SENTINELS is set', () => {
+    expect(load({ REDIS_HOST: 'r' }).config?.embeddedRedis).toBe(false);
+    expect(load({ REDIS_URL: 'redis://r:1' }).config?.embeddedRedis).toBe(false);
+    expect(load({ REDIS_SENTINELS: 'a:26379,b:26379' }).config?.embeddedRedis).toBe(false);
+    expect(load({ DB_HOST: 'd' }).config?.embeddedPostgres).toBe(false);
+  });
+
+  it('derives the data directory from the user', () => {
+    expect(loadConfig({}, { ...NO_FILE, uid: 0 }).config?.dataDir).toBe('/var/lib/mutt');
+    expect(loadConfig({ XDG_STATE_HOME: '/state' }, { ...NO_FILE, uid: 1000 }).config?.dataDir).toBe(
+      '/state/mutt',
+    );
+  });
+
+  it('lists exactly the secret variables of the schema', () => {
+    const declared = Object.entries(schema)
+      .filter(([, s]) => (s as { secret?: boolean }).secret)
+      .map(([n]) => n)
+      .sort();
+    expect([...SECRET_NAMES].sort()).toEqual(declared);
+  });
+});

@@ -1,0 +1,53 @@
+// Generates docs/CONFIGURATION.md from the schema (`npm run docs:config`); a test fails when the
+// committed file differs, so the reference cannot drift from the code.
+import { schema, type VarName } from './schema.ts';
+import type { VarSpec } from './spec.ts';
+
+function defaultText(spec: VarSpec<unknown>): string {
+  if (spec.defaultText) return spec.defaultText;
+  const d = spec.default;
+  if (d === undefined) return '(unset)';
+  if (Array.isArray(d)) return `\`${d.join(',')}\``;
+  return `\`${String(d)}\``;
+}
+
+const cell = (s: string) => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
+
+export function configReference(): string {
+  const groups = new Map<string, [VarName, VarSpec<unknown>][]>();
+  for (const [name, spec] of Object.entries(schema) as [VarName, VarSpec<unknown>][]) {
+    const g = groups.get(spec.group) ?? [];
+    g.push([name, spec]);
+    groups.set(spec.group, g);
+  }
+  const out: string[] = [
+    '# Configuration reference',
+    '',
+    '<!-- Generated from src/runtime/config/schema.ts by `npm run docs:config`. Do not edit by hand. -->',
+    '',
+    'MUTT is configured with environment variables, under the MUTT 2.x names. They are read once at start-up from the',
+    'process environment and from an optional env file in systemd `EnvironmentFile=` syntax: `MUTT_ENV_FILE`, or',
+    '`/etc/mutt/mutt.env` when it exists. A variable set in the environment wins over the same variable in the file;',
+    'an empty value counts as unset. Every value is validated before anything starts: `mutt validate` prints each',
+    'problem on its own line, naming the variable, the value and what is expected, and exits with status 78, as',
+    '`mutt serve` does.',
+    '',
+    'Secrets (marked *secret*) are never printed or logged. Each can be given directly, or as a path in `<NAME>_FILE`',
+    '(for example `INGEST_API_KEY_FILE=/etc/mutt/secrets/ingest_api_key`); setting both is an error.',
+    '',
+  ];
+  for (const [group, vars] of groups) {
+    out.push(`## ${group}`, '', '| Variable | Type | Default | Description |', '|---|---|---|---|');
+    for (const [name, spec] of vars) {
+      const type = spec.secret
+        ? 'secret'
+        : spec.kind === 'enum'
+          ? spec.expected.replace(/^one of /, '')
+          : spec.kind;
+      const doc = spec.note ? `${spec.doc} *${spec.note}*` : spec.doc;
+      out.push(`| \`${name}\` | ${cell(type)} | ${cell(defaultText(spec))} | ${cell(doc)} |`);
+    }
+    out.push('');
+  }
+  return out.join('\n');
+}

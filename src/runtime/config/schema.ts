@@ -1,0 +1,535 @@
+// Every variable MUTT reads, grouped as in the configuration reference (docs/CONFIGURATION.md is
+// generated from this file by `npm run docs:config`). Names and defaults follow MUTT 2.x unless the
+// entry carries a `note` explaining the difference.
+import {
+  bool,
+  float,
+  int,
+  list,
+  oneOf,
+  path,
+  port,
+  secret,
+  str,
+  url,
+  type Values,
+  type VarSpec,
+} from './spec.ts';
+
+export const ROLES = ['listeners', 'alerter', 'forwarder', 'remediation', 'webui'] as const;
+export type Role = (typeof ROLES)[number];
+
+const KEY_RE = /^[A-Za-z0-9_.:{}-]+$/;
+const KEY_TEXT = 'a Redis key name (letters, digits, _ . : - { })';
+const key = (group: string, doc: string, def: string) =>
+  str({ group, doc, default: def, pattern: KEY_RE, patternText: KEY_TEXT });
+
+const G = {
+  general: 'General',
+  redis: 'Redis',
+  pg: 'PostgreSQL',
+  secrets: 'Secrets and Vault',
+  ingest: 'HTTP ingest',
+  listeners: 'Syslog and SNMP listeners',
+  alerter: 'Alerter',
+  forwarder: 'Moogsoft forwarder',
+  remediation: 'Remediation',
+  webui: 'Web UI',
+} as const;
+
+const COMPAT_PORT_NOTE =
+  'Accepted for compatibility with MUTT 2.x deployments and validated, but MUTT runs every component in one process and serves all metrics and health at SERVER_PORT_INGESTOR (`/metrics`, `/health`).';
+
+export const schema = {
+  // ── General ──────────────────────────────────────────────────────────────────────────────────
+  MUTT_ROLES: list({
+    group: G.general,
+    doc: 'Components this node runs: `all`, or any of `listeners`, `alerter`, `forwarder`, `remediation`, `webui`.',
+    default: ['all'] as readonly string[],
+    item: (s) => s === 'all' || (ROLES as readonly string[]).includes(s),
+    itemText: 'all, listeners, alerter, forwarder, remediation, webui',
+  }),
+  MUTT_DATA_DIR: path({
+    group: G.general,
+    doc: 'State directory: private Redis and PostgreSQL data when they are embedded, generated API keys, the SNMP engine ID.',
+    default: undefined,
+    defaultText: '`/var/lib/mutt` as root, else `$XDG_STATE_HOME/mutt` (`~/.local/state/mutt`)',
+  }),
+  MUTT_KEY_PREFIX: str({
+    group: G.general,
+    doc: 'Replaces the leading `mutt` of every Redis key and channel (for example `mutt:ingest_queue`). Lets several independent MUTT installations share one Redis.',
+    default: 'mutt',
+    pattern: /^[A-Za-z0-9_.-]+(:[A-Za-z0-9_.-]+)*$/,
+    patternText: 'letters, digits, _ . - separated by single colons',
+  }),
+  MUTT_LISTEN_ADDRESS: str({
+    group: G.general,
+    doc: 'Address the HTTP servers bind to.',
+    default: undefined,
+    defaultText: 'all interfaces (IPv6 and IPv4)',
+  }),
+  POD_NAME: str({
+    group: G.general,
+    doc: 'Identity of this node in Redis processing lists and heartbeats. Must be unique per node and must not contain `:`.',
+    default: undefined,
+    defaultText: '`<hostname>-<pid>`',
+    pattern: /^[^:\s]+$/,
+    patternText: 'a name without ":" or spaces',
+  }),
+  LOG_LEVEL: oneOf({
+    group: G.general,
+    doc: 'Log level of the JSON logs on standard output.',
+    default: 'INFO',
+    values: ['DEBUG', 'INFO', 'WARNING', 'ERROR', 'CRITICAL'],
+    aliases: { warn: 'WARNING', trace: 'DEBUG', fatal: 'CRITICAL' },
+  }),
+  DYNAMIC_CONFIG_ENABLED: bool({
+    group: G.general,
+    doc: 'Read tunables from `mutt:config:*` in Redis at run time (falling back to the static value when a key is missing or invalid).',
+    default: true,
+    note: 'MUTT 2.5 defaults to `false`.',
+  }),
+
+  // ── Redis ────────────────────────────────────────────────────────────────────────────────────
+  REDIS_URL: url({
+    group: G.redis,
+    doc: 'Redis connection as one URL (`redis://[user:pass@]host:port/db`, `rediss://` for TLS). Alternative to REDIS_HOST/REDIS_PORT.',
+    default: undefined,
+    protocols: ['redis:', 'rediss:'],
+  }),
+  REDIS_HOST: str({
+    group: G.redis,
+    doc: 'Redis host name or address.',
+    default: undefined,
+    defaultText: 'unset: MUTT starts a private `redis-server` under MUTT_DATA_DIR',
+  }),
+  REDIS_PORT: port({ group: G.redis, doc: 'Redis port.', default: 6379 }),
+  REDIS_DB: int({ group: G.redis, doc: 'Redis logical database number.', default: 0, min: 0, max: 1023 }),
+  REDIS_USERNAME: str({ group: G.redis, doc: 'Redis ACL user name (Redis 6+).', default: undefined }),
+  REDIS_PASS: secret({ group: G.redis, doc: 'Redis password.' }),
+  REDIS_TLS_ENABLED: bool({
+    group: G.redis,
+    doc: 'Connect to Redis over TLS.',
+    default: false,
+    note: 'MUTT 2.x defaults to `true`; MUTT defaults to `false` because its embedded Redis listens on a private socket.',
+  }),
+  REDIS_CA_CERT_PATH: path({
+    group: G.redis,
+    doc: 'CA certificate (PEM) that signs the Redis server certificate.',
+    default: undefined,
+  }),
+  REDIS_MAX_CONNECTIONS: int({
+    group: G.redis,
+    doc: 'Upper bound on Redis connections per thread.',
+    default: 20,
+    min: 1,
+    note: 'MUTT pipelines commands over a few connections per thread (one per blocking loop), far below this bound.',
+  }),
+  REDIS_SENTINELS: list({
+    group: G.redis,
+    doc: 'Redis Sentinel endpoints (`host:port,host:port`). When set, MUTT asks them for the master named REDIS_SENTINEL_MASTER and follows fail-overs.',
+    default: [] as readonly string[],
+    item: (s) => /^[^\s:]+:\d{1,5}$/.test(s) || /^\[[0-9a-fA-F:]+\]:\d{1,5}$/.test(s),
+    itemText: 'host:port',
+  }),
+  REDIS_SENTINEL_MASTER: str({ group: G.redis, doc: 'Sentinel master group name.', default: 'mymaster' }),
+  REDIS_SENTINEL_PASS: secret({ group: G.redis, doc: 'Password for the Sentinel endpoints themselves.' }),
+
+  // ── PostgreSQL ───────────────────────────────────────────────────────────────────────────────
+  DB_HOST: str({
+    group: G.pg,
+    doc: 'PostgreSQL host name, address, or Unix-socket directory.',
+    default: undefined,
+    defaultText: 'unset: MUTT starts a private `postgres` under MUTT_DATA_DIR',
+  }),
+  DB_PORT: port({ group: G.pg, doc: 'PostgreSQL port.', default: 5432 }),
+  DB_NAME: str({ group: G.pg, doc: 'Database name.', default: 'mutt_db' }),
+  DB_USER: str({ group: G.pg, doc: 'Database user.', default: 'mutt_user' }),
+  DB_PASS: secret({ group: G.pg, doc: 'Database password.' }),
+  DB_TLS_ENABLED: bool({
+    group: G.pg,
+    doc: 'Connect to PostgreSQL over TLS (the server certificate is verified).',
+    default: false,
+    note: 'MUTT 2.x defaults to `true`; MUTT defaults to `false` because its embedded PostgreSQL listens on a private socket.',
+  }),
+  DB_TLS_CA_CERT_PATH: path({
+    group: G.pg,
+    doc: 'CA certificate (PEM) for PostgreSQL TLS.',
+    default: undefined,
+  }),
+  DB_POOL_MIN_CONN: int({
+    group: G.pg,
+    doc: 'Connections each pool keeps open.',
+    default: 2,
+    min: 0,
+    max: 1000,
+  }),
+  DB_POOL_MAX_CONN: int({
+    group: G.pg,
+    doc: 'Maximum connections per pool.',
+    default: 10,
+    min: 1,
+    max: 1000,
+  }),
+
+  // ── Secrets ──────────────────────────────────────────────────────────────────────────────────
+  VAULT_ADDR: url({
+    group: G.secrets,
+    doc: 'HashiCorp Vault address. Every secret variable may instead be given directly or as a file path in `<NAME>_FILE`.',
+    default: undefined,
+    protocols: ['http:', 'https:'],
+  }),
+  VAULT_ROLE_ID: str({ group: G.secrets, doc: 'Vault AppRole role ID.', default: undefined }),
+  VAULT_SECRET_ID_FILE: path({
+    group: G.secrets,
+    doc: 'File holding the Vault AppRole secret ID.',
+    default: '/etc/mutt/secrets/vault_secret_id',
+  }),
+  VAULT_SECRETS_PATH: str({
+    group: G.secrets,
+    doc: 'Vault KV v2 path of the MUTT secrets.',
+    default: 'secret/mutt',
+  }),
+  VAULT_TOKEN_RENEW_THRESHOLD: int({
+    group: G.secrets,
+    doc: 'Renew the Vault token when its TTL falls below this many seconds.',
+    default: 3600,
+    min: 1,
+  }),
+  VAULT_RENEW_CHECK_INTERVAL: int({
+    group: G.secrets,
+    doc: 'Seconds between Vault token TTL checks.',
+    default: 300,
+    min: 1,
+  }),
+
+  // ── HTTP ingest ──────────────────────────────────────────────────────────────────────────────
+  SERVER_PORT_INGESTOR: port({
+    group: G.ingest,
+    doc: 'HTTP port for `POST /ingest`, `/health` and `/metrics`. 0 disables the HTTP ingest listener.',
+    default: 8080,
+    allowZero: true,
+  }),
+  INGEST_API_KEY: secret({
+    group: G.ingest,
+    doc: 'API key clients send in `X-API-KEY`. When neither it nor INGEST_API_KEY_FILE is set, MUTT generates one on first start in `MUTT_DATA_DIR/secrets/ingest_api_key`.',
+  }),
+  MAX_INGEST_QUEUE_SIZE: int({
+    group: G.ingest,
+    doc: 'Ingest queue cap: at this depth HTTP ingest answers 503 with Retry-After and stream listeners pause.',
+    default: 1_000_000,
+    min: 1,
+  }),
+  INGEST_QUEUE_NAME: key(G.ingest, 'Redis list that receives events.', 'mutt:ingest_queue'),
+  METRICS_PREFIX: key(G.ingest, 'Prefix of the per-minute/hour/day event counters in Redis.', 'mutt:metrics'),
+  REQUIRED_MESSAGE_FIELDS: list({
+    group: G.ingest,
+    doc: 'Fields every ingested event must carry, non-empty.',
+    default: ['timestamp', 'message', 'hostname'] as readonly string[],
+  }),
+  INGEST_MAX_BODY_BYTES: int({
+    group: G.ingest,
+    doc: 'Largest accepted request body; larger bodies get 413 without being read.',
+    default: 1_048_576,
+    min: 1024,
+    max: 256 * 1024 * 1024,
+  }),
+  INGEST_RATE_LIMIT: int({
+    group: G.ingest,
+    doc: 'Requests accepted per INGEST_RATE_WINDOW across every ingest node sharing the Redis (`mutt:rate_limit:ingestor`); 0 disables the limit. Excess requests get 429 with Retry-After.',
+    default: 0,
+    min: 0,
+  }),
+  INGEST_RATE_WINDOW: int({
+    group: G.ingest,
+    doc: 'Sliding window of INGEST_RATE_LIMIT, in seconds.',
+    default: 1,
+    min: 1,
+    max: 3600,
+  }),
+
+  // ── Listeners ────────────────────────────────────────────────────────────────────────────────
+  SYSLOG_UDP_PORT: port({
+    group: G.listeners,
+    doc: 'Syslog over UDP (RFC 3164 / RFC 5424). 0 disables it.',
+    default: 514,
+    allowZero: true,
+  }),
+  SYSLOG_TCP_PORT: port({
+    group: G.listeners,
+    doc: 'Syslog over TCP (RFC 6587 octet counting or LF framing). 0 disables it.',
+    default: 514,
+    allowZero: true,
+  }),
+  SYSLOG_TLS_PORT: port({
+    group: G.listeners,
+    doc: 'Syslog over TLS (RFC 5425). Listens only when SYSLOG_TLS_CERT and SYSLOG_TLS_KEY are set.',
+    default: 6514,
+    allowZero: true,
+  }),
+  SNMP_TRAP_PORT: port({
+    group: G.listeners,
+    doc: 'SNMP traps and informs (UDP). 0 disables it.',
+    default: 162,
+    allowZero: true,
+  }),
+
+  // ── Alerter ──────────────────────────────────────────────────────────────────────────────────
+  ALERTER_WORKERS: int({ group: G.alerter, doc: 'Alerter worker threads.', default: 1, min: 0, max: 64 }),
+  METRICS_PORT_ALERTER: port({
+    group: G.alerter,
+    doc: 'MUTT 2.x alerter metrics port.',
+    default: 8081,
+    allowZero: true,
+    note: COMPAT_PORT_NOTE,
+  }),
+  HEALTH_PORT_ALERTER: port({
+    group: G.alerter,
+    doc: 'MUTT 2.x alerter health port.',
+    default: 8082,
+    allowZero: true,
+    note: COMPAT_PORT_NOTE,
+  }),
+  ALERT_QUEUE_NAME: key(G.alerter, 'Redis list of alerts waiting to be forwarded.', 'mutt:alert_queue'),
+  ALERTER_PROCESSING_LIST_PREFIX: key(
+    G.alerter,
+    'Prefix of the per-worker processing lists.',
+    'mutt:processing:alerter',
+  ),
+  ALERTER_HEARTBEAT_PREFIX: key(
+    G.alerter,
+    'Prefix of the per-worker heartbeat keys.',
+    'mutt:heartbeat:alerter',
+  ),
+  ALERTER_HEARTBEAT_INTERVAL: int({
+    group: G.alerter,
+    doc: 'Seconds between heartbeats.',
+    default: 10,
+    min: 1,
+  }),
+  ALERTER_JANITOR_TIMEOUT: int({
+    group: G.alerter,
+    doc: 'Heartbeat TTL in seconds; a processing list whose heartbeat has been absent this long is returned to the queue.',
+    default: 30,
+    min: 2,
+  }),
+  ALERTER_DLQ_NAME: key(G.alerter, 'Dead-letter list for events the alerter gave up on.', 'mutt:dlq:alerter'),
+  ALERTER_MAX_RETRIES: int({
+    group: G.alerter,
+    doc: 'Attempts before an event goes to the alerter DLQ.',
+    default: 3,
+    min: 0,
+  }),
+  BRPOPLPUSH_TIMEOUT: int({
+    group: G.alerter,
+    doc: 'Seconds a worker blocks waiting for work (BLMOVE) before checking for shutdown.',
+    default: 5,
+    min: 1,
+    max: 300,
+  }),
+  CACHE_RELOAD_INTERVAL: int({
+    group: G.alerter,
+    doc: 'Seconds between rule-cache reloads.',
+    default: 300,
+    min: 1,
+  }),
+  UNHANDLED_PREFIX: key(G.alerter, 'Prefix of the unhandled-event counters.', 'mutt:unhandled'),
+  UNHANDLED_THRESHOLD: int({
+    group: G.alerter,
+    doc: 'Unhandled events from one host and message signature before a meta-alert.',
+    default: 100,
+    min: 1,
+  }),
+  UNHANDLED_EXPIRY_SECONDS: int({
+    group: G.alerter,
+    doc: 'Lifetime of an unhandled counter and of the suppression after a meta-alert.',
+    default: 86400,
+    min: 1,
+  }),
+  UNHANDLED_DEFAULT_TEAM: str({
+    group: G.alerter,
+    doc: 'Team of a meta-alert when the host has no team assignment.',
+    default: 'NETO',
+  }),
+
+  // ── Forwarder ────────────────────────────────────────────────────────────────────────────────
+  FORWARDER_WORKERS: int({
+    group: G.forwarder,
+    doc: 'Forwarder worker threads.',
+    default: 1,
+    min: 0,
+    max: 64,
+  }),
+  METRICS_PORT_MOOG: port({
+    group: G.forwarder,
+    doc: 'MUTT 2.x forwarder metrics port.',
+    default: 8083,
+    allowZero: true,
+    note: COMPAT_PORT_NOTE,
+  }),
+  HEALTH_PORT_MOOG: port({
+    group: G.forwarder,
+    doc: 'MUTT 2.x forwarder health port.',
+    default: 8084,
+    allowZero: true,
+    note: COMPAT_PORT_NOTE,
+  }),
+  MOOG_PROCESSING_LIST_PREFIX: key(
+    G.forwarder,
+    'Prefix of the forwarder processing lists.',
+    'mutt:processing:moog',
+  ),
+  MOOG_HEARTBEAT_PREFIX: key(G.forwarder, 'Prefix of the forwarder heartbeat keys.', 'mutt:heartbeat:moog'),
+  MOOG_HEARTBEAT_INTERVAL: int({
+    group: G.forwarder,
+    doc: 'Seconds between heartbeats.',
+    default: 10,
+    min: 1,
+  }),
+  MOOG_JANITOR_TIMEOUT: int({
+    group: G.forwarder,
+    doc: 'Forwarder heartbeat TTL in seconds.',
+    default: 30,
+    min: 2,
+  }),
+  MOOG_DLQ_NAME: key(G.forwarder, 'Dead-letter list for alerts Moogsoft rejected.', 'mutt:dlq:moog'),
+  MOOG_WEBHOOK_URL: url({
+    group: G.forwarder,
+    doc: 'Moogsoft REST LAM / events endpoint.',
+    default: undefined,
+    defaultText: 'unset: alerts go to a local JSON-lines file under MUTT_DATA_DIR',
+    protocols: ['http:', 'https:'],
+  }),
+  MOOG_API_KEY: secret({ group: G.forwarder, doc: 'Credential for Moogsoft.' }),
+  MOOG_WEBHOOK_TIMEOUT: float({
+    group: G.forwarder,
+    doc: 'Seconds to wait for a Moogsoft response.',
+    default: 10,
+    min: 0,
+    exclusiveMin: true,
+  }),
+  MOOG_RATE_LIMIT: int({
+    group: G.forwarder,
+    doc: 'Moogsoft requests per MOOG_RATE_PERIOD, shared by every forwarder on the Redis.',
+    default: 50,
+    min: 1,
+  }),
+  MOOG_RATE_PERIOD: float({
+    group: G.forwarder,
+    doc: 'Rate-limit window in seconds.',
+    default: 1,
+    min: 0,
+    exclusiveMin: true,
+  }),
+  MOOG_RATE_LIMIT_KEY: key(
+    G.forwarder,
+    'Redis sorted set of the shared rate limiter.',
+    'mutt:rate_limit:moog',
+  ),
+  MOOG_MAX_RETRIES: int({
+    group: G.forwarder,
+    doc: 'Attempts before an alert goes to the DLQ.',
+    default: 5,
+    min: 0,
+  }),
+  MOOG_RETRY_BASE_DELAY: float({
+    group: G.forwarder,
+    doc: 'First retry delay in seconds (doubles per attempt, with jitter).',
+    default: 1,
+    min: 0,
+    exclusiveMin: true,
+  }),
+  MOOG_RETRY_MAX_DELAY: float({
+    group: G.forwarder,
+    doc: 'Longest retry delay in seconds.',
+    default: 60,
+    min: 0,
+    exclusiveMin: true,
+  }),
+  CIRCUIT_BREAKER_THRESHOLD: int({
+    group: G.forwarder,
+    doc: 'Consecutive failures that open the Moogsoft circuit breaker.',
+    default: 10,
+    min: 1,
+  }),
+  CIRCUIT_BREAKER_TIMEOUT: int({
+    group: G.forwarder,
+    doc: 'Seconds the breaker stays open before one half-open probe.',
+    default: 300,
+    min: 1,
+  }),
+
+  // ── Remediation ──────────────────────────────────────────────────────────────────────────────
+  DEAD_LETTER_QUEUE: key(
+    G.remediation,
+    'Final list for items remediation stopped replaying.',
+    'mutt:dlq:dead',
+  ),
+  REMEDIATION_INTERVAL: int({
+    group: G.remediation,
+    doc: 'Seconds between DLQ replay passes.',
+    default: 300,
+    min: 1,
+  }),
+  REMEDIATION_BATCH_SIZE: int({
+    group: G.remediation,
+    doc: 'Items replayed per pass.',
+    default: 100,
+    min: 1,
+  }),
+  MAX_POISON_RETRIES: int({
+    group: G.remediation,
+    doc: 'Replays before an item goes to the dead list.',
+    default: 3,
+    min: 1,
+  }),
+
+  // ── Web UI ───────────────────────────────────────────────────────────────────────────────────
+  SERVER_PORT_WEBUI: port({
+    group: G.webui,
+    doc: 'Admin UI and JSON API port. 0 disables it.',
+    default: 8090,
+    allowZero: true,
+  }),
+  WEBUI_API_KEY: secret({
+    group: G.webui,
+    doc: 'API key for the admin UI and API. Generated on first start in `MUTT_DATA_DIR/secrets/webui_api_key` when unset.',
+  }),
+  METRICS_CACHE_TTL: int({
+    group: G.webui,
+    doc: 'Seconds the dashboard metrics are cached.',
+    default: 5,
+    min: 0,
+  }),
+  AUDIT_LOG_PAGE_SIZE: int({
+    group: G.webui,
+    doc: 'Default page size of the audit-log API.',
+    default: 50,
+    min: 1,
+    max: 200,
+  }),
+  PROMETHEUS_URL: url({
+    group: G.webui,
+    doc: 'Prometheus base URL used for the SLO report.',
+    default: 'http://localhost:9090',
+    protocols: ['http:', 'https:'],
+  }),
+} satisfies Record<string, VarSpec<unknown>>;
+
+export type Schema = typeof schema;
+export type Vars = Values<Schema>;
+export type VarName = keyof Schema;
+
+/** Variables MUTT itself reads before the schema (where to find the env file). */
+export const META_VARS = ['MUTT_ENV_FILE'] as const;
+
+/** Variables declared with `secret()` (a unit test keeps this list in step with the schema). */
+export const SECRET_NAMES = [
+  'REDIS_PASS',
+  'REDIS_SENTINEL_PASS',
+  'DB_PASS',
+  'INGEST_API_KEY',
+  'MOOG_API_KEY',
+  'WEBUI_API_KEY',
+] as const satisfies readonly VarName[];
+export type SecretName = (typeof SECRET_NAMES)[number];

@@ -1,0 +1,69 @@
+// pino JSON logs. Every line carries service and pod; request-scoped lines carry `correlation_id`.
+// Secrets never reach a log: the redaction list below is a second line of defence behind code that
+// simply never passes them.
+import { type Logger, pino } from 'pino';
+
+export type { Logger };
+
+const LEVELS = { DEBUG: 'debug', INFO: 'info', WARNING: 'warn', ERROR: 'error', CRITICAL: 'fatal' } as const;
+export type LogLevelName = keyof typeof LEVELS;
+
+export interface LoggerOptions {
+  level?: LogLevelName;
+  pod?: string;
+  /** Where to write (defaults to standard output). */
+  destination?: NodeJS.WritableStream | { write(s: string): void };
+}
+
+export function createLogger(opts: LoggerOptions = {}): Logger {
+  const options = {
+    level: LEVELS[opts.level ?? 'INFO'],
+    base: { service: 'mutt', pod: opts.pod, pid: process.pid },
+    timestamp: pino.stdTimeFunctions.isoTime,
+    formatters: { level: (label: string) => ({ level: label }) },
+    redact: {
+      paths: [
+        'apiKey',
+        'password',
+        'headers["x-api-key"]',
+        'req.headers["x-api-key"]',
+        'req.headers.authorization',
+        '*.password',
+        '*.apiKey',
+      ],
+      censor: '[redacted]',
+    },
+  };
+  return opts.destination ? pino(options, opts.destination as pino.DestinationStream) : pino(options);
+}
+
+/**
+ * Lets one line per key through per interval and counts the rest, so a flood of bad input produces a
+ * bounded number of log lines (each saying how many were suppressed) while metrics count every one.
+ */
+export class LogLimiter {
+  private readonly last = new Map<string, { at: number; suppressed: number }>();
+  private readonly intervalMs: number;
+  private readonly now: () => number;
+  private readonly maxKeys: number;
+
+  constructor(intervalMs = 60_000, now: () => number = Date.now, maxKeys = 1000) {
+    this.intervalMs = intervalMs;
+    this.now = now;
+    this.maxKeys = maxKeys;
+  }
+
+  /** Returns the number of suppressed lines since the last one when a line may be logged, else -1. */
+  take(key: string): number {
+    const t = this.now();
+    const e = this.last.get(key);
+    if (e && t - e.at < this.intervalMs) {
+      e.suppressed++;
+      return -1;
+    }
+    if (!e && this.last.size >= this.maxKeys) this.last.clear();
+    const suppressed = e?.suppressed ?? 0;
+    this.last.set(key, { at: t, suppressed: 0 });
+    return suppressed;
+  }
+}

@@ -1,0 +1,24 @@
+// Prometheus registry of the main thread. Process metrics (`process_*`, `nodejs_*`) are collected
+// here only; worker threads keep their own registries and the main thread merges them for /metrics.
+import { AggregatorRegistry, collectDefaultMetrics, Registry } from 'prom-client';
+
+/** One registry's `getMetricsAsJSON()` result, as a worker thread sends it. */
+export type MetricsSnapshot = object[];
+
+export function createRegistry(defaults: boolean, labels?: Record<string, string>): Registry {
+  const registry = new Registry();
+  if (labels) registry.setDefaultLabels(labels);
+  if (defaults) collectDefaultMetrics({ register: registry });
+  return registry;
+}
+
+/** Metrics text for the main registry plus snapshots sent by worker threads. */
+export async function renderMetrics(
+  main: Registry,
+  workerSnapshots: () => MetricsSnapshot[] = () => [],
+): Promise<{ contentType: string; body: string }> {
+  const snapshots = workerSnapshots();
+  if (snapshots.length === 0) return { contentType: main.contentType, body: await main.metrics() };
+  const merged = AggregatorRegistry.aggregate([await main.getMetricsAsJSON(), ...snapshots]);
+  return { contentType: main.contentType, body: await merged.metrics() };
+}
