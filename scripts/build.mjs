@@ -5,11 +5,13 @@ import { readFileSync } from 'node:fs';
 import { build } from 'esbuild';
 
 const quiet = process.argv.includes('--quiet');
+// `--bench` also bundles the benchmark runner (dist/bench.js); the product bundle never contains it.
+const withBench = process.argv.includes('--bench');
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
 
 const started = Date.now();
 const result = await build({
-  entryPoints: { mutt: 'src/cli/main.ts' },
+  entryPoints: { mutt: 'src/cli/main.ts', ...(withBench ? { bench: 'bench/run.ts' } : {}) },
   outdir: 'dist',
   bundle: true,
   platform: 'node',

@@ -78,6 +78,26 @@ describe('POST /ingest', () => {
     expect(await svc.redis.ttl(b['24h'])).toBeGreaterThan(2591000);
   });
 
+  it('lists the correlation id of a batch item that brought its own', async () => {
+    const { post } = makeApp();
+    const res = await post(JSON.stringify([{ ...event(1), _correlation_id: 'own-7' }, event(2)]), {
+      'X-Correlation-ID': 'b-1',
+    });
+    const body = await jsonOf(res);
+    expect(body.correlation_id).toBe('b-1');
+    expect(body.results).toEqual([
+      { index: 0, status: 'queued', correlation_id: 'own-7' },
+      { index: 1, status: 'queued' },
+    ]);
+    expect((await queued()).map((e) => e._correlation_id)).toEqual(['b-1:1', 'own-7']);
+  });
+
+  it('keeps a single event’s own correlation id when no header is sent', async () => {
+    const { post } = makeApp();
+    const body = await jsonOf(await post(JSON.stringify({ ...event(), _correlation_id: 'from-body' })));
+    expect(body.correlation_id).toBe('from-body');
+  });
+
   it('takes the correlation id from X-Correlation-ID', async () => {
     const { post } = makeApp();
     const res = await post(JSON.stringify(event()), { 'X-Correlation-ID': 'abc-123' });
@@ -100,16 +120,15 @@ describe('POST /ingest', () => {
     const body = await jsonOf(res);
     expect(body).toMatchObject({ status: 'queued', queued: 2, rejected: 1, queue_depth: 2 });
     expect(body.results).toEqual([
-      { index: 0, status: 'queued', correlation_id: expect.any(String) },
+      { index: 0, status: 'queued' },
       { index: 1, status: 'error', message: 'Missing or empty required field(s): timestamp, message' },
-      { index: 2, status: 'queued', correlation_id: expect.any(String) },
+      { index: 2, status: 'queued' },
     ]);
     const q = await queued();
     // LPUSH: the newest is at the head; consumers take from the tail in arrival order.
     expect(q.map((e) => e.hostname)).toEqual(['r3', 'r1']);
-    expect(q.map((e) => e._correlation_id).sort()).toEqual(
-      [body.results[0].correlation_id, body.results[2].correlation_id].sort(),
-    );
+    // Item i is traced as <request correlation id>:<i>.
+    expect(q.map((e) => e._correlation_id)).toEqual([`${body.correlation_id}:2`, `${body.correlation_id}:0`]);
     expect(await counter('mutt_ingest_events_total', { status: 'queued' })).toBe(2);
     expect(await counter('mutt_ingest_events_total', { status: 'rejected' })).toBe(1);
   });

@@ -42,6 +42,8 @@ export function endpointFromConfig(c: RedisConfig, embeddedSocket?: string): Red
       }),
     };
   }
+  // A REDIS_HOST that is an absolute path is a Unix socket (as with PostgreSQL's DB_HOST).
+  if (c.REDIS_HOST?.startsWith('/')) return { kind: 'socket', path: c.REDIS_HOST };
   return { kind: 'tcp', host: c.REDIS_HOST ?? '127.0.0.1', port: c.REDIS_PORT };
 }
 

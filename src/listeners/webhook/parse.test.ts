@@ -4,7 +4,12 @@ import { MuttError } from '../../errors.ts';
 import { parseBody, prepareEvent } from './parse.ts';
 
 const REQUIRED = ['timestamp', 'message', 'hostname'];
-const ctx = { required: REQUIRED, receivedAt: '2026-01-01T00:00:00.000Z', sourceIp: '192.0.2.1' };
+const ctx = {
+  required: REQUIRED,
+  receivedAt: '2026-01-01T00:00:00.000Z',
+  sourceIp: '192.0.2.1',
+  fallbackCorrelationId: () => 'req-1:0',
+};
 const good = { hostname: 'r1', message: 'link down', timestamp: '2025-11-08T12:00:00Z' };
 
 describe('parseBody', () => {
@@ -96,11 +101,13 @@ describe('prepareEvent', () => {
     });
   });
 
-  it('uses a batch item’s own correlation id, else a new UUID', () => {
+  it('keeps an event’s own correlation id, else uses the fallback', () => {
     const own = prepareEvent({ ...good, _correlation_id: 'mine-1' }, ctx);
-    expect(own.ok && own.correlationId).toBe('mine-1');
+    expect(own.ok && [own.correlationId, own.own]).toEqual(['mine-1', true]);
     const fresh = prepareEvent({ ...good, _correlation_id: 'bad id with spaces' }, ctx);
-    expect(fresh.ok && fresh.correlationId).toMatch(/^[0-9a-f-]{36}$/);
+    expect(fresh.ok && [fresh.correlationId, fresh.own]).toEqual(['req-1:0', false]);
+    const forced = prepareEvent({ ...good, _correlation_id: 'mine-1' }, { ...ctx, correlationId: 'hdr' });
+    expect(forced.ok && [forced.correlationId, forced.own]).toEqual(['hdr', false]);
   });
 
   const severities: [unknown, number, string | undefined][] = [

@@ -1,7 +1,6 @@
 // Request bodies → events, without I/O. A body is one JSON object, a JSON array of objects, or
 // newline-delimited JSON (rsyslog omhttp with batch.format="newline"). Each event is checked for its
 // required fields, its severity label is normalised, and bookkeeping fields are added.
-import { randomUUID } from 'node:crypto';
 import { parseJsonLenient } from '../../core/protocol/json.ts';
 import { SEVERITY_EXPECTED, severityNumber } from '../../core/protocol/severity.ts';
 import { MuttError } from '../../errors.ts';
@@ -51,13 +50,17 @@ export function parseBody(text: string): ParsedBody {
 
 export interface PrepareContext {
   required: readonly string[];
-  /** Correlation ID to use (single events: from X-Correlation-ID or generated). */
+  /** Correlation ID that replaces the event's own (a single event sent with X-Correlation-ID). */
   correlationId?: string;
+  /** Correlation ID for an event that carries no usable `_correlation_id` of its own. */
+  fallbackCorrelationId: () => string;
   receivedAt: string;
   sourceIp?: string;
 }
 
-export type Prepared = { ok: true; json: string; correlationId: string } | { ok: false; error: string };
+export type Prepared =
+  | { ok: true; json: string; correlationId: string /** the event brought its own */; own: boolean }
+  | { ok: false; error: string };
 
 const CID_RE = /^[A-Za-z0-9._:@/+=-]{1,128}$/;
 
@@ -107,8 +110,9 @@ export function prepareEvent(value: unknown, ctx: PrepareContext): Prepared {
     }
   }
 
+  const own = ctx.correlationId === undefined && acceptableCorrelationId(ev._correlation_id);
   const correlationId =
-    ctx.correlationId ?? (acceptableCorrelationId(ev._correlation_id) ? ev._correlation_id : randomUUID());
+    ctx.correlationId ?? (own ? (ev._correlation_id as string) : ctx.fallbackCorrelationId());
   ev._correlation_id = correlationId;
   if (ev.received_at === undefined) ev.received_at = ctx.receivedAt;
   if (ev.source === undefined) ev.source = 'webhook';
@@ -120,5 +124,5 @@ export function prepareEvent(value: unknown, ctx: PrepareContext): Prepared {
     // Deeply nested input can exceed the serializer's stack; it is the client's problem, not a crash.
     return { ok: false, error: `event cannot be serialised: ${(err as Error).message}` };
   }
-  return { ok: true, json, correlationId };
+  return { ok: true, json, correlationId, own };
 }

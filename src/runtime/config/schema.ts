@@ -99,7 +99,7 @@ export const schema = {
   }),
   REDIS_HOST: str({
     group: G.redis,
-    doc: 'Redis host name or address.',
+    doc: 'Redis host name or address, or the absolute path of its Unix socket.',
     default: undefined,
     defaultText: 'unset: MUTT starts a private `redis-server` under MUTT_DATA_DIR',
   }),
