@@ -17,7 +17,9 @@ import type pg from 'pg';
 import type { Registry } from 'prom-client';
 import { Keys } from '../core/protocol/keys.ts';
 import { type ScriptedRedis, withScripts } from '../core/protocol/scripts.ts';
-import type { Enqueuer } from '../listeners/enqueue.ts';
+import { Enqueuer } from '../listeners/enqueue.ts';
+import { LISTENERS } from '../listeners/index.ts';
+import type { RunningListener } from '../listeners/types.ts';
 import type { HealthReport } from '../listeners/webhook/app.ts';
 import { createIngest } from '../listeners/webhook/index.ts';
 import { type Config, hasRole } from './config/load.ts';
@@ -52,6 +54,7 @@ export interface DaemonInfo {
   ingestPort?: number;
   redis: string;
   postgres?: string;
+  [listener: string]: unknown;
 }
 
 export class Daemon {
@@ -67,6 +70,7 @@ export class Daemon {
   private enqueuer?: Enqueuer;
   private httpServer?: Server;
   private timers: NodeJS.Timeout[] = [];
+  private readonly listeners: RunningListener[] = [];
   private stopping?: Promise<void>;
   private readonly startedAt = Date.now();
   keys?: Keys;
@@ -124,7 +128,24 @@ export class Daemon {
       redis: describeEndpoint(redisEndpoint),
       postgres: pgEndpoint ? describePg(pgEndpoint, c.DB_NAME) : undefined,
     };
-    if (hasRole(c, 'listeners') && c.SERVER_PORT_INGESTOR > 0) info.ingestPort = await this.startIngest();
+    if (hasRole(c, 'listeners')) {
+      this.enqueuer = new Enqueuer({ redis: this.redis, keys: this.keys, cap: c.MAX_INGEST_QUEUE_SIZE });
+      if (c.SERVER_PORT_INGESTOR > 0) info.ingestPort = await this.startIngest();
+      for (const factory of LISTENERS) {
+        const l = await factory({
+          config: c,
+          enqueuer: this.enqueuer,
+          registry: this.registry,
+          log: log.child({ component: 'listener' }),
+          keys: this.keys,
+          redis: this.redis,
+        });
+        if (l) {
+          this.listeners.push(l);
+          Object.assign(info, l.info);
+        }
+      }
+    }
     this.info = info;
     log.info(
       { version: VERSION, roles: c.roles, pod: c.podName, ...info, data_dir: c.dataDir },
@@ -136,8 +157,9 @@ export class Daemon {
   private async startIngest(): Promise<number> {
     const c = this.config;
     const registry = this.registry!;
-    const { app, enqueuer } = createIngest({
+    const { app } = createIngest({
       config: c,
+      enqueuer: this.enqueuer,
       redis: this.redis!,
       keys: this.keys!,
       registry,
@@ -145,7 +167,6 @@ export class Daemon {
       health: () => this.health(),
       metricsText: () => renderMetrics(registry),
     });
-    this.enqueuer = enqueuer;
     const server = createAdaptorServer({ fetch: app.fetch }) as Server;
     server.keepAliveTimeout = 65_000;
     server.headersTimeout = 66_000;
@@ -226,6 +247,7 @@ export class Daemon {
       }
     };
     await step('http', () => closeHttp(this.httpServer, 10_000));
+    for (const l of this.listeners) await step(l.name, () => l.stop());
     await step('enqueue', () => this.enqueuer && withTimeout(this.enqueuer.drain(), 10_000));
     await step('redis', () => this.redis && quitRedis(this.redis));
     await step('postgres pool', () => this.pool?.end());

@@ -1,0 +1,5 @@
+// Network listeners started by `mutt serve` when the node has the `listeners` role, in this order.
+// HTTP ingest is started separately by the daemon because it also serves /health and /metrics.
+import type { ListenerFactory } from './types.ts';
+
+export const LISTENERS: readonly ListenerFactory[] = [];
