@@ -68,7 +68,7 @@ describe('Redis outage during ingest', () => {
 
     await server!.stop();
     const started = Date.now();
-    const during = await Promise.all(Array.from({ length: 50 }, () => post()));
+    const during = await Promise.all(Array.from({ length: 50 }, async () => post()));
     expect(Date.now() - started).toBeLessThan(10_000);
     for (const res of during) {
       expect(res.status).toBe(503);

@@ -151,7 +151,9 @@ describe('POST /ingest', () => {
     };
     const before = await calls();
     const n = 2000;
-    const results = await Promise.all(Array.from({ length: n }, (_, i) => post(JSON.stringify(event(i)))));
+    const results = await Promise.all(
+      Array.from({ length: n }, async (_, i) => post(JSON.stringify(event(i)))),
+    );
     expect(results.every((r) => r.status === 200)).toBe(true);
     expect(await svc.redis.llen(svc.keys.ingestQueue)).toBe(n);
     const used = (await calls()) - before;
@@ -280,7 +282,7 @@ describe('bad input', () => {
       body: stream,
       headers: { 'X-API-KEY': key, 'Transfer-Encoding': 'chunked' },
       duplex: 'half',
-    } as RequestInit);
+    });
     expect(res.status).toBe(413);
     expect(pulled).toBeLessThanOrEqual(1024 * 1024 + 3 * 64 * 1024);
   });

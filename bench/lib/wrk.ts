@@ -79,7 +79,7 @@ export function runWrk(o: {
         try {
           resolve(parseWrk(out));
         } catch (err) {
-          reject(err);
+          reject(err instanceof Error ? err : new Error(String(err)));
         }
       }
     });

@@ -34,7 +34,7 @@ export function createLogger(opts: LoggerOptions = {}): Logger {
       censor: '[redacted]',
     },
   };
-  return opts.destination ? pino(options, opts.destination as pino.DestinationStream) : pino(options);
+  return opts.destination ? pino(options, opts.destination) : pino(options);
 }
 
 /**

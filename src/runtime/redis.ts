@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import { Redis, type RedisOptions } from 'ioredis';
 import type { Config } from './config/load.ts';
 import { type Logger, LogLimiter } from './logging.ts';
+import { abortReason } from './sleep.ts';
 
 /** Where Redis is: from the configuration, or the private server MUTT started. */
 export type RedisEndpoint =
@@ -159,7 +160,7 @@ export function whenReady(client: Redis, signal?: AbortSignal): Promise<void> {
     };
     const onAbort = () => {
       cleanup();
-      reject(signal?.reason ?? new Error('aborted'));
+      reject(abortReason(signal));
     };
     const cleanup = () => {
       client.off('ready', onReady);

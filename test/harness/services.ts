@@ -150,5 +150,4 @@ export async function useServices(opts: { database?: boolean } = {}): Promise<Te
 }
 
 /** A response body as JSON, for assertions. */
-// biome-ignore lint/suspicious/noExplicitAny: test assertions inspect arbitrary JSON
 export const jsonOf = async (res: Response): Promise<any> => res.json();

@@ -27,7 +27,7 @@ export async function statusCommand(opts: { peek?: string; json?: boolean }): Pr
     const newest = peek > 0 ? ((replies[Object.keys(names).length]?.[1] as string[]) ?? []) : [];
     if (opts.json) {
       process.stdout.write(
-        `${JSON.stringify({ queues: depths, newest: newest.map((s) => JSON.parse(s)) })}\n`,
+        `${JSON.stringify({ queues: depths, newest: newest.map((s) => JSON.parse(s) as unknown) })}\n`,
       );
       return;
     }

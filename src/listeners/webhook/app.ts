@@ -112,7 +112,7 @@ export function createIngestApp(o: IngestAppOptions): Hono<Env> {
     // Chunked: count while reading and stop at the limit; the rest is never read.
     const body = c.req.raw.body;
     if (!body) return '';
-    const reader = body.getReader();
+    const reader = (body as ReadableStream<Uint8Array>).getReader();
     const chunks: Uint8Array[] = [];
     let size = 0;
     for (;;) {

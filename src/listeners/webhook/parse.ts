@@ -25,7 +25,7 @@ export function parseBody(text: string): ParsedBody {
     if (Array.isArray(whole)) {
       if (whole.length === 0)
         throw new MuttError('INVALID_BODY', 'Request body is an empty array: send at least one event');
-      return { kind: 'batch', items: whole.map((value) => ({ ok: true, value })) };
+      return { kind: 'batch', items: (whole as unknown[]).map((value) => ({ ok: true, value })) };
     }
     if (whole !== null && typeof whole === 'object') return { kind: 'single', value: whole };
     throw new MuttError(

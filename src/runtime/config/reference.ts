@@ -8,7 +8,7 @@ function defaultText(spec: VarSpec<unknown>): string {
   const d = spec.default;
   if (d === undefined) return '(unset)';
   if (Array.isArray(d)) return `\`${d.join(',')}\``;
-  return `\`${String(d)}\``;
+  return `\`${typeof d === 'string' ? d : JSON.stringify(d)}\``;
 }
 
 const cell = (s: string) => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');

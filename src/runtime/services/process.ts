@@ -203,6 +203,8 @@ export async function stopStale(
   }
   try {
     process.kill(pid, 'SIGKILL');
-  } catch {}
+  } catch {
+    // already gone
+  }
   await abortableSleep(200);
 }
