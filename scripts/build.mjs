@@ -11,7 +11,11 @@ const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url),
 
 const started = Date.now();
 const result = await build({
-  entryPoints: { mutt: 'src/cli/main.ts', ...(withBench ? { bench: 'bench/run.ts' } : {}) },
+  entryPoints: {
+    mutt: 'src/cli/main.ts',
+    worker: 'src/runtime/workers/entry.ts',
+    ...(withBench ? { bench: 'bench/run.ts' } : {}),
+  },
   outdir: 'dist',
   bundle: true,
   platform: 'node',

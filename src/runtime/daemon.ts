@@ -42,6 +42,10 @@ import { requireBinaries } from './services/binaries.ts';
 import { type PostgresServerHandle, startPostgres } from './services/postgres-server.ts';
 import { type RedisServerHandle, startRedisServer } from './services/redis-server.ts';
 import { abortableSleep } from './sleep.ts';
+import { WORKER_ROLES, type WorkerRole } from './workers/protocol.ts';
+import './workers/register-roles.ts';
+import { ROLE_RUNNERS } from './workers/roles.ts';
+import { WorkerSupervisor } from './workers/supervisor.ts';
 
 export const VERSION = typeof __MUTT_VERSION__ === 'string' ? __MUTT_VERSION__ : '0.0.0-dev';
 
@@ -71,6 +75,7 @@ export class Daemon {
   private httpServer?: Server;
   private timers: NodeJS.Timeout[] = [];
   private readonly listeners: RunningListener[] = [];
+  private supervisor?: WorkerSupervisor;
   private stopping?: Promise<void>;
   private readonly startedAt = Date.now();
   keys?: Keys;
@@ -146,6 +151,7 @@ export class Daemon {
         }
       }
     }
+    await this.startWorkers(pgEndpoint, redisEndpoint);
     this.info = info;
     log.info(
       { version: VERSION, roles: c.roles, pod: c.podName, ...info, data_dir: c.dataDir },
@@ -165,7 +171,7 @@ export class Daemon {
       registry,
       log: this.log.child({ component: 'ingest' }),
       health: () => this.health(),
-      metricsText: () => renderMetrics(registry),
+      metricsText: () => renderMetrics(registry, () => this.supervisor?.collect() ?? Promise.resolve([])),
     });
     const server = createAdaptorServer({ fetch: app.fetch }) as Server;
     server.keepAliveTimeout = 65_000;
@@ -177,6 +183,46 @@ export class Daemon {
       host: c.MUTT_LISTEN_ADDRESS,
       variable: 'SERVER_PORT_INGESTOR',
     });
+  }
+
+  /** Worker threads for the node's alerter, forwarder and remediation roles. */
+  private async startWorkers(
+    pgEndpoint: PgEndpoint | undefined,
+    redisEndpoint: RedisEndpoint,
+  ): Promise<void> {
+    const c = this.config;
+    const counts: Record<WorkerRole, number> = {
+      alerter: c.ALERTER_WORKERS,
+      forwarder: c.FORWARDER_WORKERS,
+      remediation: 1,
+    };
+    const plan = WORKER_ROLES.filter((r) => hasRole(c, r) && ROLE_RUNNERS[r] && counts[r] > 0).map(
+      (role) => ({
+        role,
+        count: counts[role],
+      }),
+    );
+    if (plan.length === 0) return;
+    this.supervisor = new WorkerSupervisor({
+      log: this.log.child({ component: 'supervisor' }),
+      workerUrl: new URL('./worker.js', import.meta.url),
+      registry: this.registry!,
+      makeInit: (role, index) => ({
+        role,
+        index,
+        pod: `${c.podName}-${index}`,
+        config: c,
+        redis: redisEndpoint,
+        postgres: pgEndpoint,
+      }),
+    });
+    await this.supervisor.start(plan);
+  }
+
+  /** SIGHUP: reload what can be reloaded (rules in every alerter worker). */
+  reload(): void {
+    this.log.info('reloading');
+    this.supervisor?.reload();
   }
 
   /** Waits for PostgreSQL, migrates, and keeps audit partitions created ahead. */
@@ -215,7 +261,9 @@ export class Daemon {
     const pgCheck = this.pool ? pingPostgres(this.pool) : Promise.resolve(undefined);
     const [r, p] = await Promise.all([redisCheck, pgCheck]);
     const pgState = p === undefined ? undefined : !p.ok ? p : this.dbState;
-    const healthy = r.ok && (pgState === undefined || pgState.ok);
+    const workers = this.supervisor?.status() ?? {};
+    const workersOk = Object.values(workers).every((w) => w.running > 0);
+    const healthy = r.ok && (pgState === undefined || pgState.ok) && workersOk;
     return {
       status: healthy ? 'healthy' : 'unhealthy',
       service: 'mutt',
@@ -224,6 +272,7 @@ export class Daemon {
       roles: this.config.roles,
       redis: r.ok ? 'ok' : `error: ${r.error}`,
       postgres: pgState === undefined ? 'not used' : pgState.ok ? 'ok' : `error: ${pgState.error}`,
+      workers,
       uptime_seconds: Math.round((Date.now() - this.startedAt) / 1000),
     };
   }
@@ -249,6 +298,7 @@ export class Daemon {
     await step('http', () => closeHttp(this.httpServer, 10_000));
     for (const l of this.listeners) await step(l.name, () => l.stop());
     await step('enqueue', () => this.enqueuer && withTimeout(this.enqueuer.drain(), 10_000));
+    await step('workers', () => this.supervisor?.stop(30_000));
     await step('redis', () => this.redis && quitRedis(this.redis));
     await step('postgres pool', () => this.pool?.end());
     await step('postgres server', () => this.pgServer?.stop());

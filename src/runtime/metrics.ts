@@ -15,9 +15,9 @@ export function createRegistry(defaults: boolean, labels?: Record<string, string
 /** Metrics text for the main registry plus snapshots sent by worker threads. */
 export async function renderMetrics(
   main: Registry,
-  workerSnapshots: () => MetricsSnapshot[] = () => [],
+  workerSnapshots: () => Promise<MetricsSnapshot[]> = () => Promise.resolve([]),
 ): Promise<{ contentType: string; body: string }> {
-  const snapshots = workerSnapshots();
+  const snapshots = await workerSnapshots();
   if (snapshots.length === 0) return { contentType: main.contentType, body: await main.metrics() };
   const merged = AggregatorRegistry.aggregate([await main.getMetricsAsJSON(), ...snapshots]);
   return { contentType: main.contentType, body: await merged.metrics() };

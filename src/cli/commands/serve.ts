@@ -27,7 +27,7 @@ export async function serveCommand(): Promise<void> {
   };
   process.on('SIGTERM', shutdown);
   process.on('SIGINT', shutdown);
-  process.on('SIGHUP', () => log.info('SIGHUP received: nothing to reload yet in the running components'));
+  process.on('SIGHUP', () => daemon.reload());
   const crash = (kind: string) => (err: unknown) => {
     log.fatal({ err }, `${kind}: stopping`);
     void daemon.stop(kind).finally(() => process.exit(EXIT_SOFTWARE));

@@ -2,14 +2,22 @@
 // `<name>-<numKeys>.lua` whose header documents KEYS, ARGV and the return values. Commands are
 // registered under a versioned name so two MUTT versions can share one Redis while scripts change.
 import type { Redis } from 'ioredis';
+import ack from './lua/ack-1.lua';
 import enqueue from './lua/enqueue-4.lua';
 import rateLimitSliding from './lua/rate-limit-sliding-1.lua';
+import recover from './lua/recover-3.lua';
+import requeue from './lua/requeue-2.lua';
+import take from './lua/take-2.lua';
 
 const VERSION = 'v1';
 
 export const SCRIPTS = {
   enqueue: { lua: enqueue, keys: 4 },
   rateLimitSliding: { lua: rateLimitSliding, keys: 1 },
+  take: { lua: take, keys: 2 },
+  ack: { lua: ack, keys: 1 },
+  requeue: { lua: requeue, keys: 2 },
+  recover: { lua: recover, keys: 3 },
 } as const;
 
 export type ScriptName = keyof typeof SCRIPTS;
@@ -18,6 +26,10 @@ type Arg = string | number | Buffer;
 export interface MuttScripts {
   muttEnqueue(...args: Arg[]): Promise<[number, number]>;
   muttRateLimitSliding(...args: Arg[]): Promise<[number, string]>;
+  muttTake(source: string, processing: string, max: number): Promise<string[]>;
+  muttAck(processing: string, ...items: string[]): Promise<number>;
+  muttRequeue(processing: string, queue: string): Promise<number>;
+  muttRecover(processing: string, heartbeat: string, queue: string): Promise<number>;
 }
 
 export type ScriptedRedis = Redis & MuttScripts;

@@ -1,0 +1,29 @@
+--[[
+  take-2: reliable dequeue of a batch. Tops a worker's processing list up to `max` items from the
+  consumer end (tail) of a queue and returns everything in the processing list, oldest first, in one
+  atomic call. A consumer acknowledges a batch before it takes the next, so items already in the list
+  at take time were never acknowledged: left by an earlier life of the same worker, or moved by a
+  blocking move whose reply was lost with the connection. They are returned again rather than
+  stranded behind a live heartbeat.
+
+  Input:
+    KEYS[1]  source queue (list; producers LPUSH, consumers take from the right)
+    KEYS[2]  processing list of this worker
+    ARGV[1]  max: the size the processing list is topped up to
+
+  Output:
+    the processing list after the move, oldest first (empty when both lists are empty)
+]]
+local max = tonumber(ARGV[1])
+local have = redis.call('LLEN', KEYS[2])
+for i = have + 1, max do
+  if not redis.call('LMOVE', KEYS[1], KEYS[2], 'RIGHT', 'LEFT') then
+    break
+  end
+end
+local items = redis.call('LRANGE', KEYS[2], 0, -1)
+local n = #items
+for i = 1, math.floor(n / 2) do
+  items[i], items[n - i + 1] = items[n - i + 1], items[i]
+end
+return items

@@ -1,0 +1,2 @@
+// Imports every role module so it registers its runner in ROLE_RUNNERS (see roles.ts).
+export {};
