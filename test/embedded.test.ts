@@ -14,6 +14,14 @@ beforeAll(async () => {
 });
 afterAll(async () => svc.cleanup());
 
+/** Removes the newest queued event through the running MUTT's private Redis socket. */
+async function svcRedisLpop(env: Record<string, string>): Promise<void> {
+  const { Redis } = await import('ioredis');
+  const r = new Redis({ path: join(env.MUTT_DATA_DIR!, 'redis', 'redis.sock') });
+  await r.lpop('mutt:ingest_queue');
+  r.disconnect();
+}
+
 describe('embedded Redis and PostgreSQL', () => {
   it('starts them, survives restarts and SIGKILL, and stops them with MUTT', async () => {
     const dataDir = join(svc.tmp, 'appliance');
@@ -52,10 +60,24 @@ describe('embedded Redis and PostgreSQL', () => {
     expect(status.status).toBe(0);
     expect(JSON.parse(status.stdout).queues.ingest_queue).toBe(1);
 
+    // The private Redis dies: MUTT restarts it, the AOF brings the event back, ingest recovers.
+    process.kill(redisPid, 'SIGKILL');
+    await p.waitForMessage('redis-server exited unexpectedly; restarting');
+    await p.waitFor((l) => l.msg === 'redis-server started' && l.child_pid !== redisPid, 30_000);
+    let recovered = 0;
+    for (let i = 0; i < 100 && recovered !== 200; i++) {
+      recovered = (await send(99)).status;
+      if (recovered !== 200) await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(recovered).toBe(200);
+    expect(JSON.parse(runMutt(['status', '--json'], env).stdout).queues.ingest_queue).toBe(2);
+    await svcRedisLpop(env);
+
     // SIGTERM stops the private servers too.
+    const redisPidNow = Number(readFileSync(join(dataDir, 'redis', 'redis.pid'), 'utf8'));
     p.kill('SIGTERM');
     expect((await p.exited()).code).toBe(0);
-    expect(processMatches(redisPid, 'redis-server')).toBe(false);
+    expect(processMatches(redisPidNow, 'redis-server')).toBe(false);
     expect(processMatches(pgPid, 'postgres')).toBe(false);
     const down = runMutt(['status'], env);
     expect(down.status).toBe(1);

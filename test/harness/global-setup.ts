@@ -10,7 +10,12 @@ import pg from 'pg';
 import type { TestProject } from 'vitest/node';
 import { createLogger } from '../../src/runtime/logging.ts';
 import { migrate } from '../../src/runtime/migrate.ts';
-import { findPostgresBinDir, findRedisServer, requireBinaries } from '../../src/runtime/services/binaries.ts';
+import {
+  findOnPath,
+  findPostgresBinDir,
+  findRedisServer,
+  requireBinaries,
+} from '../../src/runtime/services/binaries.ts';
 import { startPostgres } from '../../src/runtime/services/postgres-server.ts';
 import { startRedisServer } from '../../src/runtime/services/redis-server.ts';
 import { ensurePackages } from './packages.ts';
@@ -22,8 +27,9 @@ export default async function setup(project: TestProject): Promise<() => Promise
     {
       'redis-server': () => findRedisServer() !== undefined,
       postgresql: () => findPostgresBinDir() !== undefined,
+      openssl: () => findOnPath('openssl') !== undefined,
     },
-    'the tests run real Redis and PostgreSQL servers',
+    'the tests run real Redis and PostgreSQL servers and real clients',
   );
   const bins = requireBinaries({ redis: true, postgres: true });
 

@@ -52,7 +52,8 @@ export async function waitForRedisPing(
       sock.on('error', () => resolve(''));
       sock.on('close', () => resolve(buf));
     });
-    if (answer.startsWith('+PONG')) return;
+    // -NOAUTH: up, but protected by a password (requirepass); either way it serves.
+    if (answer.startsWith('+PONG') || answer.startsWith('-NOAUTH')) return;
     await abortableSleep(50, signal);
   }
 }
