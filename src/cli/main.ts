@@ -1,6 +1,6 @@
 // The `mutt` command line.
 import { Command } from 'commander';
-import { configReference } from '../runtime/config/reference.ts';
+import { configReference, envExample } from '../runtime/config/reference.ts';
 import { VERSION } from '../runtime/daemon.ts';
 import { MissingBinariesError } from '../runtime/services/binaries.ts';
 import { migrateCommand } from './commands/migrate.ts';
@@ -54,8 +54,9 @@ program
 program
   .command('config-reference')
   .description('print the configuration reference (Markdown) generated from the configuration schema')
-  .action(() => {
-    process.stdout.write(`${configReference()}\n`);
+  .option('--env', 'print an example env file instead, every variable commented out with its default')
+  .action((opts: { env?: boolean }) => {
+    process.stdout.write(opts.env ? envExample() : `${configReference()}\n`);
   });
 
 program.parseAsync(process.argv).catch((err: unknown) => {

@@ -51,3 +51,50 @@ export function configReference(): string {
   }
   return out.join('\n');
 }
+
+function wrap(text: string, width = 98): string[] {
+  const lines: string[] = [];
+  let line = '';
+  for (const word of text.replace(/`/g, '').split(/\s+/)) {
+    if (line.length > 0 && line.length + 1 + word.length > width) {
+      lines.push(line);
+      line = word;
+    } else {
+      line = line ? `${line} ${word}` : word;
+    }
+  }
+  if (line) lines.push(line);
+  return lines;
+}
+
+/**
+ * The example env file (etc/mutt.env, installed as /etc/mutt/mutt.env): every variable commented
+ * out with its default, so an operator uncomments what they change.
+ */
+export function envExample(): string {
+  const out: string[] = [
+    '# MUTT configuration, read by `mutt serve` and by systemd (EnvironmentFile= syntax).',
+    '# Generated from the configuration schema by `npm run docs:config`; every variable is listed,',
+    '# commented out, with its default. Uncomment what you change, then run `mutt validate`.',
+    '# Secrets: prefer <NAME>_FILE pointing at a file readable only by the mutt user.',
+  ];
+  let group = '';
+  for (const [name, spec] of Object.entries(schema) as [VarName, VarSpec<unknown>][]) {
+    if (spec.group !== group) {
+      group = spec.group;
+      out.push('', `## ${group}`);
+    }
+    out.push('');
+    for (const l of wrap(spec.doc)) out.push(`# ${l}`);
+    if (spec.secret) {
+      out.push(`#${name}_FILE=/etc/mutt/secrets/${name.toLowerCase()}`);
+      continue;
+    }
+    const d = spec.default;
+    const value =
+      d === undefined ? '' : Array.isArray(d) ? d.join(',') : String(d as string | number | boolean);
+    if (d === undefined && spec.defaultText) out.push(`# Default: ${spec.defaultText.replace(/`/g, '')}`);
+    out.push(`#${name}=${value}`);
+  }
+  return `${out.join('\n')}\n`;
+}
