@@ -92,7 +92,7 @@ export function envExample(): string {
     }
     const d = spec.default;
     const value =
-      d === undefined ? '' : Array.isArray(d) ? d.join(',') : String(d as string | number | boolean);
+      d === undefined ? '' : Array.isArray(d) ? d.join(',') : typeof d === 'string' ? d : JSON.stringify(d);
     if (d === undefined && spec.defaultText) out.push(`# Default: ${spec.defaultText.replace(/`/g, '')}`);
     out.push(`#${name}=${value}`);
   }
