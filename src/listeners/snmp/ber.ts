@@ -135,6 +135,7 @@ export function readHeader(buf: Buffer): Header {
   const version = msg.integer();
   if (version === 0 || version === 1) {
     const community = msg.octets();
+    checkPdu(msg, version);
     return { version, communityBytes: community.value.length };
   }
   if (version !== 3) throw new BerError(`unknown SNMP version ${version}`);
@@ -166,6 +167,45 @@ export function readHeader(buf: Buffer): Header {
       authParams: { start: auth.start, end: auth.end },
     },
   };
+}
+
+/** A valid OID encoding: at least one octet, and the last one ends its sub-identifier. */
+function checkOid(buf: Buffer, t: Tlv): void {
+  if (t.end === t.start) throw new BerError('empty OID');
+  if (buf[t.end - 1]! & 0x80) throw new BerError('truncated OID');
+}
+
+/**
+ * Walks a v1/v2c PDU's structure (every length consistent, the varbind list filling its PDU,
+ * nothing after the message) without decoding values, so net-snmp only ever sees well-formed
+ * framing; its own lenient reader would otherwise read an over-long varbind list as an empty one.
+ */
+function checkPdu(msg: BerReader, version: number): void {
+  const pduTag = msg.buf[msg.pos];
+  const pdu = msg.sequence(pduTag);
+  if (!msg.done) throw new BerError('data after the PDU');
+  if (pduTag === TAG.TrapV1 && version === 0) {
+    checkOid(pdu.buf, pdu.skip()); // enterprise
+    pdu.skip(); // agent-addr
+    pdu.integer();
+    pdu.integer();
+    pdu.skip(); // time-stamp
+  } else {
+    pdu.integer(); // request-id
+    pdu.integer(); // error-status / non-repeaters
+    pdu.integer(); // error-index / max-repetitions
+  }
+  const list = pdu.sequence();
+  if (!pdu.done) throw new BerError('data after the variable bindings');
+  while (!list.done) {
+    const vb = list.sequence();
+    const name = vb.tlv(TAG.Oid);
+    checkOid(vb.buf, name);
+    vb.pos = name.end;
+    const value = vb.skip();
+    if (value.tag === TAG.Oid) checkOid(vb.buf, value);
+    if (!vb.done) throw new BerError('data after a variable binding value');
+  }
 }
 
 // ── Writer ────────────────────────────────────────────────────────────────────────────────────────
@@ -288,6 +328,7 @@ export function v3Message(o: {
   authLength: number;
   contextEngineId: Buffer;
   pdu: Buffer;
+  securityModel?: number;
 }): Buffer {
   const usm = seq(
     octets(o.engineId),
@@ -299,7 +340,7 @@ export function v3Message(o: {
   );
   return seq(
     int(3),
-    seq(int(o.msgId), int(65507), octets(Buffer.from([o.flags])), int(3)),
+    seq(int(o.msgId), int(65507), octets(Buffer.from([o.flags])), int(o.securityModel ?? 3)),
     octets(usm),
     seq(octets(o.contextEngineId), octets(''), o.pdu),
   );

@@ -106,6 +106,7 @@ export class TrapReceiver {
   private retryDelay = 250;
   private closing = false;
   private notInTimeWindows = 0;
+  private socketsClosed = false;
   private readonly stats: FormatStats = { translated: 0, numeric: 0 };
   boundPort = 0;
   boundAddresses: string[] = [];
@@ -243,6 +244,7 @@ export class TrapReceiver {
   }
 
   private send(socket: Socket, rinfo: RemoteInfo, responses: readonly Buffer[]): void {
+    if (this.socketsClosed) return;
     for (const r of responses) {
       socket.send(r, rinfo.port, rinfo.address, (err) => {
         if (err) this.o.telemetry.warn('send', { err: err.message, source_ip: normalizeAddress(rinfo.address) }, 'sending an SNMP answer failed');
@@ -258,7 +260,11 @@ export class TrapReceiver {
   onDatagram(socket: Socket, buf: Buffer, rinfo: RemoteInfo): void {
     const t = this.o.telemetry;
     t.packets.inc();
-    if (this.closing) return;
+    if (this.closing) {
+      // Stopping: the socket stays open only to answer informs already queued.
+      t.dropped.inc({ reason: 'shutdown' });
+      return;
+    }
     let header: Header;
     try {
       header = readHeader(buf);
@@ -268,6 +274,7 @@ export class TrapReceiver {
       return;
     }
     let user: UsmUserSpec | undefined;
+    let counted = false;
     if (header.version === 3) {
       const verdict = this.checkUsm(header.v3, buf);
       if (verdict === 'discovery') {
@@ -277,6 +284,7 @@ export class TrapReceiver {
         const reportable = verdict === 'unknown_user' && (header.v3.flags & FLAG_REPORTABLE) !== 0;
         this.fail('auth', verdict, rinfo, { user: header.v3.userName.slice(0, 64) });
         if (!reportable) return;
+        counted = true;
         t.reports.inc({ kind: 'unknown_user' });
       }
       user = this.users.get(header.v3.userName);
@@ -293,16 +301,13 @@ export class TrapReceiver {
     }
 
     if (c.error) {
-      this.classifyError(c.error, header, rinfo);
+      if (!counted) this.classifyError(c.error, header, rinfo);
       this.send(socket, rinfo, c.responses); // reports only
       return;
     }
     if (!c.notification) {
       // Discovery (or an unknown user's reportable message, already counted): net-snmp's Report.
-      if (header.version === 3 && this.users.has(header.v3.userName) === false && header.v3.userName === '')
-        t.reports.inc({ kind: 'discovery' });
-      else if (header.version === 3 && (header.v3.flags & (FLAG_AUTH | FLAG_PRIV)) === 0 && this.users.has(header.v3.userName))
-        t.reports.inc({ kind: 'discovery' });
+      if (!counted) t.reports.inc({ kind: 'discovery' });
       this.send(socket, rinfo, c.responses);
       return;
     }
@@ -552,14 +557,15 @@ export class TrapReceiver {
   async stop(graceMs = 5000): Promise<void> {
     if (this.closing) return;
     this.closing = true;
-    await Promise.all(this.sockets.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
-    this.receiver?.close();
     const deadline = Date.now() + graceMs;
     while ((this.inFlight.size > 0 || this.pending.length > 0) && Date.now() < deadline) {
       if (this.pending.length > 0 && !this.retryTimer) this.track(this.retry());
       await Promise.race([Promise.allSettled([...this.inFlight]), new Promise((r) => setTimeout(r, 100))]);
     }
     if (this.retryTimer) clearTimeout(this.retryTimer);
+    this.socketsClosed = true;
+    await Promise.all(this.sockets.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
+    this.receiver?.close();
     if (this.pending.length > 0) {
       this.o.telemetry.dropped.inc({ reason: 'shutdown' }, this.pending.length);
       this.o.log.error({ lost: this.pending.length }, 'Redis was unreachable until shutdown: SNMP trap events held in memory are lost');
