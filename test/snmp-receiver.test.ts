@@ -9,7 +9,19 @@ import snmp from 'net-snmp';
 import { type Counter, Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Enqueuer } from '../src/listeners/enqueue.ts';
-import { int, nul, octets, oid, seq, TAG, tlv, v1TrapMessage, v2Message, v3Message, varbind } from '../src/listeners/snmp/ber.ts';
+import {
+  int,
+  nul,
+  octets,
+  oid,
+  seq,
+  TAG,
+  tlv,
+  v1TrapMessage,
+  v2Message,
+  v3Message,
+  varbind,
+} from '../src/listeners/snmp/ber.ts';
 import { startEngine } from '../src/listeners/snmp/engine.ts';
 import { SnmpTelemetry } from '../src/listeners/snmp/metrics.ts';
 import { MibStore } from '../src/listeners/snmp/mib/store.ts';
@@ -47,7 +59,9 @@ interface Rig {
   stop(): Promise<void>;
 }
 
-async function rig(o: { limits?: Record<string, number>; clock?: () => number; cap?: number } = {}): Promise<Rig> {
+async function rig(
+  o: { limits?: Record<string, number>; clock?: () => number; cap?: number } = {},
+): Promise<Rig> {
   await svc.redis.del(svc.keys.ingestQueue);
   const telemetry = new SnmpTelemetry(new Registry(), quietLog());
   const enqueuer = new Enqueuer({ redis: svc.redis, keys: svc.keys, cap: o.cap ?? 1_000_000 });
@@ -76,7 +90,8 @@ async function rig(o: { limits?: Record<string, number>; clock?: () => number; c
     receiver,
     telemetry,
     client,
-    send: (buf) => new Promise((r, j) => client.send(buf, receiver.boundPort, '127.0.0.1', (e) => (e ? j(e) : r()))),
+    send: (buf) =>
+      new Promise((r, j) => client.send(buf, receiver.boundPort, '127.0.0.1', (e) => (e ? j(e) : r()))),
     feed: (buf) => receiver.onDatagram(receiver.socket!, buf, { ...rinfo, size: buf.length }),
     depth: () => svc.redis.llen(svc.keys.ingestQueue),
     async stop() {
@@ -88,7 +103,9 @@ async function rig(o: { limits?: Record<string, number>; clock?: () => number; c
 }
 
 const value = async (c: Counter<string>, labels: Record<string, string> = {}) =>
-  (await c.get()).values.filter((v) => Object.entries(labels).every(([k, l]) => v.labels[k] === l)).reduce((a, v) => a + v.value, 0);
+  (await c.get()).values
+    .filter((v) => Object.entries(labels).every(([k, l]) => v.labels[k] === l))
+    .reduce((a, v) => a + v.value, 0);
 
 async function until(pred: () => Promise<boolean> | boolean, ms = 10_000): Promise<void> {
   const end = Date.now() + ms;
@@ -137,12 +154,15 @@ describe('every trap read is queued', () => {
       expect(await value(r.telemetry.packets)).toBe(2000);
       expect(await value(r.telemetry.received, { version: 'v2c', pdu: 'trap' })).toBe(2000);
       expect(await value(r.telemetry.queued)).toBe(2000);
-      const ids = new Set((await svc.redis.lrange(svc.keys.ingestQueue, 0, -1)).map((s) => JSON.parse(s).snmp_request_id));
+      const ids = new Set(
+        (await svc.redis.lrange(svc.keys.ingestQueue, 0, -1)).map((s) => JSON.parse(s).snmp_request_id),
+      );
       expect(ids.size).toBe(2000);
       const e = JSON.parse((await svc.redis.lindex(svc.keys.ingestQueue, 0))!);
       expect(e).toMatchObject({
         hostname: 'edge-rtr-7',
-        message: 'IF-MIB::linkDown IF-MIB::ifIndex.7=7 IF-MIB::ifAdminStatus.7=up(1) IF-MIB::ifOperStatus.7=down(2) SNMPv2-MIB::sysName.0=edge-rtr-7',
+        message:
+          'IF-MIB::linkDown IF-MIB::ifIndex.7=7 IF-MIB::ifAdminStatus.7=up(1) IF-MIB::ifOperStatus.7=down(2) SNMPv2-MIB::sysName.0=edge-rtr-7',
         trap_oid: '1.3.6.1.6.3.1.1.5.3',
         source: 'snmp',
         source_ip: '127.0.0.1',
@@ -190,20 +210,99 @@ describe('bad input: counted, never a crash', () => {
       authLength: flags & 1 ? 24 : 0,
       contextEngineId: Buffer.alloc(0),
       securityModel,
-      pdu: flags & 2 ? octets(Buffer.alloc(40, 7)) : tlv(TAG.TrapV2, [int(1), int(0), int(0), seq(varbind('1.3.6.1.6.3.1.1.4.1.0', oid('1.3.6.1.6.3.1.1.5.1')))]),
+      pdu:
+        flags & 2
+          ? octets(Buffer.alloc(40, 7))
+          : tlv(TAG.TrapV2, [
+              int(1),
+              int(0),
+              int(0),
+              seq(varbind('1.3.6.1.6.3.1.1.4.1.0', oid('1.3.6.1.6.3.1.1.5.1'))),
+            ]),
     });
   const rows: [string, Buffer, 'decode' | 'auth', string, boolean?][] = [
     ['empty datagram', Buffer.alloc(0), 'decode', 'malformed'],
     ['truncated BER', trap.subarray(0, trap.length - 5), 'decode', 'malformed'],
-    ['length field longer than the datagram', Buffer.concat([Buffer.from([0x30, 0x82, 0x7f, 0xff]), trap.subarray(2)]), 'decode', 'malformed'],
-    ['varbind list length beyond its PDU', seq(int(1), octets('public'), tlv(TAG.TrapV2, [int(1), int(0), int(0), Buffer.from([0x30, 0x7f]), varbind('1.3.6.1.6.3.1.1.4.1.0', oid('1.3.6.1.6.3.1.1.5.1'))])), 'decode', 'malformed'],
-    ['unknown value type in a varbind', v2Message({ community: 'public', requestId: 2, varbinds: [varbind('1.3.6.1.6.3.1.1.4.1.0', oid('1.3.6.1.6.3.1.1.5.1')), varbind('1.3.6.1.2.1.1.1.0', tlv(0x47, Buffer.from([1])))] }), 'decode', 'malformed'],
-    ['empty OID value', v2Message({ community: 'public', requestId: 3, varbinds: [varbind('1.3.6.1.6.3.1.1.4.1.0', tlv(TAG.Oid, Buffer.alloc(0)))] }), 'decode', 'malformed'],
-    ['SNMP version 2 (not a version)', seq(int(2), octets('public'), tlv(TAG.TrapV2, [int(1), int(0), int(0), seq()])), 'decode', 'unsupported_version'],
-    ['a GetRequest', v2Message({ community: 'public', requestId: 4, pduType: TAG.GetRequest, varbinds: [varbind('1.3.6.1.2.1.1.1.0', nul())] }), 'decode', 'unsupported_pdu'],
-    ['a trap without snmpTrapOID.0', v2Message({ community: 'public', requestId: 5, varbinds: [varbind('1.3.6.1.2.1.1.3.0', int(1, TAG.TimeTicks))] }), 'decode', 'no_trap_oid'],
+    [
+      'length field longer than the datagram',
+      Buffer.concat([Buffer.from([0x30, 0x82, 0x7f, 0xff]), trap.subarray(2)]),
+      'decode',
+      'malformed',
+    ],
+    [
+      'varbind list length beyond its PDU',
+      seq(
+        int(1),
+        octets('public'),
+        tlv(TAG.TrapV2, [
+          int(1),
+          int(0),
+          int(0),
+          Buffer.from([0x30, 0x7f]),
+          varbind('1.3.6.1.6.3.1.1.4.1.0', oid('1.3.6.1.6.3.1.1.5.1')),
+        ]),
+      ),
+      'decode',
+      'malformed',
+    ],
+    [
+      'unknown value type in a varbind',
+      v2Message({
+        community: 'public',
+        requestId: 2,
+        varbinds: [
+          varbind('1.3.6.1.6.3.1.1.4.1.0', oid('1.3.6.1.6.3.1.1.5.1')),
+          varbind('1.3.6.1.2.1.1.1.0', tlv(0x47, Buffer.from([1]))),
+        ],
+      }),
+      'decode',
+      'malformed',
+    ],
+    [
+      'empty OID value',
+      v2Message({
+        community: 'public',
+        requestId: 3,
+        varbinds: [varbind('1.3.6.1.6.3.1.1.4.1.0', tlv(TAG.Oid, Buffer.alloc(0)))],
+      }),
+      'decode',
+      'malformed',
+    ],
+    [
+      'SNMP version 2 (not a version)',
+      seq(int(2), octets('public'), tlv(TAG.TrapV2, [int(1), int(0), int(0), seq()])),
+      'decode',
+      'unsupported_version',
+    ],
+    [
+      'a GetRequest',
+      v2Message({
+        community: 'public',
+        requestId: 4,
+        pduType: TAG.GetRequest,
+        varbinds: [varbind('1.3.6.1.2.1.1.1.0', nul())],
+      }),
+      'decode',
+      'unsupported_pdu',
+    ],
+    [
+      'a trap without snmpTrapOID.0',
+      v2Message({
+        community: 'public',
+        requestId: 5,
+        varbinds: [varbind('1.3.6.1.2.1.1.3.0', int(1, TAG.TimeTicks))],
+      }),
+      'decode',
+      'no_trap_oid',
+    ],
     ['4,000 varbinds (the most a datagram holds)', manyVarbinds(4000), 'decode', 'too_many_varbinds'],
-    ['10,000 varbinds (fed directly: larger than UDP)', manyVarbinds(10_000), 'decode', 'too_many_varbinds', true],
+    [
+      '10,000 varbinds (fed directly: larger than UDP)',
+      manyVarbinds(10_000),
+      'decode',
+      'too_many_varbinds',
+      true,
+    ],
     ['wrong community', linkDown(6, 'private'), 'auth', 'bad_community'],
     ['v3 from an unknown user', withFlags(0, 'mallory'), 'auth', 'unknown_user'],
     ['v3 noAuthNoPriv for an authPriv user', withFlags(0, 'ops'), 'auth', 'unsupported_security_level'],
@@ -211,30 +310,41 @@ describe('bad input: counted, never a crash', () => {
     ['v3 authPriv with a forged digest', withFlags(3, 'ops'), 'auth', 'wrong_digest'],
   ];
 
-  it.each(rows.map(([name, buf, kind, reason, direct]) => ({ name, buf, kind, reason, direct })))('$name → $kind $reason', async ({ buf, kind, reason, direct }) => {
-    const r = await rig();
-    try {
-      const counter = kind === 'decode' ? r.telemetry.decodeErrors : r.telemetry.authFailures;
-      if (direct) r.feed(buf);
-      else await r.send(buf);
-      await until(async () => (await value(counter, { reason })) === 1);
-      // The listener keeps going: a good trap right after is queued.
-      await r.send(linkDown(99));
-      await until(async () => (await r.depth()) === 1);
-      expect(await value(r.telemetry.received)).toBe(1);
-      expect(await value(r.telemetry.decodeErrors)).toBe(kind === 'decode' ? 1 : 0);
-      expect(await value(r.telemetry.authFailures)).toBe(kind === 'auth' ? 1 : 0);
-    } finally {
-      await r.stop();
-    }
-  });
+  it.each(rows.map(([name, buf, kind, reason, direct]) => ({ name, buf, kind, reason, direct })))(
+    '$name → $kind $reason',
+    async ({ buf, kind, reason, direct }) => {
+      const r = await rig();
+      try {
+        const counter = kind === 'decode' ? r.telemetry.decodeErrors : r.telemetry.authFailures;
+        if (direct) r.feed(buf);
+        else await r.send(buf);
+        await until(async () => (await value(counter, { reason })) === 1);
+        // The listener keeps going: a good trap right after is queued.
+        await r.send(linkDown(99));
+        await until(async () => (await r.depth()) === 1);
+        expect(await value(r.telemetry.received)).toBe(1);
+        expect(await value(r.telemetry.decodeErrors)).toBe(kind === 'decode' ? 1 : 0);
+        expect(await value(r.telemetry.authFailures)).toBe(kind === 'auth' ? 1 : 0);
+      } finally {
+        await r.stop();
+      }
+    },
+  );
 
   it('survives 100,000 random and mutated datagrams and accounts for every one', async () => {
     const r = await rig();
     try {
       const seeds = [
         linkDown(7),
-        v1TrapMessage({ community: 'public', enterprise: '1.3.6.1.4.1.9.9.43.2', agentAddr: '10.0.0.1', generic: 6, specific: 1, timestamp: 5, varbinds: [varbind('1.3.6.1.2.1.1.5.0', octets('x'))] }),
+        v1TrapMessage({
+          community: 'public',
+          enterprise: '1.3.6.1.4.1.9.9.43.2',
+          agentAddr: '10.0.0.1',
+          generic: 6,
+          specific: 1,
+          timestamp: 5,
+          varbinds: [varbind('1.3.6.1.2.1.1.5.0', octets('x'))],
+        }),
         withFlags(4, ''),
       ];
       let n = 0;
@@ -246,12 +356,16 @@ describe('bad input: counted, never a crash', () => {
         { numRuns: 50_000 },
       );
       fc.assert(
-        fc.property(fc.nat(seeds.length - 1), fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { minLength: 1, maxLength: 4 }), (s, edits) => {
-          const buf = Buffer.from(seeds[s]!);
-          for (const [pos, b] of edits) buf[pos % buf.length] = b;
-          r.feed(buf);
-          n++;
-        }),
+        fc.property(
+          fc.nat(seeds.length - 1),
+          fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { minLength: 1, maxLength: 4 }),
+          (s, edits) => {
+            const buf = Buffer.from(seeds[s]!);
+            for (const [pos, b] of edits) buf[pos % buf.length] = b;
+            r.feed(buf);
+            n++;
+          },
+        ),
         { numRuns: 50_000 },
       );
       expect(n).toBe(100_000);
@@ -277,11 +391,29 @@ describe('SNMPv3 USM', () => {
   it('keeps its key and engine caches bounded under a flood of new engine IDs, and queues every authentic trap', async () => {
     const r = await rig({ limits: { localizedKeys: 50, engineTimes: 50 } });
     try {
-      const user = { name: 'ops', level: snmp.SecurityLevel.authPriv, authProtocol: snmp.AuthProtocols.sha256, authKey: opsUser.authKey, privProtocol: snmp.PrivProtocols.aes, privKey: opsUser.privKey };
+      const user = {
+        name: 'ops',
+        level: snmp.SecurityLevel.authPriv,
+        authProtocol: snmp.AuthProtocols.sha256,
+        authKey: opsUser.authKey,
+        privProtocol: snmp.PrivProtocols.aes,
+        privKey: opsUser.privKey,
+      };
       for (let i = 0; i < 300; i++) {
         const engineID = `80000000${i.toString(16).padStart(8, '0')}aabb`;
-        const session = snmp.createV3Session('127.0.0.1', user, { port: 162, trapPort: r.receiver.boundPort, engineID, version: 3 });
-        await new Promise<void>((res, rej) => session.trap('1.3.6.1.6.3.1.1.5.4', [{ oid: '1.3.6.1.2.1.2.2.1.1.1', type: 2, value: i }], (err: Error | null) => (err ? rej(err) : res())));
+        const session = snmp.createV3Session('127.0.0.1', user, {
+          port: 162,
+          trapPort: r.receiver.boundPort,
+          engineID,
+          version: 3,
+        });
+        await new Promise<void>((res, rej) =>
+          session.trap(
+            '1.3.6.1.6.3.1.1.5.4',
+            [{ oid: '1.3.6.1.2.1.2.2.1.1.1', type: 2, value: i }],
+            (err: Error | null) => (err ? rej(err) : res()),
+          ),
+        );
         session.close();
       }
       await until(async () => (await r.depth()) === 300);
@@ -301,7 +433,32 @@ describe('SNMPv3 USM', () => {
     try {
       const trapAt = (boots: number, time: number) =>
         capture((port) =>
-          netSnmp('snmptrap', ['-v', '3', '-e', '0x80001F8880AABBCCDD', '-Z', `${boots},${time}`, '-u', 'ops', '-l', 'authPriv', '-a', 'SHA-256', '-A', opsUser.authKey!, '-x', 'AES', '-X', opsUser.privKey!, `127.0.0.1:${port}`, '', '1.3.6.1.6.3.1.1.5.4', '1.3.6.1.2.1.2.2.1.1.3', 'i', String(time)]),
+          netSnmp('snmptrap', [
+            '-v',
+            '3',
+            '-e',
+            '0x80001F8880AABBCCDD',
+            '-Z',
+            `${boots},${time}`,
+            '-u',
+            'ops',
+            '-l',
+            'authPriv',
+            '-a',
+            'SHA-256',
+            '-A',
+            opsUser.authKey!,
+            '-x',
+            'AES',
+            '-X',
+            opsUser.privKey!,
+            `127.0.0.1:${port}`,
+            '',
+            '1.3.6.1.6.3.1.1.5.4',
+            '1.3.6.1.2.1.2.2.1.1.3',
+            'i',
+            String(time),
+          ]),
         );
       const fresh = await trapAt(5, 1000);
       const older = await trapAt(5, 800);

@@ -19,7 +19,10 @@ beforeAll(async () => {
   svc = await useServices({ database: false });
   writeFileSync(
     join(svc.tmp, 'snmp-users.conf'),
-    [`createUser netops SHA-256 "${AUTH}" AES "${PRIV}"`, `createUser -e 0x80001F8880C0FFEE01 bound SHA-512 "${AUTH}" AES "${PRIV}"`].join('\n'),
+    [
+      `createUser netops SHA-256 "${AUTH}" AES "${PRIV}"`,
+      `createUser -e 0x80001F8880C0FFEE01 bound SHA-512 "${AUTH}" AES "${PRIV}"`,
+    ].join('\n'),
   );
 });
 afterAll(async () => svc.cleanup());
@@ -47,7 +50,8 @@ async function serve(extra: Record<string, string> = {}): Promise<Running> {
     ...extra,
   });
   await p.running();
-  const events = async () => (await svc.redis.lrange(svc.keys.ingestQueue, 0, -1)).map((s) => JSON.parse(s)).reverse();
+  const events = async () =>
+    (await svc.redis.lrange(svc.keys.ingestQueue, 0, -1)).map((s) => JSON.parse(s)).reverse();
   return {
     p,
     trapPort,
@@ -87,12 +91,33 @@ describe('SNMP traps and informs from Net-SNMP clients', () => {
 
   it('v2c: an IF-MIB linkDown arrives in Redis with names, enumerations and the sysName as hostname', async () => {
     const before = (await m.events()).length;
-    const r = await netSnmp('snmptrap', ['-v', '2c', '-c', 'n0c-community', m.target, '', '1.3.6.1.6.3.1.1.5.3', '1.3.6.1.2.1.2.2.1.1.3', 'i', '3', '1.3.6.1.2.1.2.2.1.7.3', 'i', '1', '1.3.6.1.2.1.2.2.1.8.3', 'i', '2', '1.3.6.1.2.1.1.5.0', 's', 'dist-sw-03']);
+    const r = await netSnmp('snmptrap', [
+      '-v',
+      '2c',
+      '-c',
+      'n0c-community',
+      m.target,
+      '',
+      '1.3.6.1.6.3.1.1.5.3',
+      '1.3.6.1.2.1.2.2.1.1.3',
+      'i',
+      '3',
+      '1.3.6.1.2.1.2.2.1.7.3',
+      'i',
+      '1',
+      '1.3.6.1.2.1.2.2.1.8.3',
+      'i',
+      '2',
+      '1.3.6.1.2.1.1.5.0',
+      's',
+      'dist-sw-03',
+    ]);
     expect(r.status).toBe(0);
     const e = (await m.waitEvents(before + 1)).at(-1);
     expect(e).toMatchObject({
       hostname: 'dist-sw-03',
-      message: 'IF-MIB::linkDown IF-MIB::ifIndex.3=3 IF-MIB::ifAdminStatus.3=up(1) IF-MIB::ifOperStatus.3=down(2) SNMPv2-MIB::sysName.0=dist-sw-03',
+      message:
+        'IF-MIB::linkDown IF-MIB::ifIndex.3=3 IF-MIB::ifAdminStatus.3=up(1) IF-MIB::ifOperStatus.3=down(2) SNMPv2-MIB::sysName.0=dist-sw-03',
       trap_oid: '1.3.6.1.6.3.1.1.5.3',
       trap_name: 'IF-MIB::linkDown',
       snmp_version: 'v2c',
@@ -102,7 +127,13 @@ describe('SNMP traps and informs from Net-SNMP clients', () => {
       agent_address: '127.0.0.1',
       syslog_severity: 4,
     });
-    expect(e.varbinds[4]).toEqual({ oid: '1.3.6.1.2.1.2.2.1.8.3', name: 'IF-MIB::ifOperStatus.3', type: 'Integer', value: 2, display: 'down(2)' });
+    expect(e.varbinds[4]).toEqual({
+      oid: '1.3.6.1.2.1.2.2.1.8.3',
+      name: 'IF-MIB::ifOperStatus.3',
+      type: 'Integer',
+      value: 2,
+      display: 'down(2)',
+    });
     expect(e.varbinds[0]).toMatchObject({ name: 'SNMPv2-MIB::sysUpTime.0', type: 'TimeTicks' });
     expect(typeof e.varbinds[0].value).toBe('string');
     expect(Date.parse(e.timestamp)).toBeGreaterThan(Date.now() - 60_000);
@@ -111,7 +142,27 @@ describe('SNMP traps and informs from Net-SNMP clients', () => {
 
   it('v2c: a Cisco enterprise notification is named from its MIB with decoded enumerations', async () => {
     const before = (await m.events()).length;
-    const r = await netSnmp('snmptrap', ['-v', '2c', '-c', 'public', m.target, '', '1.3.6.1.4.1.9.9.43.2.0.1', '1.3.6.1.4.1.9.9.43.1.1.0', 'i', '1', '1.3.6.1.4.1.9.9.43.1.2.0', 'i', '3', '1.3.6.1.4.1.9.9.43.1.3.0', 'i', '4', '1.3.6.1.4.1.9.9.43.1.4.0', 's', 'jdoe']);
+    const r = await netSnmp('snmptrap', [
+      '-v',
+      '2c',
+      '-c',
+      'public',
+      m.target,
+      '',
+      '1.3.6.1.4.1.9.9.43.2.0.1',
+      '1.3.6.1.4.1.9.9.43.1.1.0',
+      'i',
+      '1',
+      '1.3.6.1.4.1.9.9.43.1.2.0',
+      'i',
+      '3',
+      '1.3.6.1.4.1.9.9.43.1.3.0',
+      'i',
+      '4',
+      '1.3.6.1.4.1.9.9.43.1.4.0',
+      's',
+      'jdoe',
+    ]);
     expect(r.status).toBe(0);
     const e = (await m.waitEvents(before + 1)).at(-1);
     expect(e).toMatchObject({
@@ -124,7 +175,21 @@ describe('SNMP traps and informs from Net-SNMP clients', () => {
 
   it('v1: a generic linkDown becomes snmpTraps.3 (RFC 3584) and keeps agent-addr', async () => {
     const before = (await m.events()).length;
-    const r = await netSnmp('snmptrap', ['-v', '1', '-c', 'public', m.target, '1.3.6.1.4.1.8072.3.2.10', '192.0.2.44', '2', '0', '', '1.3.6.1.2.1.2.2.1.1.9', 'i', '9']);
+    const r = await netSnmp('snmptrap', [
+      '-v',
+      '1',
+      '-c',
+      'public',
+      m.target,
+      '1.3.6.1.4.1.8072.3.2.10',
+      '192.0.2.44',
+      '2',
+      '0',
+      '',
+      '1.3.6.1.2.1.2.2.1.1.9',
+      'i',
+      '9',
+    ]);
     expect(r.status).toBe(0);
     const e = (await m.waitEvents(before + 1)).at(-1);
     expect(e).toMatchObject({
@@ -135,20 +200,56 @@ describe('SNMP traps and informs from Net-SNMP clients', () => {
       hostname: '127.0.0.1',
       message: 'IF-MIB::linkDown IF-MIB::ifIndex.9=9',
     });
-    expect(e.varbinds.at(-1)).toMatchObject({ name: 'SNMPv2-MIB::snmpTrapEnterprise.0', value: '1.3.6.1.4.1.8072.3.2.10' });
+    expect(e.varbinds.at(-1)).toMatchObject({
+      name: 'SNMPv2-MIB::snmpTrapEnterprise.0',
+      value: '1.3.6.1.4.1.8072.3.2.10',
+    });
   });
 
   it('v1: an enterprise-specific Cisco trap becomes enterprise.0.specific and is named', async () => {
     const before = (await m.events()).length;
-    const r = await netSnmp('snmptrap', ['-v', '1', '-c', 'public', m.target, '1.3.6.1.4.1.9.9.43.2', '192.0.2.45', '6', '2', '', '1.3.6.1.4.1.9.9.43.1.4.0', 's', 'admin']);
+    const r = await netSnmp('snmptrap', [
+      '-v',
+      '1',
+      '-c',
+      'public',
+      m.target,
+      '1.3.6.1.4.1.9.9.43.2',
+      '192.0.2.45',
+      '6',
+      '2',
+      '',
+      '1.3.6.1.4.1.9.9.43.1.4.0',
+      's',
+      'admin',
+    ]);
     expect(r.status).toBe(0);
     const e = (await m.waitEvents(before + 1)).at(-1);
-    expect(e).toMatchObject({ trap_oid: '1.3.6.1.4.1.9.9.43.2.0.2', trap_name: 'MUTT-FIXTURE-CISCO-MIB::ciscoConfigSavedTrap', agent_address: '192.0.2.45' });
+    expect(e).toMatchObject({
+      trap_oid: '1.3.6.1.4.1.9.9.43.2.0.2',
+      trap_name: 'MUTT-FIXTURE-CISCO-MIB::ciscoConfigSavedTrap',
+      agent_address: '192.0.2.45',
+    });
   });
 
   it('v2c inform: answered (snmpinform exits 0) once the event is in Redis', async () => {
     const before = (await m.events()).length;
-    const r = await netSnmp('snmpinform', ['-v', '2c', '-c', 'public', '-t', '3', '-r', '1', m.target, '', '1.3.6.1.6.3.1.1.5.4', '1.3.6.1.2.1.2.2.1.1.5', 'i', '5']);
+    const r = await netSnmp('snmpinform', [
+      '-v',
+      '2c',
+      '-c',
+      'public',
+      '-t',
+      '3',
+      '-r',
+      '1',
+      m.target,
+      '',
+      '1.3.6.1.6.3.1.1.5.4',
+      '1.3.6.1.2.1.2.2.1.1.5',
+      'i',
+      '5',
+    ]);
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
     const e = (await m.waitEvents(before + 1)).at(-1);
@@ -157,23 +258,90 @@ describe('SNMP traps and informs from Net-SNMP clients', () => {
 
   it('v3 authPriv SHA-256/AES: inform (with engine discovery) and trap', async () => {
     const before = (await m.events()).length;
-    const v3 = ['-v', '3', '-u', 'netops', '-l', 'authPriv', '-a', 'SHA-256', '-A', AUTH, '-x', 'AES', '-X', PRIV];
-    const inform = await netSnmp('snmpinform', [...v3, '-t', '3', '-r', '1', m.target, '', '1.3.6.1.6.3.1.1.5.4', '1.3.6.1.2.1.2.2.1.1.6', 'i', '6']);
+    const v3 = [
+      '-v',
+      '3',
+      '-u',
+      'netops',
+      '-l',
+      'authPriv',
+      '-a',
+      'SHA-256',
+      '-A',
+      AUTH,
+      '-x',
+      'AES',
+      '-X',
+      PRIV,
+    ];
+    const inform = await netSnmp('snmpinform', [
+      ...v3,
+      '-t',
+      '3',
+      '-r',
+      '1',
+      m.target,
+      '',
+      '1.3.6.1.6.3.1.1.5.4',
+      '1.3.6.1.2.1.2.2.1.1.6',
+      'i',
+      '6',
+    ]);
     expect(inform.stderr).toBe('');
     expect(inform.status).toBe(0);
-    const trap = await netSnmp('snmptrap', [...v3, '-e', '0x80001F8880ABCDEF01', m.target, '', '1.3.6.1.6.3.1.1.5.3', '1.3.6.1.2.1.2.2.1.1.7', 'i', '7']);
+    const trap = await netSnmp('snmptrap', [
+      ...v3,
+      '-e',
+      '0x80001F8880ABCDEF01',
+      m.target,
+      '',
+      '1.3.6.1.6.3.1.1.5.3',
+      '1.3.6.1.2.1.2.2.1.1.7',
+      'i',
+      '7',
+    ]);
     expect(trap.status).toBe(0);
     const events = await m.waitEvents(before + 2);
-    expect(events.at(-2)).toMatchObject({ snmp_version: 'v3', snmp_pdu: 'inform', trap_name: 'IF-MIB::linkUp' });
-    expect(events.at(-1)).toMatchObject({ snmp_version: 'v3', snmp_pdu: 'trap', trap_name: 'IF-MIB::linkDown', snmp_engine_id: '80001f8880abcdef01' });
+    expect(events.at(-2)).toMatchObject({
+      snmp_version: 'v3',
+      snmp_pdu: 'inform',
+      trap_name: 'IF-MIB::linkUp',
+    });
+    expect(events.at(-1)).toMatchObject({
+      snmp_version: 'v3',
+      snmp_pdu: 'trap',
+      trap_name: 'IF-MIB::linkDown',
+      snmp_engine_id: '80001f8880abcdef01',
+    });
     expect(JSON.stringify(events.slice(-2))).not.toMatch(new RegExp(`${AUTH}|${PRIV}|netops-secret`));
   });
 
   it('a user bound to an engine ID (createUser -e) accepts traps from that engine only', async () => {
     const before = (await m.events()).length;
-    const v3 = ['-v', '3', '-u', 'bound', '-l', 'authPriv', '-a', 'SHA-512', '-A', AUTH, '-x', 'AES', '-X', PRIV];
-    expect((await netSnmp('snmptrap', [...v3, '-e', '0x80001F8880BADBAD01', m.target, '', '1.3.6.1.6.3.1.1.5.1'])).status).toBe(0);
-    expect((await netSnmp('snmptrap', [...v3, '-e', '0x80001F8880C0FFEE01', m.target, '', '1.3.6.1.6.3.1.1.5.2'])).status).toBe(0);
+    const v3 = [
+      '-v',
+      '3',
+      '-u',
+      'bound',
+      '-l',
+      'authPriv',
+      '-a',
+      'SHA-512',
+      '-A',
+      AUTH,
+      '-x',
+      'AES',
+      '-X',
+      PRIV,
+    ];
+    expect(
+      (await netSnmp('snmptrap', [...v3, '-e', '0x80001F8880BADBAD01', m.target, '', '1.3.6.1.6.3.1.1.5.1']))
+        .status,
+    ).toBe(0);
+    expect(
+      (await netSnmp('snmptrap', [...v3, '-e', '0x80001F8880C0FFEE01', m.target, '', '1.3.6.1.6.3.1.1.5.2']))
+        .status,
+    ).toBe(0);
     const e = (await m.waitEvents(before + 1)).at(-1);
     expect(e).toMatchObject({ trap_name: 'SNMPv2-MIB::warmStart', snmp_engine_id: '80001f8880c0ffee01' });
     expect(metric(await m.metrics(), 'mutt_snmp_auth_failures_total', 'reason="unknown_engine_id"')).toBe(1);
@@ -181,14 +349,86 @@ describe('SNMP traps and informs from Net-SNMP clients', () => {
 
   it('rejects and counts a wrong community, an unknown user and a wrong passphrase', async () => {
     const before = (await m.events()).length;
-    const wrongCommunity = await netSnmp('snmptrap', ['-v', '2c', '-c', 'guessme', m.target, '', '1.3.6.1.6.3.1.1.5.3']);
+    const wrongCommunity = await netSnmp('snmptrap', [
+      '-v',
+      '2c',
+      '-c',
+      'guessme',
+      m.target,
+      '',
+      '1.3.6.1.6.3.1.1.5.3',
+    ]);
     expect(wrongCommunity.status).toBe(0); // traps are unacknowledged: the sender cannot know
-    const unknownUser = await netSnmp('snmpinform', ['-v', '3', '-u', 'mallory', '-l', 'authPriv', '-a', 'SHA-256', '-A', AUTH, '-x', 'AES', '-X', PRIV, '-t', '2', '-r', '0', m.target, '', '1.3.6.1.6.3.1.1.5.3']);
+    const unknownUser = await netSnmp('snmpinform', [
+      '-v',
+      '3',
+      '-u',
+      'mallory',
+      '-l',
+      'authPriv',
+      '-a',
+      'SHA-256',
+      '-A',
+      AUTH,
+      '-x',
+      'AES',
+      '-X',
+      PRIV,
+      '-t',
+      '2',
+      '-r',
+      '0',
+      m.target,
+      '',
+      '1.3.6.1.6.3.1.1.5.3',
+    ]);
     expect(unknownUser.status).not.toBe(0);
     expect(unknownUser.stderr).toContain('Unknown user name'); // the usmStatsUnknownUserNames report
-    const wrongPass = await netSnmp('snmpinform', ['-v', '3', '-u', 'netops', '-l', 'authPriv', '-a', 'SHA-256', '-A', 'not-the-passphrase', '-x', 'AES', '-X', PRIV, '-t', '1', '-r', '0', m.target, '', '1.3.6.1.6.3.1.1.5.3']);
+    const wrongPass = await netSnmp('snmpinform', [
+      '-v',
+      '3',
+      '-u',
+      'netops',
+      '-l',
+      'authPriv',
+      '-a',
+      'SHA-256',
+      '-A',
+      'not-the-passphrase',
+      '-x',
+      'AES',
+      '-X',
+      PRIV,
+      '-t',
+      '1',
+      '-r',
+      '0',
+      m.target,
+      '',
+      '1.3.6.1.6.3.1.1.5.3',
+    ]);
     expect(wrongPass.status).not.toBe(0);
-    const wrongTrapPass = await netSnmp('snmptrap', ['-v', '3', '-u', 'netops', '-l', 'authPriv', '-a', 'SHA-256', '-A', 'not-the-passphrase', '-x', 'AES', '-X', PRIV, '-e', '0x80001F8880ABCDEF02', m.target, '', '1.3.6.1.6.3.1.1.5.3']);
+    const wrongTrapPass = await netSnmp('snmptrap', [
+      '-v',
+      '3',
+      '-u',
+      'netops',
+      '-l',
+      'authPriv',
+      '-a',
+      'SHA-256',
+      '-A',
+      'not-the-passphrase',
+      '-x',
+      'AES',
+      '-X',
+      PRIV,
+      '-e',
+      '0x80001F8880ABCDEF02',
+      m.target,
+      '',
+      '1.3.6.1.6.3.1.1.5.3',
+    ]);
     expect(wrongTrapPass.status).toBe(0);
     // A good trap after them proves they were all processed (one socket, in order).
     await netSnmp('snmptrap', ['-v', '2c', '-c', 'public', m.target, '', '1.3.6.1.6.3.1.1.5.1']);
@@ -207,7 +447,9 @@ describe('SNMP traps and informs from Net-SNMP clients', () => {
 
   it('exposes the SNMP metrics', async () => {
     const text = await m.metrics();
-    expect(metric(text, 'mutt_snmp_traps_received_total', 'version="v2c",pdu="trap"')).toBeGreaterThanOrEqual(3);
+    expect(metric(text, 'mutt_snmp_traps_received_total', 'version="v2c",pdu="trap"')).toBeGreaterThanOrEqual(
+      3,
+    );
     expect(metric(text, 'mutt_snmp_traps_received_total', 'version="v1",pdu="trap"')).toBe(2);
     expect(metric(text, 'mutt_snmp_traps_received_total', 'version="v3",pdu="inform"')).toBe(1);
     expect(metric(text, 'mutt_snmp_informs_answered_total')).toBe(2);
@@ -231,7 +473,31 @@ describe('engine identity across restarts', () => {
       expect(b.engine_boots).toBe((a.engine_boots as number) + 1);
       // -e: no discovery; the first inform carries stale boots/time, MUTT answers with an
       // authenticated notInTimeWindow report, and snmpinform retransmits in time.
-      const r = await netSnmp('snmpinform', ['-v', '3', '-e', `0x${String(a.engine_id)}`, '-u', 'netops', '-l', 'authPriv', '-a', 'SHA-256', '-A', AUTH, '-x', 'AES', '-X', PRIV, '-t', '3', '-r', '1', second.target, '', '1.3.6.1.6.3.1.1.5.4']);
+      const r = await netSnmp('snmpinform', [
+        '-v',
+        '3',
+        '-e',
+        `0x${String(a.engine_id)}`,
+        '-u',
+        'netops',
+        '-l',
+        'authPriv',
+        '-a',
+        'SHA-256',
+        '-A',
+        AUTH,
+        '-x',
+        'AES',
+        '-X',
+        PRIV,
+        '-t',
+        '3',
+        '-r',
+        '1',
+        second.target,
+        '',
+        '1.3.6.1.6.3.1.1.5.4',
+      ]);
       expect(r.stderr).toBe('');
       expect(r.status).toBe(0);
       expect((await second.waitEvents(1)).at(-1)).toMatchObject({ snmp_pdu: 'inform', snmp_version: 'v3' });
@@ -249,10 +515,23 @@ describe('at the queue cap', () => {
     await svc.redis.del(svc.keys.ingestQueue);
     const m = await serve({ MAX_INGEST_QUEUE_SIZE: '2', SNMP_COMMUNITIES: 'public' });
     try {
-      for (let i = 0; i < 2; i++) await netSnmp('snmptrap', ['-v', '2c', '-c', 'public', m.target, '', '1.3.6.1.6.3.1.1.5.1']);
+      for (let i = 0; i < 2; i++)
+        await netSnmp('snmptrap', ['-v', '2c', '-c', 'public', m.target, '', '1.3.6.1.6.3.1.1.5.1']);
       await m.waitEvents(2);
       await netSnmp('snmptrap', ['-v', '2c', '-c', 'public', m.target, '', '1.3.6.1.6.3.1.1.5.1']);
-      const inform = await netSnmp('snmpinform', ['-v', '2c', '-c', 'public', '-t', '1', '-r', '1', m.target, '', '1.3.6.1.6.3.1.1.5.4']);
+      const inform = await netSnmp('snmpinform', [
+        '-v',
+        '2c',
+        '-c',
+        'public',
+        '-t',
+        '1',
+        '-r',
+        '1',
+        m.target,
+        '',
+        '1.3.6.1.6.3.1.1.5.4',
+      ]);
       expect(inform.status).not.toBe(0);
       expect(inform.stderr).toContain('Timeout');
       const text = await m.metrics();
@@ -262,7 +541,19 @@ describe('at the queue cap', () => {
       expect(await svc.redis.llen(svc.keys.ingestQueue)).toBe(2);
       // Room again: the sender's next attempt is answered.
       await svc.redis.rpop(svc.keys.ingestQueue);
-      const again = await netSnmp('snmpinform', ['-v', '2c', '-c', 'public', '-t', '2', '-r', '1', m.target, '', '1.3.6.1.6.3.1.1.5.4']);
+      const again = await netSnmp('snmpinform', [
+        '-v',
+        '2c',
+        '-c',
+        'public',
+        '-t',
+        '2',
+        '-r',
+        '1',
+        m.target,
+        '',
+        '1.3.6.1.6.3.1.1.5.4',
+      ]);
       expect(again.status).toBe(0);
       expect(await svc.redis.llen(svc.keys.ingestQueue)).toBe(2);
     } finally {
@@ -275,11 +566,23 @@ describe('start-up', () => {
   it('refuses a users file with weak crypto or a named file that is missing, naming the variable (exit 78)', async () => {
     const weak = join(svc.tmp, 'weak-users.conf');
     writeFileSync(weak, 'createUser old MD5 md5-passphrase DES des-passphrase\n');
-    const a = startMutt({ ...svc.env, MUTT_ROLES: 'listeners', SERVER_PORT_INGESTOR: '0', SNMP_TRAP_PORT: String(await freeUdpPort()), SNMP_USERS_FILE: weak });
+    const a = startMutt({
+      ...svc.env,
+      MUTT_ROLES: 'listeners',
+      SERVER_PORT_INGESTOR: '0',
+      SNMP_TRAP_PORT: String(await freeUdpPort()),
+      SNMP_USERS_FILE: weak,
+    });
     expect((await a.exited()).code).toBe(78);
     expect(a.stderr.join('')).toContain(`SNMP_USERS_FILE=${weak} line 1: user "old" uses MD5, SHA-1 or DES`);
     expect(a.stderr.join('')).not.toContain('md5-passphrase');
-    const b = startMutt({ ...svc.env, MUTT_ROLES: 'listeners', SERVER_PORT_INGESTOR: '0', SNMP_TRAP_PORT: String(await freeUdpPort()), SNMP_USERS_FILE: join(svc.tmp, 'missing.conf') });
+    const b = startMutt({
+      ...svc.env,
+      MUTT_ROLES: 'listeners',
+      SERVER_PORT_INGESTOR: '0',
+      SNMP_TRAP_PORT: String(await freeUdpPort()),
+      SNMP_USERS_FILE: join(svc.tmp, 'missing.conf'),
+    });
     expect((await b.exited()).code).toBe(78);
     expect(b.stderr.join('')).toContain('missing.conf: cannot read the SNMPv3 users file (ENOENT)');
   });
@@ -287,7 +590,12 @@ describe('start-up', () => {
   it('names SNMP_TRAP_PORT when the port is taken', async () => {
     const m = await serve();
     try {
-      const clash = startMutt({ ...svc.env, MUTT_ROLES: 'listeners', SERVER_PORT_INGESTOR: '0', SNMP_TRAP_PORT: String(m.trapPort) });
+      const clash = startMutt({
+        ...svc.env,
+        MUTT_ROLES: 'listeners',
+        SERVER_PORT_INGESTOR: '0',
+        SNMP_TRAP_PORT: String(m.trapPort),
+      });
       expect((await clash.exited()).code).toBe(78);
       expect(clash.stderr.join('')).toContain(`SNMP_TRAP_PORT=${m.trapPort} (udp): address already in use`);
     } finally {
@@ -325,21 +633,33 @@ describe('mutt mib translate and mutt validate', () => {
   it('mib translate exits 1 for an unknown name and reports skipped MIB files', () => {
     const dir = join(svc.tmp, 'broken-mibs');
     mkdirSync(dir, { recursive: true });
-    writeFileSync(join(dir, 'BROKEN-MIB.txt'), 'BROKEN-MIB DEFINITIONS ::= BEGIN\nx OBJECT IDENTIFIER ::= { iso 3 \n');
-    const r = runMutt(['mib', 'translate', 'NO-SUCH-MIB::thing'], { ...svc.env, SNMP_MIB_DIRS: `${dir},etc/mibs` });
+    writeFileSync(
+      join(dir, 'BROKEN-MIB.txt'),
+      'BROKEN-MIB DEFINITIONS ::= BEGIN\nx OBJECT IDENTIFIER ::= { iso 3 \n',
+    );
+    const r = runMutt(['mib', 'translate', 'NO-SUCH-MIB::thing'], {
+      ...svc.env,
+      SNMP_MIB_DIRS: `${dir},etc/mibs`,
+    });
     expect(r.status).toBe(1);
     expect(r.stdout.trim()).toBe('NO-SUCH-MIB::thing: not found in the MIBs of SNMP_MIB_DIRS');
     expect(r.stderr).toContain(`mutt: warning: MIB skipped: ${join(dir, 'BROKEN-MIB.txt')}: line`);
   });
 
   it('validate reports the SNMP listener and problems of its users file', () => {
-    const ok = runMutt(['validate'], { ...svc.env, SNMP_TRAP_PORT: '1162', SNMP_USERS_FILE: join(svc.tmp, 'snmp-users.conf') });
+    const ok = runMutt(['validate'], {
+      ...svc.env,
+      SNMP_TRAP_PORT: '1162',
+      SNMP_USERS_FILE: join(svc.tmp, 'snmp-users.conf'),
+    });
     expect(ok.status).toBe(0);
     expect(ok.stdout).toContain('snmp traps:  port 1162/udp, 2 SNMPv3 users');
     const bad = join(svc.tmp, 'bad-users.conf');
     writeFileSync(bad, 'createUser x SHA-256 short\n');
     const r = runMutt(['validate'], { ...svc.env, SNMP_TRAP_PORT: '1162', SNMP_USERS_FILE: bad });
     expect(r.status).toBe(78);
-    expect(r.stderr).toContain(`mutt: configuration error: SNMP_USERS_FILE=${bad} line 1: the authentication passphrase of user "x" must have at least 8 characters`);
+    expect(r.stderr).toContain(
+      `mutt: configuration error: SNMP_USERS_FILE=${bad} line 1: the authentication passphrase of user "x" must have at least 8 characters`,
+    );
   });
 });

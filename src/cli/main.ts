@@ -52,14 +52,19 @@ program
   .option('--json', 'print JSON')
   .action(statusCommand);
 
-const mib = program.command('mib').description('work with the MIBs the SNMP listener loads from SNMP_MIB_DIRS');
+const mib = program
+  .command('mib')
+  .description('work with the MIBs the SNMP listener loads from SNMP_MIB_DIRS');
 mib
   .command('translate')
   .description(
     'print what MUTT shows for each OID (numeric → MODULE::name.suffix, unknown OIDs stay numeric), or the numeric OID of a MODULE::name',
   )
   .argument('<oid...>', 'numeric OIDs (1.3.6.1.2.1.2.2.1.8.3) or names (IF-MIB::ifOperStatus.3)')
-  .option('--value <value>', 'also render a value as the trap message would (an integer is decoded by its enumeration)')
+  .option(
+    '--value <value>',
+    'also render a value as the trap message would (an integer is decoded by its enumeration)',
+  )
   .option('--json', 'print JSON')
   .option('-q, --quiet', 'do not report MIB files that were skipped')
   .action(mibTranslateCommand);

@@ -16,10 +16,20 @@ export interface ClientResult {
 }
 
 /** Runs snmptrap / snmpinform with numeric OIDs only. */
-export function netSnmp(tool: 'snmptrap' | 'snmpinform', args: readonly string[], timeoutMs = 20_000): Promise<ClientResult> {
+export function netSnmp(
+  tool: 'snmptrap' | 'snmpinform',
+  args: readonly string[],
+  timeoutMs = 20_000,
+): Promise<ClientResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(tool, args, {
-      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', MIBS: '', MIBDIRS: '/nonexistent', SNMP_PERSISTENT_DIR: persistent, SNMPCONFPATH: persistent },
+      env: {
+        PATH: process.env.PATH ?? '/usr/bin:/bin',
+        MIBS: '',
+        MIBDIRS: '/nonexistent',
+        SNMP_PERSISTENT_DIR: persistent,
+        SNMPCONFPATH: persistent,
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stdout = '';
@@ -42,7 +52,10 @@ export async function capture(send: (port: number) => Promise<unknown>): Promise
   const got = new Promise<Buffer>((resolve) => sink.once('message', (m) => resolve(m)));
   try {
     await send(sink.address().port);
-    return await Promise.race([got, new Promise<Buffer>((_, reject) => setTimeout(() => reject(new Error('nothing captured')), 10_000))]);
+    return await Promise.race([
+      got,
+      new Promise<Buffer>((_, reject) => setTimeout(() => reject(new Error('nothing captured')), 10_000)),
+    ]);
   } finally {
     sink.close();
   }

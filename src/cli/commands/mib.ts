@@ -7,7 +7,10 @@ import { CliError, loadConfigOrExit } from '../context.ts';
 
 const NUMERIC = /^\.?\d+(\.\d+)+$/;
 
-export function mibTranslateCommand(oids: string[], opts: { value?: string; json?: boolean; quiet?: boolean }): void {
+export function mibTranslateCommand(
+  oids: string[],
+  opts: { value?: string; json?: boolean; quiet?: boolean },
+): void {
   const config = loadConfigOrExit();
   const dirs = mibDirs(config);
   const store = MibStore.load(dirs);
@@ -45,5 +48,9 @@ export function mibTranslateCommand(oids: string[], opts: { value?: string; json
       else process.stdout.write(`${r.oid ?? `${r.input}: not found in the MIBs of SNMP_MIB_DIRS`}\n`);
     }
   }
-  if (unknown > 0) throw new CliError(`${unknown} name(s) not found (${rep.modules} modules loaded from ${dirs.join(', ')})`, 1);
+  if (unknown > 0)
+    throw new CliError(
+      `${unknown} name(s) not found (${rep.modules} modules loaded from ${dirs.join(', ')})`,
+      1,
+    );
 }

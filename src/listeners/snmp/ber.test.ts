@@ -1,6 +1,19 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { BerError, int, octets, oid, readHeader, seq, TAG, tlv, v1TrapMessage, v2Message, v3Message, varbind } from './ber.ts';
+import {
+  BerError,
+  int,
+  octets,
+  oid,
+  readHeader,
+  seq,
+  TAG,
+  tlv,
+  v1TrapMessage,
+  v2Message,
+  v3Message,
+  varbind,
+} from './ber.ts';
 
 const trap = v2Message({
   community: 'public',
@@ -39,7 +52,14 @@ describe('readHeader', () => {
     const h = readHeader(msg);
     expect(h.version).toBe(3);
     if (h.version !== 3) return;
-    expect(h.v3).toMatchObject({ msgId: 42, flags: 5, securityModel: 3, engineBoots: 3, engineTime: 1234, userName: 'ops' });
+    expect(h.v3).toMatchObject({
+      msgId: 42,
+      flags: 5,
+      securityModel: 3,
+      engineBoots: 3,
+      engineTime: 1234,
+      userName: 'ops',
+    });
     expect(h.v3.engineId.equals(engineId)).toBe(true);
     expect(h.v3.authParams.end - h.v3.authParams.start).toBe(24);
     expect(msg.subarray(h.v3.authParams.start, h.v3.authParams.end).every((b) => b === 0)).toBe(true);
@@ -51,7 +71,10 @@ describe('readHeader', () => {
     ['one byte', Buffer.from([0x30])],
     ['not a sequence', Buffer.from([0x02, 0x01, 0x01])],
     ['truncated (length beyond the end)', trap.subarray(0, trap.length - 3)],
-    ['length field says more than the datagram', Buffer.concat([Buffer.from([0x30, 0x82, 0xff, 0xff]), trap.subarray(2)])],
+    [
+      'length field says more than the datagram',
+      Buffer.concat([Buffer.from([0x30, 0x82, 0xff, 0xff]), trap.subarray(2)]),
+    ],
     ['indefinite length', Buffer.from([0x30, 0x80, 0x02, 0x01, 0x01, 0x00, 0x00])],
     ['5-byte length', Buffer.from([0x30, 0x85, 0, 0, 0, 0, 1, 0])],
     ['unknown version 2', seq(int(2), octets('public'))],

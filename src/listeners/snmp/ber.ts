@@ -218,7 +218,7 @@ function lengthBytes(n: number): Buffer {
 }
 
 export function tlv(tag: number, content: Buffer | readonly Buffer[]): Buffer {
-  const body = Buffer.isBuffer(content) ? content : Buffer.concat(content as Buffer[]);
+  const body = Buffer.isBuffer(content) ? content : Buffer.concat(content);
   return Buffer.concat([Buffer.from([tag]), lengthBytes(body.length), body]);
 }
 

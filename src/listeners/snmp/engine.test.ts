@@ -27,13 +27,19 @@ describe('engine identity', () => {
     expect(c.engineId.toString('hex')).toBe('8000b98380aabbccdd');
     expect(c.boots).toBe(1);
     expect(startEngine(dir, '8000B98380AABBCCDD').boots).toBe(2);
-    expect(JSON.parse(readFileSync(engineFile(dir), 'utf8'))).toEqual({ engine_id: '8000b98380aabbccdd', boots: 2 });
+    expect(JSON.parse(readFileSync(engineFile(dir), 'utf8'))).toEqual({
+      engine_id: '8000b98380aabbccdd',
+      boots: 2,
+    });
   });
 
   it('latches boots at the maximum and refuses a corrupt file with its path', () => {
     const dir = mkdtempSync(join(tmpdir(), 'mutt-engine-'));
     const first = startEngine(dir);
-    writeFileSync(engineFile(dir), JSON.stringify({ engine_id: first.engineId.toString('hex'), boots: MAX_BOOTS }));
+    writeFileSync(
+      engineFile(dir),
+      JSON.stringify({ engine_id: first.engineId.toString('hex'), boots: MAX_BOOTS }),
+    );
     expect(startEngine(dir).boots).toBe(MAX_BOOTS);
     writeFileSync(engineFile(dir), '{not json');
     expect(() => startEngine(dir)).toThrow(/engine\.json: cannot read the SNMP engine identity/);
@@ -70,7 +76,8 @@ describe('timeliness', () => {
 
   it('keeps a bounded number of engines', () => {
     const t = new EngineTimes(100, () => 0);
-    for (let i = 0; i < 1000; i++) expect(t.check(Buffer.from(`80000000${i.toString(16).padStart(8, '0')}`, 'hex'), 1, 10)).toBe('ok');
+    for (let i = 0; i < 1000; i++)
+      expect(t.check(Buffer.from(`80000000${i.toString(16).padStart(8, '0')}`, 'hex'), 1, 10)).toBe('ok');
     expect(t.size).toBe(100);
   });
 });

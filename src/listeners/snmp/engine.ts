@@ -47,10 +47,18 @@ export function startEngine(dataDir: string, configuredId?: string): EngineIdent
     stored = JSON.parse(readFileSync(file, 'utf8')) as typeof stored;
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT')
-      throw new Error(`${file}: cannot read the SNMP engine identity (${(err as Error).message}); fix or remove it`);
+      throw new Error(
+        `${file}: cannot read the SNMP engine identity (${(err as Error).message}); fix or remove it`,
+        {
+          cause: err,
+        },
+      );
   }
   const configured = configuredId?.replace(/^0x/i, '').toLowerCase();
-  const storedId = typeof stored?.engine_id === 'string' && /^([0-9a-f]{2}){5,32}$/.test(stored.engine_id) ? stored.engine_id : undefined;
+  const storedId =
+    typeof stored?.engine_id === 'string' && /^([0-9a-f]{2}){5,32}$/.test(stored.engine_id)
+      ? stored.engine_id
+      : undefined;
   const id = configured ?? storedId ?? generateEngineId().toString('hex');
   // Boots count per engine ID: a new ID starts again at 1.
   const previous = id === storedId && Number.isInteger(stored?.boots) ? (stored!.boots as number) : 0;
@@ -59,7 +67,12 @@ export function startEngine(dataDir: string, configuredId?: string): EngineIdent
   const tmp = `${file}.${process.pid}.tmp`;
   writeFileSync(tmp, `${JSON.stringify({ engine_id: id, boots })}\n`, { mode: 0o640 });
   renameSync(tmp, file);
-  return { engineId: Buffer.from(id, 'hex'), boots, file, created: storedId === undefined && configured === undefined };
+  return {
+    engineId: Buffer.from(id, 'hex'),
+    boots,
+    file,
+    created: storedId === undefined && configured === undefined,
+  };
 }
 
 export type TimelinessVerdict = 'ok' | 'not_in_time_window';

@@ -18,7 +18,9 @@ export const snmpListener: ListenerFactory = async (ctx) => {
 
   const comm = communities(c);
   if (comm.isDefault)
-    log.warn('SNMP_COMMUNITIES is not set: SNMPv1/v2c traps with the community "public" are accepted; set your own communities');
+    log.warn(
+      'SNMP_COMMUNITIES is not set: SNMPv1/v2c traps with the community "public" are accepted; set your own communities',
+    );
   const users = loadUsers(c);
   for (const w of users.warnings) log.warn(w);
   const identity = startEngine(c.dataDir, c.SNMP_ENGINE_ID);
@@ -27,8 +29,21 @@ export const snmpListener: ListenerFactory = async (ctx) => {
   const mib = MibStore.load(dirs);
   const rep = mib.report;
   if (rep.problems.length > 0 || rep.warnings.length > 0)
-    log.warn({ problems: rep.problems, incomplete: rep.warnings }, `${rep.problems.length} MIB file(s) skipped, ${rep.warnings.length} module(s) incomplete`);
-  log.info({ dirs, missing_dirs: rep.missingDirs, files: rep.files, modules: rep.modules, nodes: rep.nodes, ms: rep.ms }, 'MIBs loaded');
+    log.warn(
+      { problems: rep.problems, incomplete: rep.warnings },
+      `${rep.problems.length} MIB file(s) skipped, ${rep.warnings.length} module(s) incomplete`,
+    );
+  log.info(
+    {
+      dirs,
+      missing_dirs: rep.missingDirs,
+      files: rep.files,
+      modules: rep.modules,
+      nodes: rep.nodes,
+      ms: rep.ms,
+    },
+    'MIBs loaded',
+  );
 
   const telemetry = new SnmpTelemetry(ctx.registry, log);
   telemetry.mib.set({ what: 'modules' }, rep.modules);

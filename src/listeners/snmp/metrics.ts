@@ -70,14 +70,22 @@ export class SnmpTelemetry {
     this.log = log;
     this.limiter = limiter;
     const r = [registry];
-    this.packets = new Counter({ name: 'mutt_snmp_packets_total', help: 'UDP datagrams read by the SNMP listener', registers: r });
+    this.packets = new Counter({
+      name: 'mutt_snmp_packets_total',
+      help: 'UDP datagrams read by the SNMP listener',
+      registers: r,
+    });
     this.received = new Counter({
       name: 'mutt_snmp_traps_received_total',
       help: 'Authentic, decoded notifications by SNMP version (v1, v2c, v3) and PDU (trap, inform)',
       labelNames: ['version', 'pdu'],
       registers: r,
     });
-    this.queued = new Counter({ name: 'mutt_snmp_traps_queued_total', help: 'Trap and inform events acknowledged by Redis', registers: r });
+    this.queued = new Counter({
+      name: 'mutt_snmp_traps_queued_total',
+      help: 'Trap and inform events acknowledged by Redis',
+      registers: r,
+    });
     this.dropped = new Counter({
       name: 'mutt_snmp_traps_dropped_total',
       help: 'Trap events shed: queue_full (ingest queue at MAX_INGEST_QUEUE_SIZE), buffer_full (Redis unreachable and SNMP_PENDING_MAX_EVENTS held), shutdown (Redis still unreachable when MUTT stopped)',
@@ -124,7 +132,11 @@ export class SnmpTelemetry {
       labelNames: ['kind'],
       registers: r,
     });
-    this.pending = new Gauge({ name: 'mutt_snmp_pending_events', help: 'Trap events held in memory while Redis is unreachable', registers: r });
+    this.pending = new Gauge({
+      name: 'mutt_snmp_pending_events',
+      help: 'Trap events held in memory while Redis is unreachable',
+      registers: r,
+    });
     // eslint-disable-next-line @typescript-eslint/no-this-alias -- prom-client calls collect() with the gauge as `this`
     const self = this;
     this.caches = new Gauge({

@@ -49,7 +49,7 @@ declare module 'net-snmp' {
     close(callback?: () => void): void;
   }
   export interface DgramLikeSocket {
-    on(event: string, listener: (...args: any[]) => void): unknown;
+    on(event: string, listener: (...args: never[]) => void): unknown;
     bind(port?: number, address?: string | null): unknown;
     send(
       buf: Buffer,
@@ -71,6 +71,17 @@ declare module 'net-snmp' {
     includeAuthentication?: boolean;
     dgramModule?: { createSocket(type: string): DgramLikeSocket };
   }
+  export interface V3SessionOptions {
+    port?: number;
+    trapPort?: number;
+    engineID?: string;
+    version?: number;
+  }
+  /** A sending session (used by tests and benchmarks to originate v3 traps). */
+  export interface TrapSession {
+    trap(typeOrOid: string, varbinds: ReceiverVarbind[], callback: (error: Error | null) => void): void;
+    close(): void;
+  }
   export function createReceiver(
     options: ReceiverOptions,
     callback: (error: (Error & { code?: number }) | null, notification?: Notification) => void,
@@ -89,7 +100,10 @@ declare module 'net-snmp' {
   export class RequestInvalidError extends Error {}
   export const Authentication: {
     HMAC_BUFFER_SIZE: number;
-    algorithms: Record<string, { KEY_LENGTH: number; AUTHENTICATION_CODE_LENGTH: number; CRYPTO_ALGORITHM: string }>;
+    algorithms: Record<
+      string,
+      { KEY_LENGTH: number; AUTHENTICATION_CODE_LENGTH: number; CRYPTO_ALGORITHM: string }
+    >;
     authToKeyCache: Record<string, Buffer | undefined>;
     passwordToKey(authProtocol: string, password: string, engineID: Buffer): Buffer;
     isAuthentic(
@@ -120,7 +134,7 @@ declare module 'net-snmp' {
     RequestFailedError: typeof RequestFailedError;
     RequestInvalidError: typeof RequestInvalidError;
     Authentication: typeof Authentication;
-    [k: string]: any;
+    createV3Session(target: string, user: UsmUser, options: V3SessionOptions): TrapSession;
   };
   export default snmp;
 }

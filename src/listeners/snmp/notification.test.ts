@@ -16,11 +16,17 @@ describe('RFC 3584 §3.1: SNMPv1 trap → SNMPv2 notification', () => {
     [5, 0, '1.3.6.1.6.3.1.1.5.6'], // egpNeighborLoss
     [6, 17, '1.3.6.1.4.1.9.9.43.2.0.17'], // enterprise-specific
   ])('generic %d specific %d → %s', (generic, specific, trapOid) => {
-    const r = v1ToV2({ enterprise: '1.3.6.1.4.1.9.9.43.2', agentAddr: '10.0.0.1', generic, specific, upTime: 42 }, [
-      { oid: '1.3.6.1.2.1.2.2.1.1.2', type: 2, value: 2 },
-    ]);
+    const r = v1ToV2(
+      { enterprise: '1.3.6.1.4.1.9.9.43.2', agentAddr: '10.0.0.1', generic, specific, upTime: 42 },
+      [{ oid: '1.3.6.1.2.1.2.2.1.1.2', type: 2, value: 2 }],
+    );
     expect(r.trapOid).toBe(trapOid);
-    expect(r.varbinds.map((v) => v.oid)).toEqual([OIDS.sysUpTime0, OIDS.snmpTrapOID0, '1.3.6.1.2.1.2.2.1.1.2', OIDS.snmpTrapEnterprise0]);
+    expect(r.varbinds.map((v) => v.oid)).toEqual([
+      OIDS.sysUpTime0,
+      OIDS.snmpTrapOID0,
+      '1.3.6.1.2.1.2.2.1.1.2',
+      OIDS.snmpTrapEnterprise0,
+    ]);
     expect(r.varbinds[0]).toEqual({ oid: OIDS.sysUpTime0, type: 67, value: 42 });
     expect(r.varbinds[1]!.value).toBe(trapOid);
     expect(r.varbinds[3]!.value).toBe('1.3.6.1.4.1.9.9.43.2');
@@ -29,11 +35,22 @@ describe('RFC 3584 §3.1: SNMPv1 trap → SNMPv2 notification', () => {
 
 const v2 = (varbinds: { oid: string; type: number; value: unknown }[]) => ({
   id: 9,
-  varbinds: [{ oid: OIDS.sysUpTime0, type: 67, value: 100 }, { oid: OIDS.snmpTrapOID0, type: 6, value: '1.3.6.1.6.3.1.1.5.3' }, ...varbinds],
+  varbinds: [
+    { oid: OIDS.sysUpTime0, type: 67, value: 100 },
+    { oid: OIDS.snmpTrapOID0, type: 6, value: '1.3.6.1.6.3.1.1.5.3' },
+    ...varbinds,
+  ],
 });
 
 describe('buildEvent', () => {
-  const base = { version: 'v2c' as const, sourceIp: '192.0.2.10', receivedAt: at, inform: false, severity: 4, mib };
+  const base = {
+    version: 'v2c' as const,
+    sourceIp: '192.0.2.10',
+    receivedAt: at,
+    inform: false,
+    severity: 4,
+    mib,
+  };
 
   it('builds a linkDown event with names, enumerations and a readable message', () => {
     const r = buildEvent({
@@ -64,9 +81,27 @@ describe('buildEvent', () => {
   });
 
   it.each([
-    ['snmpTrapAddress.0 (relayed by a proxy) wins', [{ oid: OIDS.snmpTrapAddress0, type: 64, value: '10.9.9.9' }, { oid: OIDS.sysName0, type: 4, value: Buffer.from('sw1') }], '10.9.9.9', '10.9.9.9'],
-    ['then a sysName varbind', [{ oid: OIDS.sysName0, type: 4, value: Buffer.from('sw1') }], 'sw1', '192.0.2.10'],
-    ['a binary sysName is not a name', [{ oid: OIDS.sysName0, type: 4, value: Buffer.from([0, 1]) }], '192.0.2.10', '192.0.2.10'],
+    [
+      'snmpTrapAddress.0 (relayed by a proxy) wins',
+      [
+        { oid: OIDS.snmpTrapAddress0, type: 64, value: '10.9.9.9' },
+        { oid: OIDS.sysName0, type: 4, value: Buffer.from('sw1') },
+      ],
+      '10.9.9.9',
+      '10.9.9.9',
+    ],
+    [
+      'then a sysName varbind',
+      [{ oid: OIDS.sysName0, type: 4, value: Buffer.from('sw1') }],
+      'sw1',
+      '192.0.2.10',
+    ],
+    [
+      'a binary sysName is not a name',
+      [{ oid: OIDS.sysName0, type: 4, value: Buffer.from([0, 1]) }],
+      '192.0.2.10',
+      '192.0.2.10',
+    ],
     ['then the source address', [], '192.0.2.10', '192.0.2.10'],
   ])('hostname: %s', (_n, extra, hostname, agent) => {
     const r = buildEvent({ ...base, pdu: v2(extra) });
@@ -95,7 +130,8 @@ describe('buildEvent', () => {
       trap_name: 'MUTT-FIXTURE-CISCO-MIB::ciscoConfigSavedTrap',
       agent_address: '10.1.1.1',
       hostname: '192.0.2.10',
-      message: 'MUTT-FIXTURE-CISCO-MIB::ciscoConfigSavedTrap MUTT-FIXTURE-CISCO-MIB::ccmHistoryEventTerminalUser.0=admin',
+      message:
+        'MUTT-FIXTURE-CISCO-MIB::ciscoConfigSavedTrap MUTT-FIXTURE-CISCO-MIB::ccmHistoryEventTerminalUser.0=admin',
     });
   });
 
@@ -103,7 +139,13 @@ describe('buildEvent', () => {
     const r = buildEvent({
       ...base,
       mib: undefined,
-      pdu: { id: 1, varbinds: [{ oid: OIDS.snmpTrapOID0, type: 6, value: '1.3.6.1.4.1.99999.0.1' }, { oid: '1.3.6.1.4.1.99999.1.1', type: 2, value: 5 }] },
+      pdu: {
+        id: 1,
+        varbinds: [
+          { oid: OIDS.snmpTrapOID0, type: 6, value: '1.3.6.1.4.1.99999.0.1' },
+          { oid: '1.3.6.1.4.1.99999.1.1', type: 2, value: 5 },
+        ],
+      },
     });
     if ('error' in r) throw new Error(r.error);
     expect(r.event.message).toBe('1.3.6.1.4.1.99999.0.1 1.3.6.1.4.1.99999.1.1=5');
@@ -111,7 +153,9 @@ describe('buildEvent', () => {
   });
 
   it('rejects a notification without snmpTrapOID.0', () => {
-    expect(buildEvent({ ...base, pdu: { id: 1, varbinds: [{ oid: OIDS.sysUpTime0, type: 67, value: 1 }] } })).toEqual({
+    expect(
+      buildEvent({ ...base, pdu: { id: 1, varbinds: [{ oid: OIDS.sysUpTime0, type: 67, value: 1 }] } }),
+    ).toEqual({
       error: 'notification without snmpTrapOID.0',
     });
   });

@@ -3,7 +3,13 @@
 // the readable message line. Pure functions: the receiver supplies the MIB store and the clock.
 import { randomUUID } from 'node:crypto';
 import type { MibStore } from './mib/store.ts';
-import { type EventVarbind, type FormatStats, formatVarbind, type RawVarbind, renderPair } from './varbinds.ts';
+import {
+  type EventVarbind,
+  type FormatStats,
+  formatVarbind,
+  type RawVarbind,
+  renderPair,
+} from './varbinds.ts';
 
 export const OIDS = {
   sysUpTime0: '1.3.6.1.2.1.1.3.0',
@@ -33,9 +39,13 @@ export interface V1TrapFields {
  * The variable bindings are sysUpTime.0 (the time-stamp), snmpTrapOID.0, the trap's own bindings,
  * then snmpTrapEnterprise.0. snmpTrapCommunity.0 is never added: communities are not stored.
  */
-export function v1ToV2(pdu: V1TrapFields, varbinds: readonly RawVarbind[]): { trapOid: string; varbinds: RawVarbind[] } {
+export function v1ToV2(
+  pdu: V1TrapFields,
+  varbinds: readonly RawVarbind[],
+): { trapOid: string; varbinds: RawVarbind[] } {
   const enterprise = pdu.enterprise.replace(/^\./, '');
-  const trapOid = pdu.generic === 6 ? `${enterprise}.0.${pdu.specific}` : `${OIDS.snmpTraps}.${pdu.generic + 1}`;
+  const trapOid =
+    pdu.generic === 6 ? `${enterprise}.0.${pdu.specific}` : `${OIDS.snmpTraps}.${pdu.generic + 1}`;
   return {
     trapOid,
     varbinds: [
@@ -84,7 +94,9 @@ export interface BuildInput {
 }
 
 function stringValue(vb: EventVarbind | undefined): string | undefined {
-  return vb && typeof vb.value === 'string' && vb.value.length > 0 && vb.encoding !== 'hex' ? vb.value : undefined;
+  return vb && typeof vb.value === 'string' && vb.value.length > 0 && vb.encoding !== 'hex'
+    ? vb.value
+    : undefined;
 }
 
 export function buildEvent(i: BuildInput): BuiltEvent | { error: string } {
@@ -95,7 +107,13 @@ export function buildEvent(i: BuildInput): BuiltEvent | { error: string } {
     if (p.enterprise === undefined || p.generic === undefined || p.specific === undefined)
       return { error: 'SNMPv1 Trap-PDU without enterprise or trap numbers' };
     const c = v1ToV2(
-      { enterprise: p.enterprise, agentAddr: p.agentAddr ?? '', generic: p.generic, specific: p.specific, upTime: p.upTime ?? 0 },
+      {
+        enterprise: p.enterprise,
+        agentAddr: p.agentAddr ?? '',
+        generic: p.generic,
+        specific: p.specific,
+        upTime: p.upTime ?? 0,
+      },
       p.varbinds,
     );
     trapOid = c.trapOid;
@@ -116,9 +134,14 @@ export function buildEvent(i: BuildInput): BuiltEvent | { error: string } {
   }
 
   const trapAddress = varbinds.find((v) => v.oid === OIDS.snmpTrapAddress0 && v.type === 'IpAddress');
-  const sysName = stringValue(varbinds.find((v) => v.oid === OIDS.sysName0 || v.oid.startsWith('1.3.6.1.2.1.1.5.')));
+  const sysName = stringValue(
+    varbinds.find((v) => v.oid === OIDS.sysName0 || v.oid.startsWith('1.3.6.1.2.1.1.5.')),
+  );
   const hostname = (trapAddress?.value as string | undefined) ?? sysName ?? i.sourceIp;
-  const agentAddress = i.version === 'v1' ? (i.pdu.agentAddr ?? i.sourceIp) : ((trapAddress?.value as string | undefined) ?? i.sourceIp);
+  const agentAddress =
+    i.version === 'v1'
+      ? (i.pdu.agentAddr ?? i.sourceIp)
+      : ((trapAddress?.value as string | undefined) ?? i.sourceIp);
 
   const parts = [trapName?.text ?? trapOid];
   for (const vb of varbinds) if (!FRAMING.has(vb.oid)) parts.push(renderPair(vb));

@@ -229,8 +229,9 @@ export class TrapReceiver {
   /** The dgram-compatible object net-snmp's Listener drives; the real sockets stay MUTT's. */
   private shim(): DgramLikeSocket {
     return {
-      on: (event: string, fn: (...args: any[]) => void) => {
-        if (event === 'message') this.handler = (buf, rinfo) => (fn as (b: Buffer, r: RemoteInfo) => void)(buf, rinfo);
+      on: (event: string, fn: (...args: never[]) => void) => {
+        if (event === 'message')
+          this.handler = (buf, rinfo) => (fn as unknown as (b: Buffer, r: RemoteInfo) => void)(buf, rinfo);
         return undefined;
       },
       bind: () => undefined,
@@ -247,12 +248,22 @@ export class TrapReceiver {
     if (this.socketsClosed) return;
     for (const r of responses) {
       socket.send(r, rinfo.port, rinfo.address, (err) => {
-        if (err) this.o.telemetry.warn('send', { err: err.message, source_ip: normalizeAddress(rinfo.address) }, 'sending an SNMP answer failed');
+        if (err)
+          this.o.telemetry.warn(
+            'send',
+            { err: err.message, source_ip: normalizeAddress(rinfo.address) },
+            'sending an SNMP answer failed',
+          );
       });
     }
   }
 
-  private fail(kind: 'auth' | 'decode', reason: AuthFailure | DecodeError, rinfo: RemoteInfo, extra: Record<string, unknown> = {}): void {
+  private fail(
+    kind: 'auth' | 'decode',
+    reason: AuthFailure | DecodeError,
+    rinfo: RemoteInfo,
+    extra: Record<string, unknown> = {},
+  ): void {
     this.o.telemetry.fail(kind, reason, { source_ip: normalizeAddress(rinfo.address), ...extra });
   }
 
@@ -324,10 +335,17 @@ export class TrapReceiver {
       if (v3.flags & FLAG_AUTH) {
         const ours = v3.engineId.equals(this.o.identity.engineId);
         const verdict = ours
-          ? checkAuthoritative({ boots: this.o.identity.boots, time: this.engineTime() }, { boots: v3.engineBoots, time: v3.engineTime })
+          ? checkAuthoritative(
+              { boots: this.o.identity.boots, time: this.engineTime() },
+              { boots: v3.engineBoots, time: v3.engineTime },
+            )
           : this.engineTimes.check(v3.engineId, v3.engineBoots, v3.engineTime);
         if (verdict !== 'ok') {
-          this.fail('auth', verdict, rinfo, { user: user.name, engine_id: v3.engineId.toString('hex'), inform });
+          this.fail('auth', verdict, rinfo, {
+            user: user.name,
+            engine_id: v3.engineId.toString('hex'),
+            inform,
+          });
           // The sender learns our boots and time from the report and retransmits (RFC 3414 §4).
           if (ours && (v3.flags & FLAG_REPORTABLE) !== 0) {
             this.send(socket, rinfo, [this.notInTimeWindowReport(v3, user, pdu.id)]);
@@ -344,7 +362,7 @@ export class TrapReceiver {
     const sourceIp = normalizeAddress(rinfo.address);
     const built = buildEvent({
       version,
-      pdu: pdu as never,
+      pdu: pdu,
       sourceIp,
       receivedAt: this.o.now?.() ?? new Date(),
       inform,
@@ -359,7 +377,9 @@ export class TrapReceiver {
       return;
     }
     t.received.inc({ version, pdu: inform ? 'inform' : 'trap' });
-    const dedupKey = inform ? `${rinfo.address}|${rinfo.port}|${version}|${pdu.id}|${built.trapOid}` : undefined;
+    const dedupKey = inform
+      ? `${rinfo.address}|${rinfo.port}|${version}|${pdu.id}|${built.trapOid}`
+      : undefined;
     if (dedupKey) {
       const seen = this.informs.get(dedupKey);
       if (seen && performance.now() - seen.at < INFORM_DEDUP_MS) {
@@ -419,7 +439,13 @@ export class TrapReceiver {
     });
     const h = readHeader(msg);
     if (h.version === 3)
-      snmp.Authentication.writeParameters(msg, proto, user.authKey!, engineId, msg.subarray(h.v3.authParams.start, h.v3.authParams.end));
+      snmp.Authentication.writeParameters(
+        msg,
+        proto,
+        user.authKey!,
+        engineId,
+        msg.subarray(h.v3.authParams.start, h.v3.authParams.end),
+      );
     return msg;
   }
 
@@ -432,7 +458,8 @@ export class TrapReceiver {
     const wantPriv = user.level === 'authPriv';
     if (wantAuth !== ((v3.flags & FLAG_AUTH) !== 0) || wantPriv !== ((v3.flags & FLAG_PRIV) !== 0)) {
       // A reportable noAuthNoPriv message from a known user is a discovery probe (RFC 3414 §4).
-      if ((v3.flags & (FLAG_AUTH | FLAG_PRIV)) === 0 && (v3.flags & FLAG_REPORTABLE) !== 0) return 'discovery';
+      if ((v3.flags & (FLAG_AUTH | FLAG_PRIV)) === 0 && (v3.flags & FLAG_REPORTABLE) !== 0)
+        return 'discovery';
       return 'unsupported_security_level';
     }
     const ours = v3.engineId.equals(this.o.identity.engineId);
@@ -442,7 +469,8 @@ export class TrapReceiver {
       const digest = buf.subarray(v3.authParams.start, v3.authParams.end);
       if (v3.engineId.length === 0) return 'unknown_engine_id';
       const proto = snmp.AuthProtocols[user.authProtocol!]!;
-      if (!snmp.Authentication.isAuthentic(buf, proto, user.authKey!, v3.engineId, digest)) return 'wrong_digest';
+      if (!snmp.Authentication.isAuthentic(buf, proto, user.authKey!, v3.engineId, digest))
+        return 'wrong_digest';
     }
     return 'ok';
   }
@@ -450,9 +478,11 @@ export class TrapReceiver {
   private classifyError(err: Error & { code?: number }, header: Header, rinfo: RemoteInfo): void {
     // net-snmp's messages can contain the community or user record: never log them.
     const msg = err.message ?? '';
-    if (msg.startsWith('Local community not found')) this.fail('auth', 'bad_community', rinfo, { version: VERSION_LABEL[header.version] });
+    if (msg.startsWith('Local community not found'))
+      this.fail('auth', 'bad_community', rinfo, { version: VERSION_LABEL[header.version] });
     else if (msg.startsWith('Local user not found')) this.fail('auth', 'unknown_user', rinfo);
-    else if (err.code === snmp.ResponseInvalidCode.ECouldNotDecrypt) this.fail('auth', 'decryption_error', rinfo);
+    else if (err.code === snmp.ResponseInvalidCode.ECouldNotDecrypt)
+      this.fail('auth', 'decryption_error', rinfo);
     else if (err.code === snmp.ResponseInvalidCode.EAuthFailure) this.fail('auth', 'wrong_digest', rinfo);
     else if (msg.includes('requires privacy') || msg.includes('requires authentication'))
       this.fail('auth', 'unsupported_security_level', rinfo);
@@ -461,7 +491,11 @@ export class TrapReceiver {
   }
 
   /** Resolves true once Redis acknowledged the event, false when it was shed or buffered. */
-  private async enqueue(event: Record<string, unknown>, reverseOf: string | undefined, inform: boolean): Promise<boolean> {
+  private async enqueue(
+    event: Record<string, unknown>,
+    reverseOf: string | undefined,
+    inform: boolean,
+  ): Promise<boolean> {
     if (reverseOf && this.o.reverseDns) event.hostname = await this.reverseName(reverseOf);
     const item = JSON.stringify(event);
     let outcome: EnqueueOutcome;
@@ -470,7 +504,11 @@ export class TrapReceiver {
     } catch (err) {
       if (inform) {
         this.o.telemetry.informsUnanswered.inc({ reason: 'redis_unavailable' });
-        this.o.telemetry.warn('redis', { err: (err as Error).message }, 'Redis is unreachable: SNMP informs are not answered, so their senders retransmit');
+        this.o.telemetry.warn(
+          'redis',
+          { err: (err as Error).message },
+          'Redis is unreachable: SNMP informs are not answered, so their senders retransmit',
+        );
         return false;
       }
       this.hold(item);
@@ -487,7 +525,11 @@ export class TrapReceiver {
     }
     if (inform) t.informsUnanswered.inc({ reason: 'queue_full' });
     else t.dropped.inc({ reason: 'queue_full' }, n);
-    t.warn('queue_full', { depth: outcome.depth, limit: outcome.limit }, 'ingest queue full (MAX_INGEST_QUEUE_SIZE): SNMP traps are shed and informs left unanswered');
+    t.warn(
+      'queue_full',
+      { depth: outcome.depth, limit: outcome.limit },
+      'ingest queue full (MAX_INGEST_QUEUE_SIZE): SNMP traps are shed and informs left unanswered',
+    );
     return false;
   }
 
@@ -496,7 +538,11 @@ export class TrapReceiver {
     const t = this.o.telemetry;
     if (this.pending.length >= this.o.pendingMax) {
       t.dropped.inc({ reason: 'buffer_full' });
-      t.warn('buffer_full', { held: this.pending.length }, 'Redis unreachable and SNMP_PENDING_MAX_EVENTS trap events held: new traps are shed');
+      t.warn(
+        'buffer_full',
+        { held: this.pending.length },
+        'Redis unreachable and SNMP_PENDING_MAX_EVENTS trap events held: new traps are shed',
+      );
       return;
     }
     if (this.pending.length === 0)
@@ -568,7 +614,10 @@ export class TrapReceiver {
     this.receiver?.close();
     if (this.pending.length > 0) {
       this.o.telemetry.dropped.inc({ reason: 'shutdown' }, this.pending.length);
-      this.o.log.error({ lost: this.pending.length }, 'Redis was unreachable until shutdown: SNMP trap events held in memory are lost');
+      this.o.log.error(
+        { lost: this.pending.length },
+        'Redis was unreachable until shutdown: SNMP trap events held in memory are lost',
+      );
       this.pending = [];
     }
   }

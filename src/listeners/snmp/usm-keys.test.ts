@@ -15,6 +15,7 @@ describe('USM key localization', () => {
 
   it('replaces net-snmp derivation and keeps at most `max` localized keys', () => {
     const cache = installUsmKeyCache(32);
+    // eslint-disable-next-line @typescript-eslint/unbound-method -- identity check of the installed function
     expect(snmp.Authentication.passwordToKey).toBe(passwordToKey);
     for (let i = 0; i < 500; i++) {
       const id = Buffer.alloc(12);

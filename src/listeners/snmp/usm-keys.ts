@@ -46,7 +46,10 @@ export function passwordToKey(authProtocol: string, password: string, engineId: 
 }
 
 /** Installs the bounded derivation into net-snmp (idempotent); `max` bounds the localized keys. */
-export function installUsmKeyCache(max = DEFAULT_LOCALIZED_KEYS): { size: () => number; evictions: () => number } {
+export function installUsmKeyCache(max = DEFAULT_LOCALIZED_KEYS): {
+  size: () => number;
+  evictions: () => number;
+} {
   localized.max = max;
   if (!installed) {
     snmp.Authentication.passwordToKey = passwordToKey;

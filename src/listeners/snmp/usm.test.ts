@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { parseUsersFile, words } from './usm.ts';
 
-const parse = (text: string, allowWeak = false) => parseUsersFile(text, 'SNMP_USERS_FILE=test', { allowWeak });
+const parse = (text: string, allowWeak = false) =>
+  parseUsersFile(text, 'SNMP_USERS_FILE=test', { allowWeak });
 
 describe('words', () => {
   it.each([
@@ -32,10 +33,44 @@ describe('parseUsersFile', () => {
     );
     expect(r.problems).toEqual([]);
     expect(r.users).toEqual([
-      { name: 'ops', level: 'authPriv', authProtocol: 'sha256', authKey: 'auth pass 1', privProtocol: 'aes', privKey: 'priv pass 1', engineIds: [], weak: false },
-      { name: 'mon', level: 'authNoPriv', authProtocol: 'sha512', authKey: 'authpass99', engineIds: [], weak: false },
-      { name: 'same', level: 'authPriv', authProtocol: 'sha384', authKey: 'samepass1', privProtocol: 'aes256b', privKey: 'samepass1', engineIds: [], weak: false },
-      { name: 'cisco', level: 'authPriv', authProtocol: 'sha224', authKey: 'authpass99', privProtocol: 'aes256r', privKey: 'privpass99', engineIds: [], weak: false },
+      {
+        name: 'ops',
+        level: 'authPriv',
+        authProtocol: 'sha256',
+        authKey: 'auth pass 1',
+        privProtocol: 'aes',
+        privKey: 'priv pass 1',
+        engineIds: [],
+        weak: false,
+      },
+      {
+        name: 'mon',
+        level: 'authNoPriv',
+        authProtocol: 'sha512',
+        authKey: 'authpass99',
+        engineIds: [],
+        weak: false,
+      },
+      {
+        name: 'same',
+        level: 'authPriv',
+        authProtocol: 'sha384',
+        authKey: 'samepass1',
+        privProtocol: 'aes256b',
+        privKey: 'samepass1',
+        engineIds: [],
+        weak: false,
+      },
+      {
+        name: 'cisco',
+        level: 'authPriv',
+        authProtocol: 'sha224',
+        authKey: 'authpass99',
+        privProtocol: 'aes256r',
+        privKey: 'privpass99',
+        engineIds: [],
+        weak: false,
+      },
       { name: 'anon', level: 'noAuthNoPriv', engineIds: [], weak: false },
     ]);
     expect(r.warnings).toEqual([
@@ -46,11 +81,18 @@ describe('parseUsersFile', () => {
 
   it('binds users to engine IDs with -e and merges lines of one user', () => {
     const r = parse(
-      ['createUser -e 0x8000000001020304 rtr SHA-256 authpass99 AES privpass99', 'createUser -e 800000000A0B0C0D rtr SHA-256 authpass99 AES privpass99'].join('\n'),
+      [
+        'createUser -e 0x8000000001020304 rtr SHA-256 authpass99 AES privpass99',
+        'createUser -e 800000000A0B0C0D rtr SHA-256 authpass99 AES privpass99',
+      ].join('\n'),
     );
     expect(r.problems).toEqual([]);
     expect(r.users[0]!.engineIds).toEqual(['8000000001020304', '800000000a0b0c0d']);
-    const open = parse(['createUser -e 0x8000000001020304 rtr SHA-256 authpass99', 'createUser rtr SHA-256 authpass99'].join('\n'));
+    const open = parse(
+      ['createUser -e 0x8000000001020304 rtr SHA-256 authpass99', 'createUser rtr SHA-256 authpass99'].join(
+        '\n',
+      ),
+    );
     expect(open.users[0]!.engineIds).toEqual([]);
   });
 
@@ -91,5 +133,18 @@ describe('parseUsersFile', () => {
     const r = parse('createUser u SHA-256 authpass99\ncreateUser u SHA-256 otherpass99');
     expect(r.problems[0]).toContain('line 2: user "u" is already defined with other credentials');
     expect(r.problems[0]).not.toContain('otherpass99');
+  });
+});
+
+describe('etc/snmp-users.conf', () => {
+  it('is a valid example', async () => {
+    const { readFileSync } = await import('node:fs');
+    const r = parse(readFileSync('etc/snmp-users.conf', 'utf8'));
+    expect(r.problems).toEqual([]);
+    expect(r.warnings).toEqual([]);
+    expect(r.users.map((u) => [u.name, u.level, u.authProtocol, u.privProtocol, u.engineIds])).toEqual([
+      ['netops', 'authPriv', 'sha256', 'aes', []],
+      ['core-rtr', 'authPriv', 'sha512', 'aes256b', ['80000009030000c0ffee0001']],
+    ]);
   });
 });

@@ -207,14 +207,17 @@ export function parseUsersFile(text: string, where: string, o: { allowWeak: bool
         return;
       }
       // A line without -e opens the user to any engine.
-      prev.engineIds = prev.engineIds.length === 0 || engineIds.length === 0 ? [] : [...prev.engineIds, ...engineIds];
+      prev.engineIds =
+        prev.engineIds.length === 0 || engineIds.length === 0 ? [] : [...prev.engineIds, ...engineIds];
       return;
     }
     byName.set(name, user);
   });
   for (const u of byName.values()) {
     if (u.weak)
-      warnings.push(`SNMPv3 user "${u.name}" uses weak cryptography (MD5, SHA-1 or DES): move it to SHA-256 and AES`);
+      warnings.push(
+        `SNMPv3 user "${u.name}" uses weak cryptography (MD5, SHA-1 or DES): move it to SHA-256 and AES`,
+      );
     if (u.level === 'noAuthNoPriv')
       warnings.push(`SNMPv3 user "${u.name}" has no authentication: anyone can send traps under this name`);
   }

@@ -7,23 +7,87 @@ const mib = MibStore.load([resolve('etc/mibs')]);
 
 describe('formatVarbind', () => {
   const rows: [string, { oid: string; type: number; value: unknown }, Record<string, unknown>][] = [
-    ['enumeration', { oid: '1.3.6.1.2.1.2.2.1.8.3', type: 2, value: 2 }, { name: 'IF-MIB::ifOperStatus.3', type: 'Integer', value: 2, display: 'down(2)' }],
-    ['unknown enumeration value', { oid: '1.3.6.1.2.1.2.2.1.8.3', type: 2, value: 99 }, { type: 'Integer', value: 99, display: undefined }],
-    ['printable string', { oid: '1.3.6.1.2.1.1.5.0', type: 4, value: Buffer.from('core-sw1') }, { name: 'SNMPv2-MIB::sysName.0', value: 'core-sw1', encoding: undefined }],
-    ['UTF-8 string', { oid: '1.3.6.1.2.1.1.6.0', type: 4, value: Buffer.from('Zürich, étage 2') }, { value: 'Zürich, étage 2' }],
-    ['multi-line string', { oid: '1.3.6.1.2.1.1.6.0', type: 4, value: Buffer.from('a\nb') }, { value: 'a\nb' }],
-    ['binary string as hex', { oid: '1.3.6.1.4.1.99.1', type: 4, value: Buffer.from([0, 0x1a, 0xff]) }, { value: '00 1A FF', encoding: 'hex', name: undefined }],
-    ['invalid UTF-8 as hex', { oid: '1.3.6.1.4.1.99.1', type: 4, value: Buffer.from([0xc3, 0x28]) }, { value: 'C3 28', encoding: 'hex' }],
-    ['MAC address with its DISPLAY-HINT', { oid: '1.3.6.1.2.1.2.2.1.6.1', type: 4, value: Buffer.from('001a2b3c4d5e', 'hex') }, { value: '00 1A 2B 3C 4D 5E', display: '00:1a:2b:3c:4d:5e' }],
-    ['TimeTicks as a string', { oid: '1.3.6.1.2.1.1.3.0', type: 67, value: 8640123 }, { type: 'TimeTicks', value: '8640123', display: '(8640123) 1 day, 0:00:01.23' }],
-    ['Counter64 beyond 2^53', { oid: '1.3.6.1.2.1.31.1.1.1.6.1', type: 70, value: Buffer.from('ffffffffffffffff', 'hex') }, { type: 'Counter64', value: '18446744073709551615' }],
-    ['Counter32', { oid: '1.3.6.1.2.1.2.2.1.10.1', type: 65, value: 4294967295 }, { type: 'Counter32', value: 4294967295 }],
-    ['Gauge32', { oid: '1.3.6.1.2.1.2.2.1.5.1', type: 66, value: 1000000000 }, { type: 'Gauge32', value: 1000000000 }],
-    ['IpAddress', { oid: '1.3.6.1.6.3.18.1.3.0', type: 64, value: '192.0.2.7' }, { type: 'IpAddress', value: '192.0.2.7' }],
-    ['OID value named by the MIB', { oid: '1.3.6.1.6.3.1.1.4.1.0', type: 6, value: '1.3.6.1.6.3.1.1.5.3' }, { type: 'ObjectIdentifier', value: '1.3.6.1.6.3.1.1.5.3', display: 'IF-MIB::linkDown' }],
+    [
+      'enumeration',
+      { oid: '1.3.6.1.2.1.2.2.1.8.3', type: 2, value: 2 },
+      { name: 'IF-MIB::ifOperStatus.3', type: 'Integer', value: 2, display: 'down(2)' },
+    ],
+    [
+      'unknown enumeration value',
+      { oid: '1.3.6.1.2.1.2.2.1.8.3', type: 2, value: 99 },
+      { type: 'Integer', value: 99, display: undefined },
+    ],
+    [
+      'printable string',
+      { oid: '1.3.6.1.2.1.1.5.0', type: 4, value: Buffer.from('core-sw1') },
+      { name: 'SNMPv2-MIB::sysName.0', value: 'core-sw1', encoding: undefined },
+    ],
+    [
+      'UTF-8 string',
+      { oid: '1.3.6.1.2.1.1.6.0', type: 4, value: Buffer.from('Zürich, étage 2') },
+      { value: 'Zürich, étage 2' },
+    ],
+    [
+      'multi-line string',
+      { oid: '1.3.6.1.2.1.1.6.0', type: 4, value: Buffer.from('a\nb') },
+      { value: 'a\nb' },
+    ],
+    [
+      'binary string as hex',
+      { oid: '1.3.6.1.4.1.99.1', type: 4, value: Buffer.from([0, 0x1a, 0xff]) },
+      { value: '00 1A FF', encoding: 'hex', name: undefined },
+    ],
+    [
+      'invalid UTF-8 as hex',
+      { oid: '1.3.6.1.4.1.99.1', type: 4, value: Buffer.from([0xc3, 0x28]) },
+      { value: 'C3 28', encoding: 'hex' },
+    ],
+    [
+      'MAC address with its DISPLAY-HINT',
+      { oid: '1.3.6.1.2.1.2.2.1.6.1', type: 4, value: Buffer.from('001a2b3c4d5e', 'hex') },
+      { value: '00 1A 2B 3C 4D 5E', display: '00:1a:2b:3c:4d:5e' },
+    ],
+    [
+      'TimeTicks as a string',
+      { oid: '1.3.6.1.2.1.1.3.0', type: 67, value: 8640123 },
+      { type: 'TimeTicks', value: '8640123', display: '(8640123) 1 day, 0:00:01.23' },
+    ],
+    [
+      'Counter64 beyond 2^53',
+      { oid: '1.3.6.1.2.1.31.1.1.1.6.1', type: 70, value: Buffer.from('ffffffffffffffff', 'hex') },
+      { type: 'Counter64', value: '18446744073709551615' },
+    ],
+    [
+      'Counter32',
+      { oid: '1.3.6.1.2.1.2.2.1.10.1', type: 65, value: 4294967295 },
+      { type: 'Counter32', value: 4294967295 },
+    ],
+    [
+      'Gauge32',
+      { oid: '1.3.6.1.2.1.2.2.1.5.1', type: 66, value: 1000000000 },
+      { type: 'Gauge32', value: 1000000000 },
+    ],
+    [
+      'IpAddress',
+      { oid: '1.3.6.1.6.3.18.1.3.0', type: 64, value: '192.0.2.7' },
+      { type: 'IpAddress', value: '192.0.2.7' },
+    ],
+    [
+      'OID value named by the MIB',
+      { oid: '1.3.6.1.6.3.1.1.4.1.0', type: 6, value: '1.3.6.1.6.3.1.1.5.3' },
+      { type: 'ObjectIdentifier', value: '1.3.6.1.6.3.1.1.5.3', display: 'IF-MIB::linkDown' },
+    ],
     ['Null', { oid: '1.3.6.1.4.1.99.2', type: 5, value: null }, { type: 'Null', value: null }],
-    ['noSuchInstance', { oid: '1.3.6.1.4.1.99.2', type: 129, value: null }, { type: 'NoSuchInstance', value: null }],
-    ['Opaque as hex', { oid: '1.3.6.1.4.1.99.3', type: 68, value: Buffer.from([0x9f, 0x78]) }, { type: 'Opaque', value: '9F 78', encoding: 'hex' }],
+    [
+      'noSuchInstance',
+      { oid: '1.3.6.1.4.1.99.2', type: 129, value: null },
+      { type: 'NoSuchInstance', value: null },
+    ],
+    [
+      'Opaque as hex',
+      { oid: '1.3.6.1.4.1.99.3', type: 68, value: Buffer.from([0x9f, 0x78]) },
+      { type: 'Opaque', value: '9F 78', encoding: 'hex' },
+    ],
   ];
   it.each(rows)('%s', (_name, vb, expected) => {
     const out = formatVarbind(vb, mib) as unknown as Record<string, unknown>;
@@ -45,7 +109,11 @@ describe('helpers', () => {
     ['255a', Buffer.from('hello'), 'hello'],
     ['1x:', Buffer.from([0, 1, 0xab]), '00:01:ab'],
     ['1d.1d.1d.1d', Buffer.from([10, 0, 0, 1]), '10.0.0.1'],
-    ['2d-1d-1d,1d:1d:1d.1d,1a1d:1d', Buffer.from('07ea0b180c0000002b0000', 'hex'), '2026-11-24,12:0:0.0,+0:0'],
+    [
+      '2d-1d-1d,1d:1d:1d.1d,1a1d:1d',
+      Buffer.from('07ea0b180c0000002b0000', 'hex'),
+      '2026-11-24,12:0:0.0,+0:0',
+    ],
     ['*1x:', Buffer.from([2, 0xaa, 0xbb]), 'aa:bb'],
   ])('DISPLAY-HINT %s', (hint, buf, expected) => {
     expect(applyHint(hint, buf)).toBe(expected);

@@ -200,7 +200,11 @@ export function formatVarbind(vb: RawVarbind, mib: MibStore | undefined, stats?:
       out.display = timeticks(Number(v));
       break;
     case 70:
-      out.value = Buffer.isBuffer(v) ? (v.length === 0 ? '0' : BigInt(`0x${v.toString('hex')}`).toString()) : String(v);
+      out.value = Buffer.isBuffer(v)
+        ? v.length === 0
+          ? '0'
+          : BigInt(`0x${v.toString('hex')}`).toString()
+        : String(v);
       break;
     case 6:
     case 64:
@@ -216,7 +220,7 @@ export function formatVarbind(vb: RawVarbind, mib: MibStore | undefined, stats?:
     case 4:
     case 3:
     case 68: {
-      const buf = Buffer.isBuffer(v) ? v : Buffer.from(String(v ?? ''), 'latin1');
+      const buf = Buffer.isBuffer(v) ? v : Buffer.from(typeof v === 'string' ? v : '', 'latin1');
       const text = vb.type === 4 ? printable(buf) : undefined;
       if (text !== undefined) out.value = text;
       else {
@@ -236,12 +240,32 @@ export function formatVarbind(vb: RawVarbind, mib: MibStore | undefined, stats?:
   return out;
 }
 
+function needsQuotes(s: string): boolean {
+  if (s === '') return true;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (
+      c <= 0x20 ||
+      c === 0x22 ||
+      c === 0x3d ||
+      c === 0x5c ||
+      c === 0x7f ||
+      c === 0x85 ||
+      c === 0xa0 ||
+      c === 0x2028 ||
+      c === 0x2029
+    )
+      return true;
+  }
+  return false;
+}
+
 /** `name=value` for the message: strings that need it are quoted (JSON escapes keep one line). */
 export function renderPair(vb: EventVarbind): string {
   const shown = vb.display ?? vb.value;
   let text: string;
   if (typeof shown === 'string') {
-    text = shown === '' || /[\s="\\\u0000-\u001f]/.test(shown) ? JSON.stringify(shown) : shown;
+    text = needsQuotes(shown) ? JSON.stringify(shown) : shown;
   } else text = String(shown);
   return `${vb.name ?? vb.oid}=${text}`;
 }

@@ -25,7 +25,28 @@ interface Token {
 
 const PUNCT3 = ['::='];
 const PUNCT2 = ['..'];
-const PUNCT1 = new Set(['{', '}', '(', ')', '[', ']', ',', ';', '|', '.', '<', '>', '@', '!', '-', ':', '=', '+', '*', '^']);
+const PUNCT1 = new Set([
+  '{',
+  '}',
+  '(',
+  ')',
+  '[',
+  ']',
+  ',',
+  ';',
+  '|',
+  '.',
+  '<',
+  '>',
+  '@',
+  '!',
+  '-',
+  ':',
+  '=',
+  '+',
+  '*',
+  '^',
+]);
 
 export function tokenize(text: string): Token[] {
   const out: Token[] = [];
@@ -72,7 +93,8 @@ export function tokenize(text: string): Token[] {
     if (c === 39) {
       // '0101'B or 'FF'H
       const j = text.indexOf("'", i + 1);
-      if (j < 0 || !/[bBhH]/.test(text[j + 1] ?? '')) throw new MibSyntaxError('malformed binary or hex string', line);
+      if (j < 0 || !/[bBhH]/.test(text[j + 1] ?? ''))
+        throw new MibSyntaxError('malformed binary or hex string', line);
       out.push({ k: 'bin', v: text.slice(i + 1, j), line });
       i = j + 2;
       continue;
@@ -238,7 +260,14 @@ class Parser {
     while (!this.is('::=')) this.next(); // IMPLICIT TAGS etc.
     this.expect('::=');
     this.expect('BEGIN');
-    const m: ParsedModule = { name, imports: new Map(), importModules: [], oids: [], types: new Map(), smiv2: false };
+    const m: ParsedModule = {
+      name,
+      imports: new Map(),
+      importModules: [],
+      oids: [],
+      types: new Map(),
+      smiv2: false,
+    };
     for (let guard = 0; ; guard++) {
       if (guard > 1_000_000) throw new MibSyntaxError('parser made no progress', this.line);
       const tok = this.peek();
@@ -334,7 +363,8 @@ class Parser {
     this.expect('::=');
     if (kind === 'trap') {
       const num = this.next();
-      if (num.k !== 'num') throw new MibSyntaxError(`${name}: TRAP-TYPE needs a number after "::="`, num.line);
+      if (num.k !== 'num')
+        throw new MibSyntaxError(`${name}: TRAP-TYPE needs a number after "::="`, num.line);
       if (!enterprise) throw new MibSyntaxError(`${name}: TRAP-TYPE without ENTERPRISE`, line);
       m.oids.push({ name, kind, value: [], enterprise, specific: Number(num.v), line });
       return;

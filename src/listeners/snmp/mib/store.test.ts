@@ -72,11 +72,20 @@ describe('MIB store with the bundled IETF modules and the enterprise fixture', (
 
 describe('loading directories', () => {
   const broken: [string, string][] = [
-    ['unterminated string', 'BROKEN-A DEFINITIONS ::= BEGIN\nx OBJECT IDENTIFIER ::= { iso 3 }\ny OBJECT-TYPE DESCRIPTION "never closed\n'],
+    [
+      'unterminated string',
+      'BROKEN-A DEFINITIONS ::= BEGIN\nx OBJECT IDENTIFIER ::= { iso 3 }\ny OBJECT-TYPE DESCRIPTION "never closed\n',
+    ],
     ['no END', 'BROKEN-B DEFINITIONS ::= BEGIN\nx OBJECT IDENTIFIER ::= { iso 3 }\n'],
     ['garbage', '\u0000\u0001 not a MIB at all {{{'],
-    ['bad enumeration', 'BROKEN-C DEFINITIONS ::= BEGIN\nx OBJECT-TYPE SYNTAX INTEGER { up(one) } ::= { iso 3 }\nEND\n'],
-    ['TRAP-TYPE without a number', 'BROKEN-D DEFINITIONS ::= BEGIN\nt TRAP-TYPE ENTERPRISE iso ::= { iso 1 }\nEND\n'],
+    [
+      'bad enumeration',
+      'BROKEN-C DEFINITIONS ::= BEGIN\nx OBJECT-TYPE SYNTAX INTEGER { up(one) } ::= { iso 3 }\nEND\n',
+    ],
+    [
+      'TRAP-TYPE without a number',
+      'BROKEN-D DEFINITIONS ::= BEGIN\nt TRAP-TYPE ENTERPRISE iso ::= { iso 1 }\nEND\n',
+    ],
     ['binary file', String.fromCharCode(...Array.from({ length: 200 }, (_, i) => (i * 37) % 256))],
   ];
 
@@ -113,8 +122,14 @@ describe('loading directories', () => {
   it('loads modules in dependency order whatever the file order', () => {
     // z-first imports from a-second's module and vice versa for a label chain.
     const dir = mkdtempSync(join(tmpdir(), 'mutt-mibs-'));
-    writeFileSync(join(dir, 'A.txt'), 'LEAF-MIB DEFINITIONS ::= BEGIN\nIMPORTS vendor FROM ROOT-MIB;\nleaf OBJECT IDENTIFIER ::= { vendor 7 }\nEND\n');
-    writeFileSync(join(dir, 'B.txt'), 'ROOT-MIB DEFINITIONS ::= BEGIN\nIMPORTS enterprises FROM SNMPv2-SMI;\nvendor OBJECT IDENTIFIER ::= { enterprises 31337 }\nEND\n');
+    writeFileSync(
+      join(dir, 'A.txt'),
+      'LEAF-MIB DEFINITIONS ::= BEGIN\nIMPORTS vendor FROM ROOT-MIB;\nleaf OBJECT IDENTIFIER ::= { vendor 7 }\nEND\n',
+    );
+    writeFileSync(
+      join(dir, 'B.txt'),
+      'ROOT-MIB DEFINITIONS ::= BEGIN\nIMPORTS enterprises FROM SNMPv2-SMI;\nvendor OBJECT IDENTIFIER ::= { enterprises 31337 }\nEND\n',
+    );
     const s = MibStore.load([dir, ETC]);
     expect(s.translate('1.3.6.1.4.1.31337.7.1')?.text).toBe('LEAF-MIB::leaf.1');
   });

@@ -13,7 +13,14 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { LruMap } from '../lru.ts';
-import { type DefKind, type OidDef, type ParsedModule, parseMib, type TypeDef, type TypeRef } from './parse.ts';
+import {
+  type DefKind,
+  type OidDef,
+  type ParsedModule,
+  parseMib,
+  type TypeDef,
+  type TypeRef,
+} from './parse.ts';
 
 export interface ResolvedSyntax {
   /** Primitive SMI type after following textual conventions (`INTEGER`, `OCTET STRING`, …). */
@@ -123,7 +130,9 @@ export class MibStore {
           }
           sources.push({ file, text: readFileSync(file, 'latin1') });
         } catch (err) {
-          problems.push(`${file}: cannot read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+          problems.push(
+            `${file}: cannot read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`,
+          );
         }
       }
     }
@@ -139,7 +148,10 @@ export class MibStore {
     const modules = new Map<string, Module>();
     for (const { file, text } of sources) {
       const r = parseMib(text);
-      if (r.error) problems.push(`${file}: ${r.error.message}${r.modules.length > 0 ? ' (modules before it were kept)' : ''}; skipped`);
+      if (r.error)
+        problems.push(
+          `${file}: ${r.error.message}${r.modules.length > 0 ? ' (modules before it were kept)' : ''}; skipped`,
+        );
       for (const pm of r.modules) {
         if (modules.has(pm.name)) continue; // an earlier directory wins
         const defs = new Map<string, OidDef>();
@@ -220,7 +232,7 @@ export class MibStore {
             oid.push(el.number);
             if ('name' in el && !mod.defs.has(el.name)) {
               let l = labels.get(mod.name);
-              if (!l) labels.set(mod.name, (l = new Map()));
+              if (!l) labels.set(mod.name, (l = new Map<string, number[]>()));
               if (!l.has(el.name)) l.set(el.name, [...oid]);
             }
           }
@@ -283,7 +295,13 @@ export class MibStore {
   }
 
   private resolveSyntax(modules: Map<string, Module>, mod: Module, ref: TypeRef): ResolvedSyntax {
-    const out: { base: string; tc?: string; enums?: Map<number, string>; bits?: Map<number, string>; hint?: string } = {
+    const out: {
+      base: string;
+      tc?: string;
+      enums?: Map<number, string>;
+      bits?: Map<number, string>;
+      hint?: string;
+    } = {
       base: ref.base,
     };
     if (ref.enums) out.enums = new Map(ref.enums);
