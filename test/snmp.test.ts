@@ -445,6 +445,25 @@ describe('SNMP traps and informs from Net-SNMP clients', () => {
     expect(m.p.lines.some((l) => l.reason === 'bad_community' && l.source_ip === '127.0.0.1')).toBe(true);
   });
 
+  it('receives over IPv6 on the same dual-stack socket', async () => {
+    const before = (await m.events()).length;
+    const r = await netSnmp('snmptrap', [
+      '-v',
+      '2c',
+      '-c',
+      'public',
+      `udp6:[::1]:${m.trapPort}`,
+      '',
+      '1.3.6.1.6.3.1.1.5.1',
+    ]);
+    expect(r.status).toBe(0);
+    expect((await m.waitEvents(before + 1)).at(-1)).toMatchObject({
+      trap_name: 'SNMPv2-MIB::coldStart',
+      source_ip: '::1',
+      hostname: '::1',
+    });
+  });
+
   it('exposes the SNMP metrics', async () => {
     const text = await m.metrics();
     expect(metric(text, 'mutt_snmp_traps_received_total', 'version="v2c",pdu="trap"')).toBeGreaterThanOrEqual(
@@ -556,6 +575,36 @@ describe('at the queue cap', () => {
       ]);
       expect(again.status).toBe(0);
       expect(await svc.redis.llen(svc.keys.ingestQueue)).toBe(2);
+    } finally {
+      await m.p.stop();
+    }
+  });
+});
+
+describe('reverse DNS', () => {
+  it('names a trap without snmpTrapAddress.0 or sysName by the system resolver when enabled', async () => {
+    await svc.redis.del(svc.keys.ingestQueue);
+    const m = await serve({ SNMP_REVERSE_DNS: 'true' });
+    try {
+      await netSnmp('snmptrap', ['-v', '2c', '-c', 'public', m.target, '', '1.3.6.1.6.3.1.1.5.1']);
+      await netSnmp('snmptrap', [
+        '-v',
+        '2c',
+        '-c',
+        'public',
+        m.target,
+        '',
+        '1.3.6.1.6.3.1.1.5.1',
+        '1.3.6.1.2.1.1.5.0',
+        's',
+        'named-by-sysname',
+      ]);
+      const events = await m.waitEvents(2);
+      // The lookup is asynchronous: the two events may be queued in either order.
+      expect(events.map((e) => [e.hostname, e.source_ip]).sort()).toEqual([
+        ['localhost', '127.0.0.1'], // 127.0.0.1 is "localhost" in /etc/hosts
+        ['named-by-sysname', '127.0.0.1'],
+      ]);
     } finally {
       await m.p.stop();
     }

@@ -19,7 +19,7 @@
 // Traps have no answer: at the queue cap they are shed and counted; while Redis is unreachable they
 // wait in a bounded in-memory buffer (SNMP_PENDING_MAX_EVENTS) and are retried.
 import { type RemoteInfo, type Socket, createSocket } from 'node:dgram';
-import { reverse } from 'node:dns/promises';
+import { lookupService } from 'node:dns/promises';
 import snmp, { type DgramLikeSocket, type Notification, type Receiver } from 'net-snmp';
 import type { Enqueuer, EnqueueOutcome } from '../enqueue.ts';
 import { bindError } from '../../runtime/listen.ts';
@@ -106,6 +106,7 @@ export class TrapReceiver {
   private retryDelay = 250;
   private closing = false;
   private notInTimeWindows = 0;
+  private dnsInFlight = 0;
   private socketsClosed = false;
   private readonly stats: FormatStats = { translated: 0, numeric: 0 };
   boundPort = 0;
@@ -579,18 +580,28 @@ export class TrapReceiver {
     this.o.log.info('Redis answers again: SNMP trap events held in memory are queued');
   }
 
+  /**
+   * The host name of an address through the system resolver (getnameinfo: /etc/hosts, then DNS), as
+   * operators expect from their NOC's hosts files. Cached five minutes per address in a bounded LRU,
+   * one second at most per lookup, at most 16 lookups at once (the rest use the address), so a flood
+   * from new addresses cannot stall the listener nor exhaust libuv's thread pool.
+   */
   private async reverseName(ip: string): Promise<string> {
     const hit = this.dnsCache.get(ip);
     if (hit && Date.now() - hit.at < 300_000) return hit.name;
+    if (this.dnsInFlight >= 16) return ip;
+    this.dnsInFlight++;
     let name = ip;
     try {
-      const names = await Promise.race([
-        reverse(ip),
-        new Promise<string[]>((resolve) => setTimeout(() => resolve([]), 1000).unref()),
+      const r = await Promise.race([
+        lookupService(ip, 0),
+        new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), 1000).unref()),
       ]);
-      if (names[0]) name = names[0];
+      if (r?.hostname) name = r.hostname;
     } catch {
-      // NXDOMAIN and friends: the address is the name
+      // no name for this address: the address is the name
+    } finally {
+      this.dnsInFlight--;
     }
     this.dnsCache.set(ip, { name, at: Date.now() });
     return name;

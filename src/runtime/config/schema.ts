@@ -329,7 +329,7 @@ export const schema = {
   }),
   SNMP_REVERSE_DNS: bool({
     group: G.listeners,
-    doc: 'Name the `hostname` of a trap that carries neither snmpTrapAddress.0 nor sysName by a reverse DNS lookup of the source address (cached; the address is used when the lookup fails or takes more than a second).',
+    doc: 'Name the `hostname` of a trap that carries neither snmpTrapAddress.0 nor sysName by looking its source address up through the system resolver (`/etc/hosts`, then DNS; cached five minutes; the address is used when the lookup fails or takes more than a second).',
     default: false,
   }),
   SNMP_RECV_BUFFER_BYTES: int({
