@@ -85,6 +85,8 @@ describe('SNMP traps and informs from Net-SNMP clients', () => {
   it('logs the listener and the engine identity at start-up', async () => {
     const ready = await m.p.waitForMessage('SNMP trap listener ready');
     expect(ready).toMatchObject({ port: m.trapPort, communities: 2, v3_users: 2, engine_boots: 1 });
+    // The test's users file is mode 0644: MUTT says so, without printing any passphrase.
+    await m.p.waitForMessage(/holds passphrases but every user of this host can read it \(chmod 0640\)/);
     expect(JSON.stringify(m.p.lines)).not.toContain('n0c-community');
     expect(JSON.stringify(m.p.lines)).not.toContain(AUTH);
   });

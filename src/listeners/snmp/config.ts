@@ -1,6 +1,6 @@
 // The SNMP listener's settings, derived from the validated configuration: communities (secret),
 // USM users file, MIB directories (relative ones are inside the MUTT installation) and severity.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { severityNumber } from '../../core/protocol/severity.ts';
@@ -78,5 +78,9 @@ export function loadUsers(c: Pick<SnmpConfig, 'SNMP_USERS_FILE' | 'SNMP_ALLOW_WE
   }
   const r = parseUsersFile(text, where, { allowWeak: c.SNMP_ALLOW_WEAK_CRYPTO });
   if (r.problems.length > 0) throw new StartupError(r.problems.join('\n'));
+  if ((statSync(file).mode & 0o004) !== 0)
+    r.warnings.push(
+      `${where}: the file holds passphrases but every user of this host can read it (chmod 0640)`,
+    );
   return { users: r.users, warnings: r.warnings, file };
 }

@@ -247,15 +247,18 @@ export class TrapReceiver {
 
   private send(socket: Socket, rinfo: RemoteInfo, responses: readonly Buffer[]): void {
     if (this.socketsClosed) return;
+    const failed = (err: Error) =>
+      this.o.telemetry.warn(
+        'send',
+        { err: err.message, source_ip: normalizeAddress(rinfo.address) },
+        'sending an SNMP answer failed',
+      );
     for (const r of responses) {
-      socket.send(r, rinfo.port, rinfo.address, (err) => {
-        if (err)
-          this.o.telemetry.warn(
-            'send',
-            { err: err.message, source_ip: normalizeAddress(rinfo.address) },
-            'sending an SNMP answer failed',
-          );
-      });
+      try {
+        socket.send(r, rinfo.port, rinfo.address, (err) => err && failed(err));
+      } catch (err) {
+        failed(err as Error);
+      }
     }
   }
 
@@ -412,8 +415,11 @@ export class TrapReceiver {
   }
 
   private track(p: Promise<unknown>): void {
-    this.inFlight.add(p);
-    void p.finally(() => this.inFlight.delete(p));
+    const tracked = p.catch((err: unknown) =>
+      this.o.log.error({ err: (err as Error).message }, 'SNMP event hand-off failed'),
+    );
+    this.inFlight.add(tracked);
+    void tracked.finally(() => this.inFlight.delete(tracked));
   }
 
   /** RFC 3414 §3.2 step 7a: an authenticated (authNoPriv) Report carrying usmStatsNotInTimeWindows.0. */

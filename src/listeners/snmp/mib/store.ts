@@ -82,7 +82,8 @@ const PRIMITIVES = new Set([
   'Opaque',
   'BITS',
 ]);
-const MIB_FILE = /^[^.].*?(\.(txt|mib|my|smi|asn1?))?$/i;
+/** MIB files: no extension (`IF-MIB`, as Net-SNMP installs them) or a MIB extension. */
+const MIB_FILE = /^[^.]+$|^[^.].*\.(txt|mib|my|smi|asn1?)$/i;
 const MAX_FILE_BYTES = 16 * 1024 * 1024;
 
 interface Module extends ParsedModule {
