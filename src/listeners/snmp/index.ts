@@ -66,7 +66,8 @@ export const snmpListener: ListenerFactory = async (ctx) => {
   });
   telemetry.sizes = () => receiver.cacheSizes();
   await receiver.start();
-  const granted = receiver.recvBufferSize();
+  // Linux reports twice the size it granted (its bookkeeping overhead); caps it at net.core.rmem_max.
+  const granted = process.platform === 'linux' ? receiver.recvBufferSize() / 2 : receiver.recvBufferSize();
   log.info(
     {
       port: receiver.boundPort,
@@ -82,7 +83,7 @@ export const snmpListener: ListenerFactory = async (ctx) => {
   if (granted > 0 && granted < c.SNMP_RECV_BUFFER_BYTES)
     log.warn(
       { requested: c.SNMP_RECV_BUFFER_BYTES, granted },
-      'the kernel granted a smaller SNMP receive buffer than SNMP_RECV_BUFFER_BYTES: raise net.core.rmem_max (sysctl) to absorb larger bursts',
+      'the kernel granted a smaller SNMP receive buffer than SNMP_RECV_BUFFER_BYTES: raise net.core.rmem_max (see etc/sysctl.d/60-mutt-udp.conf) to absorb larger bursts',
     );
   return { name: 'snmp', info: { snmpTrapPort: receiver.boundPort }, stop: () => receiver.stop() };
 };
