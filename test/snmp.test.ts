@@ -22,6 +22,7 @@ beforeAll(async () => {
     [
       `createUser netops SHA-256 "${AUTH}" AES "${PRIV}"`,
       `createUser -e 0x80001F8880C0FFEE01 bound SHA-512 "${AUTH}" AES "${PRIV}"`,
+      `createUser strong SHA-384 "${AUTH}" AES-256 "${PRIV}"`,
     ].join('\n'),
   );
 });
@@ -84,7 +85,7 @@ describe('SNMP traps and informs from Net-SNMP clients', () => {
 
   it('logs the listener and the engine identity at start-up', async () => {
     const ready = await m.p.waitForMessage('SNMP trap listener ready');
-    expect(ready).toMatchObject({ port: m.trapPort, communities: 2, v3_users: 2, engine_boots: 1 });
+    expect(ready).toMatchObject({ port: m.trapPort, communities: 2, v3_users: 3, engine_boots: 1 });
     // The test's users file is mode 0644: MUTT says so, without printing any passphrase.
     await m.p.waitForMessage(/holds passphrases but every user of this host can read it \(chmod 0640\)/);
     expect(JSON.stringify(m.p.lines)).not.toContain('n0c-community');
@@ -318,6 +319,46 @@ describe('SNMP traps and informs from Net-SNMP clients', () => {
     expect(JSON.stringify(events.slice(-2))).not.toMatch(new RegExp(`${AUTH}|${PRIV}|netops-secret`));
   });
 
+  it.each([['strong', 'SHA-384', 'AES-256']])(
+    'v3 inform from user %s with %s and %s',
+    async (user, auth, priv) => {
+      const before = (await m.events()).length;
+      const r = await netSnmp('snmpinform', [
+        '-v',
+        '3',
+        '-u',
+        user,
+        '-l',
+        'authPriv',
+        '-a',
+        auth,
+        '-A',
+        AUTH,
+        '-x',
+        priv,
+        '-X',
+        PRIV,
+        '-t',
+        '3',
+        '-r',
+        '1',
+        m.target,
+        '',
+        '1.3.6.1.6.3.1.1.5.4',
+        '1.3.6.1.2.1.2.2.1.1.8',
+        'i',
+        '8',
+      ]);
+      expect(r.stderr).toBe('');
+      expect(r.status).toBe(0);
+      expect((await m.waitEvents(before + 1)).at(-1)).toMatchObject({
+        snmp_version: 'v3',
+        snmp_pdu: 'inform',
+        message: 'IF-MIB::linkUp IF-MIB::ifIndex.8=8',
+      });
+    },
+  );
+
   it('a user bound to an engine ID (createUser -e) accepts traps from that engine only', async () => {
     const before = (await m.events()).length;
     const v3 = [
@@ -472,7 +513,7 @@ describe('SNMP traps and informs from Net-SNMP clients', () => {
       3,
     );
     expect(metric(text, 'mutt_snmp_traps_received_total', 'version="v1",pdu="trap"')).toBe(2);
-    expect(metric(text, 'mutt_snmp_traps_received_total', 'version="v3",pdu="inform"')).toBe(1);
+    expect(metric(text, 'mutt_snmp_traps_received_total', 'version="v3",pdu="inform"')).toBe(3);
     expect(metric(text, 'mutt_snmp_informs_answered_total')).toBe(2);
     expect(metric(text, 'mutt_snmp_oids_total', 'result="translated"')).toBeGreaterThan(20);
     expect(metric(text, 'mutt_snmp_reports_total', 'kind="discovery"')).toBeGreaterThanOrEqual(1);
@@ -704,7 +745,7 @@ describe('mutt mib translate and mutt validate', () => {
       SNMP_USERS_FILE: join(svc.tmp, 'snmp-users.conf'),
     });
     expect(ok.status).toBe(0);
-    expect(ok.stdout).toContain('snmp traps:  port 1162/udp, 2 SNMPv3 users');
+    expect(ok.stdout).toContain('snmp traps:  port 1162/udp, 3 SNMPv3 users');
     const bad = join(svc.tmp, 'bad-users.conf');
     writeFileSync(bad, 'createUser x SHA-256 short\n');
     const r = runMutt(['validate'], { ...svc.env, SNMP_TRAP_PORT: '1162', SNMP_USERS_FILE: bad });
