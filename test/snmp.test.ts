@@ -513,8 +513,8 @@ describe('SNMP traps and informs from Net-SNMP clients', () => {
       3,
     );
     expect(metric(text, 'mutt_snmp_traps_received_total', 'version="v1",pdu="trap"')).toBe(2);
-    expect(metric(text, 'mutt_snmp_traps_received_total', 'version="v3",pdu="inform"')).toBe(3);
-    expect(metric(text, 'mutt_snmp_informs_answered_total')).toBe(2);
+    expect(metric(text, 'mutt_snmp_traps_received_total', 'version="v3",pdu="inform"')).toBe(2);
+    expect(metric(text, 'mutt_snmp_informs_answered_total')).toBe(3);
     expect(metric(text, 'mutt_snmp_oids_total', 'result="translated"')).toBeGreaterThan(20);
     expect(metric(text, 'mutt_snmp_reports_total', 'kind="discovery"')).toBeGreaterThanOrEqual(1);
     expect(metric(text, 'mutt_snmp_mib', 'what="modules"')).toBe(11);
