@@ -473,6 +473,32 @@ describe('SNMP traps and informs from Net-SNMP clients', () => {
       '1.3.6.1.6.3.1.1.5.3',
     ]);
     expect(wrongTrapPass.status).toBe(0);
+    // Right authentication passphrase, wrong privacy passphrase: authentic but undecipherable.
+    const wrongPriv = await netSnmp('snmptrap', [
+      '-v',
+      '3',
+      '-u',
+      'netops',
+      '-l',
+      'authPriv',
+      '-a',
+      'SHA-256',
+      '-A',
+      AUTH,
+      '-x',
+      'AES',
+      '-X',
+      'not-the-priv-passphrase',
+      '-e',
+      '0x80001F8880ABCDEF03',
+      m.target,
+      '',
+      '1.3.6.1.6.3.1.1.5.3',
+      '1.3.6.1.2.1.1.5.0',
+      's',
+      'should-not-arrive',
+    ]);
+    expect(wrongPriv.status).toBe(0);
     // A good trap after them proves they were all processed (one socket, in order).
     await netSnmp('snmptrap', ['-v', '2c', '-c', 'public', m.target, '', '1.3.6.1.6.3.1.1.5.1']);
     const events = await m.waitEvents(before + 1);
@@ -482,9 +508,11 @@ describe('SNMP traps and informs from Net-SNMP clients', () => {
     expect(metric(text, 'mutt_snmp_auth_failures_total', 'reason="bad_community"')).toBe(1);
     expect(metric(text, 'mutt_snmp_auth_failures_total', 'reason="unknown_user"')).toBe(1);
     expect(metric(text, 'mutt_snmp_auth_failures_total', 'reason="wrong_digest"')).toBe(2);
+    expect(metric(text, 'mutt_snmp_auth_failures_total', 'reason="decryption_error"')).toBe(1);
     const logs = JSON.stringify(m.p.lines);
     expect(logs).not.toContain('guessme');
     expect(logs).not.toContain('not-the-passphrase');
+    expect(logs).not.toContain('not-the-priv-passphrase');
     expect(m.p.lines.some((l) => l.reason === 'bad_community' && l.source_ip === '127.0.0.1')).toBe(true);
   });
 
