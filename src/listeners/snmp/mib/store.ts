@@ -339,7 +339,8 @@ export class MibStore {
 
   /** Longest-prefix translation; undefined when no loaded MIB names any prefix of the OID. */
   translate(oid: string): Translation | undefined {
-    const hit = this.cache.get(oid);
+    // peek: recency hardly matters for a cache of trap OIDs, and a lookup stays two hash probes.
+    const hit = this.cache.peek(oid);
     if (hit !== undefined) return hit ?? undefined;
     let p = oid;
     let result: Translation | null = null;
