@@ -292,10 +292,9 @@ export class TrapReceiver {
     let counted = false;
     if (header.version === 3) {
       const verdict = this.checkUsm(header.v3, buf);
-      if (verdict === 'discovery') {
-        // noAuthNoPriv discovery or an unknown user's reportable message: net-snmp answers with a
-        // Report (our engine ID, boots and time, or usmStatsUnknownUserNames).
-      } else if (verdict !== 'ok') {
+      // 'discovery' (empty user, noAuthNoPriv) goes on to net-snmp, which answers with a Report
+      // carrying our engine ID, boots and time.
+      if (verdict !== 'ok' && verdict !== 'discovery') {
         const reportable = verdict === 'unknown_user' && (header.v3.flags & FLAG_REPORTABLE) !== 0;
         this.fail('auth', verdict, rinfo, { user: header.v3.userName.slice(0, 64) });
         if (!reportable) return;
@@ -463,12 +462,9 @@ export class TrapReceiver {
     if (!user) return v3.userName === '' && (v3.flags & FLAG_AUTH) === 0 ? 'discovery' : 'unknown_user';
     const wantAuth = user.level !== 'noAuthNoPriv';
     const wantPriv = user.level === 'authPriv';
-    if (wantAuth !== ((v3.flags & FLAG_AUTH) !== 0) || wantPriv !== ((v3.flags & FLAG_PRIV) !== 0)) {
-      // A reportable noAuthNoPriv message from a known user is a discovery probe (RFC 3414 §4).
-      if ((v3.flags & (FLAG_AUTH | FLAG_PRIV)) === 0 && (v3.flags & FLAG_REPORTABLE) !== 0)
-        return 'discovery';
+    // Discovery probes carry an empty user name (RFC 3414 §4), so a configured user must use its level.
+    if (wantAuth !== ((v3.flags & FLAG_AUTH) !== 0) || wantPriv !== ((v3.flags & FLAG_PRIV) !== 0))
       return 'unsupported_security_level';
-    }
     const ours = v3.engineId.equals(this.o.identity.engineId);
     if (!ours && user.engineIds.length > 0 && !user.engineIds.includes(v3.engineId.toString('hex')))
       return 'unknown_engine_id';
