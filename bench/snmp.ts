@@ -21,7 +21,7 @@ import { ensureTool, fmt, machine, median, scratchDir } from './lib/env.ts';
 import { startMutt } from './lib/mutt.ts';
 import { writeSection } from './lib/report.ts';
 
-const RATES = [5_000, 10_000, 15_000, 20_000, 25_000, 30_000, 40_000, 50_000, 60_000, 80_000];
+const RATES = [5_000, 10_000, 12_500, 15_000, 17_500, 20_000, 25_000, 30_000, 40_000, 50_000, 60_000, 80_000];
 
 /** The trap, with a 4-octet request-id at a known offset so each copy gets its own. */
 function template(): { buf: Buffer; idAt: number } {

@@ -130,7 +130,8 @@ describe('Redis outage under the SNMP listener', () => {
       for (let i = 0; i < 500 && receiver.pendingEvents > 0; i++) await abortableSleep(20);
       expect(receiver.pendingEvents).toBe(0);
       const items = await redis.lrange(keys.ingestQueue, 0, -1);
-      const ids = items.map((s) => JSON.parse(s).snmp_request_id as number).sort((a, b) => a - b);
+      // Oldest first (LPUSH puts the newest at the head): the held events kept their order.
+      const ids = items.map((s) => JSON.parse(s).snmp_request_id as number).reverse();
       expect(ids).toEqual(Array.from({ length: 301 }, (_, i) => i + 1));
       expect(await value(telemetry.queued)).toBe(301);
     } finally {

@@ -100,10 +100,12 @@ export class TrapReceiver {
   private readonly dnsCache: LruMap<string, { name: string; at: number }>;
   private readonly keyCache: { size: () => number };
   private readonly startedAt = performance.now();
-  private readonly inFlight = new Set<Promise<unknown>>();
+  private handoffs = 0;
+  private idleWaiters: (() => void)[] = [];
   private pending: Pending[] = [];
   private retryTimer?: NodeJS.Timeout;
   private retryDelay = 250;
+  private retrying = false;
   private closing = false;
   private notInTimeWindows = 0;
   private dnsInFlight = 0;
@@ -413,12 +415,20 @@ export class TrapReceiver {
     this.stats.numeric = 0;
   }
 
+  /** Counts a hand-off in progress (event on its way to Redis, inform answer pending) until it settles. */
   private track(p: Promise<unknown>): void {
-    const tracked = p.catch((err: unknown) =>
-      this.o.log.error({ err: (err as Error).message }, 'SNMP event hand-off failed'),
-    );
-    this.inFlight.add(tracked);
-    void tracked.finally(() => this.inFlight.delete(tracked));
+    this.handoffs++;
+    const settled = () => {
+      if (--this.handoffs === 0) for (const w of this.idleWaiters.splice(0)) w();
+    };
+    p.then(settled, (err: unknown) => {
+      this.o.log.error({ err: (err as Error).message }, 'SNMP event hand-off failed');
+      settled();
+    });
+  }
+
+  private idle(): Promise<void> {
+    return this.handoffs === 0 ? Promise.resolve() : new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
   /** RFC 3414 §3.2 step 7a: an authenticated (authNoPriv) Report carrying usmStatsNotInTimeWindows.0. */
@@ -501,6 +511,11 @@ export class TrapReceiver {
   ): Promise<boolean> {
     if (reverseOf && this.o.reverseDns) event.hostname = await this.reverseName(reverseOf);
     const item = JSON.stringify(event);
+    if (!inform && this.pending.length > 0) {
+      // Held events go first, so traps reach Redis in the order they were received.
+      this.hold(item);
+      return false;
+    }
     let outcome: EnqueueOutcome;
     try {
       outcome = await this.o.enqueuer.push([item]);
@@ -564,6 +579,17 @@ export class TrapReceiver {
   }
 
   private async retry(): Promise<void> {
+    // One retry loop at a time: two would push the same held events twice.
+    if (this.retrying) return;
+    this.retrying = true;
+    try {
+      await this.retryLoop();
+    } finally {
+      this.retrying = false;
+    }
+  }
+
+  private async retryLoop(): Promise<void> {
     while (this.pending.length > 0) {
       const batch = this.pending.slice(0, 5000);
       let outcome: EnqueueOutcome;
@@ -617,9 +643,9 @@ export class TrapReceiver {
     if (this.closing) return;
     this.closing = true;
     const deadline = Date.now() + graceMs;
-    while ((this.inFlight.size > 0 || this.pending.length > 0) && Date.now() < deadline) {
+    while ((this.handoffs > 0 || this.pending.length > 0) && Date.now() < deadline) {
       if (this.pending.length > 0 && !this.retryTimer) this.track(this.retry());
-      await Promise.race([Promise.allSettled([...this.inFlight]), new Promise((r) => setTimeout(r, 100))]);
+      await Promise.race([this.idle(), new Promise((r) => setTimeout(r, 100))]);
     }
     if (this.retryTimer) clearTimeout(this.retryTimer);
     this.socketsClosed = true;
