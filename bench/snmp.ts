@@ -13,6 +13,7 @@
 import { spawn } from 'node:child_process';
 import { createSocket } from 'node:dgram';
 import { readFileSync, writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Redis } from 'ioredis';
 import { int, octets, oid, TAG, v2Message, varbind } from '../src/listeners/snmp/ber.ts';
@@ -128,6 +129,8 @@ async function ladder(
 const best = (steps: Step[]) => steps.filter((s) => s.counted >= s.sent).at(-1);
 
 export async function snmpBench(o: { seconds: number; runs: number }): Promise<void> {
+  // Other workloads on the machine starve both receivers alike; the report says how busy it was.
+  const loadBefore = loadavg()[0]!;
   ensureTool('snmptrapd', 'snmptrapd');
   const dir = scratchDir('snmp');
   const mibs = resolve('etc/mibs');
@@ -241,7 +244,7 @@ export async function snmpBench(o: { seconds: number; runs: number }): Promise<v
   };
   const md = `## SNMP traps
 
-Command: \`npm run bench -- snmp\` (${o.runs} run${o.runs === 1 ? '' : 's'}; each step sends for ${o.seconds} s; medians). Measured ${new Date().toISOString().slice(0, 10)} on: ${machine()}.
+Command: \`npm run bench -- snmp\` (${o.runs} run${o.runs === 1 ? '' : 's'}; each step sends for ${o.seconds} s; medians). Measured ${new Date().toISOString().slice(0, 10)} on: ${machine()}; 1-minute load average ${fmt(loadBefore, 1)} before and ${fmt(loadavg()[0]!, 1)} after the run (on 2 cores, anything above about 1 is other work competing with the receivers).
 Load: SNMPv2c linkDown traps with 4 variable bindings (ifIndex, ifAdminStatus, ifOperStatus, ifDescr), pre-encoded once and sent over loopback from Node.js at fixed rates (${RATES.map((r) => fmt(r / 1000)).join(', ')} thousand/s) until a step loses a trap. A step passes only when every trap sent is counted.
 MUTT: \`mutt serve\` with \`MUTT_ROLES=listeners\`, MIB translation on (\`/usr/share/snmp/mibs\` and \`etc/mibs\`), embedded Redis (Unix socket, AOF \`everysec\`); counted with \`LLEN\` of the ingest queue. snmptrapd: Debian's Net-SNMP ${'snmptrapd'} with the same MIBs, one log line per trap to a file; counted in the file. Both measured in the same run, one after the other.
 

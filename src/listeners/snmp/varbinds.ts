@@ -44,10 +44,14 @@ const utf8 = new TextDecoder('utf-8', { fatal: true });
 /** Text when the octets are valid UTF-8 without control characters (tab, CR, LF allowed). */
 export function printable(buf: Buffer): string | undefined {
   if (buf.length === 0) return '';
+  let ascii = true;
   for (let i = 0; i < buf.length; i++) {
     const b = buf[i]!;
     if ((b < 0x20 && b !== 9 && b !== 10 && b !== 13) || b === 0x7f) return undefined;
+    if (b >= 0x80) ascii = false;
   }
+  // Most device strings are ASCII: no decoder needed.
+  if (ascii) return buf.toString('latin1');
   let s: string;
   try {
     s = utf8.decode(buf);
