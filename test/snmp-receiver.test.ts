@@ -197,6 +197,39 @@ describe('every trap read is queued', () => {
   });
 });
 
+describe('informs', () => {
+  it('answers a retransmitted inform again without queueing it twice', async () => {
+    const r = await rig();
+    try {
+      const answers: Buffer[] = [];
+      r.client.on('message', (m) => answers.push(m));
+      const inform = v2Message({
+        community: 'public',
+        requestId: 4242,
+        pduType: TAG.InformRequest,
+        varbinds: [
+          varbind('1.3.6.1.2.1.1.3.0', int(1, TAG.TimeTicks)),
+          varbind('1.3.6.1.6.3.1.1.4.1.0', oid('1.3.6.1.6.3.1.1.5.4')),
+        ],
+      });
+      await r.send(inform);
+      await until(() => answers.length === 1);
+      await r.send(inform); // the sender did not see the answer and retransmits
+      await until(() => answers.length === 2);
+      expect(await r.depth()).toBe(1);
+      expect(await value(r.telemetry.informsAnswered)).toBe(2);
+      expect(await value(r.telemetry.informsDuplicate)).toBe(1);
+      // The answer is a GetResponse-PDU (0xa2) with the inform's request-id.
+      for (const a of answers) {
+        expect(a.includes(Buffer.from([0xa2]))).toBe(true);
+        expect(a.includes(int(4242))).toBe(true);
+      }
+    } finally {
+      await r.stop();
+    }
+  });
+});
+
 describe('bad input: counted, never a crash', () => {
   const trap = linkDown(1);
   const withFlags = (flags: number, user: string, securityModel = 3) =>
