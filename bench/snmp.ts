@@ -245,7 +245,7 @@ export async function snmpBench(o: { seconds: number; runs: number }): Promise<v
   const md = `## SNMP traps
 
 Command: \`npm run bench -- snmp\` (${o.runs} run${o.runs === 1 ? '' : 's'}; each step sends for ${o.seconds} s; medians). Measured ${new Date().toISOString().slice(0, 10)} on: ${machine()}; 1-minute load average ${fmt(loadBefore, 1)} before and ${fmt(loadavg()[0]!, 1)} after the run (on 2 cores, anything above about 1 is other work competing with the receivers).
-Load: SNMPv2c linkDown traps with 4 variable bindings (ifIndex, ifAdminStatus, ifOperStatus, ifDescr), pre-encoded once and sent over loopback from Node.js at fixed rates (${RATES.map((r) => fmt(r / 1000)).join(', ')} thousand/s) until a step loses a trap. A step passes only when every trap sent is counted.
+Load: SNMPv2c linkDown traps with 4 variable bindings (ifIndex, ifAdminStatus, ifOperStatus, ifDescr), pre-encoded once and sent over loopback from Node.js at fixed rates (${RATES.map((r) => fmt(r / 1000, r % 1000 === 0 ? 0 : 1)).join(', ')} thousand/s) until a step loses a trap. A step passes only when every trap sent is counted.
 MUTT: \`mutt serve\` with \`MUTT_ROLES=listeners\`, MIB translation on (\`/usr/share/snmp/mibs\` and \`etc/mibs\`), embedded Redis (Unix socket, AOF \`everysec\`); counted with \`LLEN\` of the ingest queue. snmptrapd: Debian's Net-SNMP ${'snmptrapd'} with the same MIBs, one log line per trap to a file; counted in the file. Both measured in the same run, one after the other.
 
 | receiver | highest rate with 0 loss | target | CPU at that rate | first step with loss |
