@@ -107,6 +107,8 @@ describe('mutt serve with external Redis and PostgreSQL', () => {
     const res = await post(event(1));
     expect(res.status).toBe(200);
     const body = await jsonOf(res);
+    // Start-up does not wait for PostgreSQL: /health is healthy once the schema is migrated.
+    await p.waitForMessage('database schema is up to date');
     const health = await fetch(`${base}/health`);
     expect(health.status).toBe(200);
     expect(await jsonOf(health)).toMatchObject({

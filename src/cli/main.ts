@@ -3,6 +3,7 @@ import { Command } from 'commander';
 import { configReference, envExample } from '../runtime/config/reference.ts';
 import { VERSION } from '../runtime/daemon.ts';
 import { MissingBinariesError } from '../runtime/services/binaries.ts';
+import { mibTranslateCommand } from './commands/mib.ts';
 import { migrateCommand } from './commands/migrate.ts';
 import { serveCommand } from './commands/serve.ts';
 import { statusCommand } from './commands/status.ts';
@@ -50,6 +51,23 @@ program
   .option('-p, --peek <n>', 'also print the newest <n> events of the ingest queue')
   .option('--json', 'print JSON')
   .action(statusCommand);
+
+const mib = program
+  .command('mib')
+  .description('work with the MIBs the SNMP listener loads from SNMP_MIB_DIRS');
+mib
+  .command('translate')
+  .description(
+    'print what MUTT shows for each OID (numeric → MODULE::name.suffix, unknown OIDs stay numeric), or the numeric OID of a MODULE::name',
+  )
+  .argument('<oid...>', 'numeric OIDs (1.3.6.1.2.1.2.2.1.8.3) or names (IF-MIB::ifOperStatus.3)')
+  .option(
+    '--value <value>',
+    'also render a value as the trap message would (an integer is decoded by its enumeration)',
+  )
+  .option('--json', 'print JSON')
+  .option('-q, --quiet', 'do not report MIB files that were skipped')
+  .action(mibTranslateCommand);
 
 program
   .command('config-reference')

@@ -3,7 +3,7 @@
 // root), plus the esbuild bundle that process-level tests spawn. Test files isolate themselves with
 // their own key prefix and database (see ./services.ts).
 import { spawnSync } from 'node:child_process';
-import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -28,6 +28,8 @@ export default async function setup(project: TestProject): Promise<() => Promise
       'redis-server': () => findRedisServer() !== undefined,
       postgresql: () => findPostgresBinDir() !== undefined,
       openssl: () => findOnPath('openssl') !== undefined,
+      // Net-SNMP's snmptrap and snmpinform: the real clients of the SNMP listener tests.
+      snmp: () => existsSync('/usr/bin/snmptrap') && existsSync('/usr/bin/snmpinform'),
     },
     'the tests run real Redis and PostgreSQL servers and real clients',
   );

@@ -1,5 +1,7 @@
 // `mutt validate`: checks the configuration without starting anything (systemd ExecStartPre).
-import { EXIT_CONFIG, loadConfig } from '../../runtime/config/load.ts';
+import { loadUsers } from '../../listeners/snmp/config.ts';
+import { EXIT_CONFIG, hasRole, loadConfig } from '../../runtime/config/load.ts';
+import { StartupError } from '../../runtime/listen.ts';
 import { needsPostgres } from '../../runtime/daemon.ts';
 import { MissingBinariesError, requireBinaries } from '../../runtime/services/binaries.ts';
 
@@ -14,6 +16,15 @@ export function validateCommand(opts: { quiet?: boolean }): void {
       });
     } catch (err) {
       if (err instanceof MissingBinariesError) problems.push(err.message);
+      else throw err;
+    }
+  }
+  let snmpUsers: number | undefined;
+  if (r.config && hasRole(r.config, 'listeners') && r.config.SNMP_TRAP_PORT !== 0) {
+    try {
+      snmpUsers = loadUsers(r.config).users.length;
+    } catch (err) {
+      if (err instanceof StartupError) problems.push(...err.message.split('\n'));
       else throw err;
     }
   }
@@ -33,6 +44,7 @@ export function validateCommand(opts: { quiet?: boolean }): void {
     `  redis:       ${c.embeddedRedis ? 'embedded (private redis-server under the data dir)' : c.REDIS_URL ? 'REDIS_URL' : c.REDIS_SENTINELS.length > 0 ? `sentinel ${c.REDIS_SENTINEL_MASTER}` : `${c.REDIS_HOST}:${c.REDIS_PORT}`}`,
     `  postgresql:  ${!needsPostgres(c) ? 'not used by these roles' : c.embeddedPostgres ? 'embedded (private postgres under the data dir)' : `${c.DB_HOST}:${c.DB_PORT}/${c.DB_NAME}`}`,
     `  http ingest: ${c.SERVER_PORT_INGESTOR === 0 ? 'disabled' : `port ${c.SERVER_PORT_INGESTOR}`}`,
+    `  snmp traps:  ${snmpUsers === undefined ? 'disabled' : `port ${c.SNMP_TRAP_PORT}/udp, ${snmpUsers} SNMPv3 user${snmpUsers === 1 ? '' : 's'}`}`,
   ];
   process.stdout.write(`${lines.join('\n')}\n`);
 }

@@ -269,9 +269,81 @@ export const schema = {
   }),
   SNMP_TRAP_PORT: port({
     group: G.listeners,
-    doc: 'SNMP traps and informs (UDP). 0 disables it.',
+    doc: 'SNMP traps and informs (UDP, SNMPv1, v2c and v3). 0 disables it.',
     default: 162,
     allowZero: true,
+  }),
+  SNMP_LISTEN_ADDRESS: str({
+    group: G.listeners,
+    doc: 'Address the SNMP trap listener binds to (an IPv4 or IPv6 address).',
+    default: undefined,
+    defaultText:
+      'all interfaces (one dual-stack IPv6 socket that also receives IPv4; IPv4 only when the host has no IPv6)',
+    pattern: /^([0-9.]+|[0-9A-Fa-f:.]+(%[\w.-]+)?)$/,
+    patternText: 'an IPv4 or IPv6 address',
+  }),
+  SNMP_COMMUNITIES: secret({
+    group: G.listeners,
+    doc: 'SNMPv1/v2c communities accepted, comma-separated (in SNMP_COMMUNITIES_FILE also one per line). Traps and informs with any other community are dropped and counted (`mutt_snmp_auth_failures_total{reason="bad_community"}`). Communities are never logged nor stored in events.',
+    defaultText: '`public`, with a warning at start-up',
+  }),
+  SNMP_USERS_FILE: path({
+    group: G.listeners,
+    doc: 'SNMPv3 USM users, one `createUser [-e ENGINEID] NAME (SHA|SHA-224|SHA-256|SHA-384|SHA-512) AUTHPASS [AES|AES-256|AES-256C [PRIVPASS]]` line each, as in snmptrapd.conf (other snmptrapd directives are ignored with a warning). Example: `etc/snmp-users.conf`. A user with `-e` accepts traps only from those engine IDs. When the default file does not exist, SNMPv3 is off; a file named explicitly must exist.',
+    default: '/etc/mutt/snmp-users.conf',
+  }),
+  SNMP_ALLOW_WEAK_CRYPTO: bool({
+    group: G.listeners,
+    doc: 'Accept SNMPv3 users with MD5 or SHA-1 authentication or DES privacy (each such user is logged with a warning). Off by default: only the SHA-2 family and AES are accepted.',
+    default: false,
+  }),
+  SNMP_ENGINE_ID: str({
+    group: G.listeners,
+    doc: 'SNMPv3 engine ID of this receiver (hex, 5 to 32 octets), used by senders of v3 informs. Set the same value on nodes that share one address.',
+    default: undefined,
+    defaultText:
+      'generated once and kept in `MUTT_DATA_DIR/snmp/engine.json` (with the engine boot counter), so v3 senders survive restarts',
+    pattern: /^(0x)?([0-9A-Fa-f]{2}){5,32}$/,
+    patternText: 'hex digits for 5 to 32 octets (for example 0x8000B98380A1B2C3D4E5F60718293A4B)',
+  }),
+  SNMP_MIB_DIRS: list({
+    group: G.listeners,
+    doc: 'Directories of MIB files (`*.txt`, `*.mib`, `*.my` or no extension) used to name trap and varbind OIDs (`IF-MIB::ifOperStatus.3`) and decode enumerations. Missing directories are skipped; a module found in several directories is taken from the first. A MIB that does not parse is reported and skipped.',
+    default: [
+      '/usr/share/snmp/mibs',
+      '/usr/share/snmp/mibs/iana',
+      '/usr/share/snmp/mibs/ietf',
+      'etc/mibs',
+    ] as readonly string[],
+    defaultText:
+      '`/usr/share/snmp/mibs,/usr/share/snmp/mibs/iana,/usr/share/snmp/mibs/ietf,etc/mibs` (`etc/mibs` of the MUTT installation: the IETF base modules and IF-MIB)',
+  }),
+  SNMP_DEFAULT_SEVERITY: str({
+    group: G.listeners,
+    doc: '`syslog_severity` given to every trap event (0-7 or a syslog severity name).',
+    default: 'warning',
+    pattern:
+      /^([0-7]|emerg|emergency|panic|alert|crit|critical|err|error|warn|warning|notice|info|informational|information|debug)$/i,
+    patternText:
+      'an integer 0-7 or a syslog severity name (emerg, alert, crit, err, warning, notice, info, debug)',
+  }),
+  SNMP_REVERSE_DNS: bool({
+    group: G.listeners,
+    doc: 'Name the `hostname` of a trap that carries neither snmpTrapAddress.0 nor sysName by looking its source address up through the system resolver (`/etc/hosts`, then DNS; cached five minutes; the address is used when the lookup fails or takes more than a second).',
+    default: false,
+  }),
+  SNMP_RECV_BUFFER_BYTES: int({
+    group: G.listeners,
+    doc: 'Kernel receive buffer of the trap socket, absorbing bursts. The kernel caps it at `net.core.rmem_max` (MUTT logs the size it got); raise that sysctl for larger buffers.',
+    default: 8 * 1024 * 1024,
+    min: 65536,
+    max: 1024 * 1024 * 1024,
+  }),
+  SNMP_PENDING_MAX_EVENTS: int({
+    group: G.listeners,
+    doc: 'Trap events held in memory while Redis is unreachable, retried until it answers. Beyond this, new traps are shed and counted (`mutt_snmp_traps_dropped_total{reason="buffer_full"}`).',
+    default: 100_000,
+    min: 100,
   }),
 
   // ── Alerter ──────────────────────────────────────────────────────────────────────────────────
@@ -531,5 +603,6 @@ export const SECRET_NAMES = [
   'INGEST_API_KEY',
   'MOOG_API_KEY',
   'WEBUI_API_KEY',
+  'SNMP_COMMUNITIES',
 ] as const satisfies readonly VarName[];
 export type SecretName = (typeof SECRET_NAMES)[number];
