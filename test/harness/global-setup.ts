@@ -3,7 +3,7 @@
 // root), plus the esbuild bundle that process-level tests spawn. Test files isolate themselves with
 // their own key prefix and database (see ./services.ts).
 import { spawnSync } from 'node:child_process';
-import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -22,8 +22,10 @@ export default async function setup(project: TestProject): Promise<() => Promise
     {
       'redis-server': () => findRedisServer() !== undefined,
       postgresql: () => findPostgresBinDir() !== undefined,
+      // TLS tests of the Moogsoft sink sign their certificates with a private CA.
+      openssl: () => existsSync('/usr/bin/openssl'),
     },
-    'the tests run real Redis and PostgreSQL servers',
+    'the tests run real Redis and PostgreSQL servers and make TLS certificates',
   );
   const bins = requireBinaries({ redis: true, postgres: true });
 
