@@ -2,7 +2,8 @@
 // to the mock Moogsoft (test/harness/mock-moogsoft.ts) over loopback HTTP.
 //
 //   limited    MOOG_RATE_LIMIT=50/s, batches of 100       → alerts/s at the mock (the bound is 5,000/s)
-//   unlimited  no effective limit, batches of 100         → alerts/s at the mock
+//   unlimited  no effective limit, batches of 100         → alerts/s at the mock, with one forwarder
+//              worker and with two (FORWARDER_WORKERS=2, one per core of the reference machine)
 //   latency    1,000 alerts/s pushed open loop, defaults  → p50/p99 from LPUSH to receipt at the mock
 //
 // The queue is filled before the forwarder starts (so the producer does not compete with it), and the
@@ -10,6 +11,7 @@
 // the sliding window). Every run then waits for every alert to arrive and checks that the queue, the
 // processing and retry lists and the DLQ are empty: a figure cannot come from alerts that were lost.
 // Redis is a private redis-server with MUTT's embedded settings (Unix socket, AOF everysec).
+import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { createLogger } from '../src/runtime/logging.ts';
@@ -75,15 +77,16 @@ function windowRate(e: Env, seconds: number): { alertsPerSecond: number; request
   };
 }
 
-async function throughput(e: Env, seconds: number, rate: number | undefined, tag: string) {
+async function throughput(e: Env, seconds: number, rate: number | undefined, workers: number, tag: string) {
   // Enough work that the queue never runs dry inside the window (2 s of margin).
-  const n = rate ? rate * 100 * (seconds + 2) : 40_000 * (seconds + 2);
+  const n = rate ? rate * 100 * (seconds + 2) : 30_000 * (seconds + 2);
   await e.redis.del('mutt:alert_queue');
   e.mock.clear();
   await fill(e.redis, n, tag);
   const mutt = await forwarder(e, {
     MOOG_RATE_LIMIT: String(rate ?? 1_000_000),
     MOOG_BATCH_SIZE: '100',
+    FORWARDER_WORKERS: String(workers),
   });
   try {
     await drained(e, n, (seconds + 120) * 1000);
@@ -141,6 +144,7 @@ async function latency(e: Env, seconds: number, tag: string) {
 }
 
 export async function forwarderBench(o: { seconds: number; runs: number }): Promise<void> {
+  const loadBefore = loadavg()[0]!;
   const dir = scratchDir('forwarder');
   const log = createLogger({ level: 'WARNING', destination: process.stderr });
   const binary = findRedisServer();
@@ -151,15 +155,17 @@ export async function forwarderBench(o: { seconds: number; runs: number }): Prom
   const e: Env = { redis, socket: server.socketPath, dir, mock };
   const limited: Awaited<ReturnType<typeof throughput>>[] = [];
   const unlimited: Awaited<ReturnType<typeof throughput>>[] = [];
+  const unlimited2: Awaited<ReturnType<typeof throughput>>[] = [];
   const lat: Awaited<ReturnType<typeof latency>>[] = [];
   try {
     for (let run = 1; run <= o.runs; run++) {
-      limited.push(await throughput(e, o.seconds, 50, `l${run}`));
-      unlimited.push(await throughput(e, o.seconds, undefined, `u${run}`));
+      limited.push(await throughput(e, o.seconds, 50, 1, `l${run}`));
+      unlimited.push(await throughput(e, o.seconds, undefined, 1, `u${run}`));
+      unlimited2.push(await throughput(e, o.seconds, undefined, 2, `w${run}`));
       lat.push(await latency(e, o.seconds, `t${run}`));
-      const [l, u, t] = [limited.at(-1)!, unlimited.at(-1)!, lat.at(-1)!];
+      const [l, u, u2, t] = [limited.at(-1)!, unlimited.at(-1)!, unlimited2.at(-1)!, lat.at(-1)!];
       process.stderr.write(
-        `run ${run}: limited ${fmt(l.alertsPerSecond)} alerts/s (${fmt(l.requestsPerSecond, 1)} req/s), unlimited ${fmt(u.alertsPerSecond)} alerts/s, 1k/s p50 ${fmt(t.p50)} ms p99 ${fmt(t.p99)} ms\n`,
+        `run ${run}: limited ${fmt(l.alertsPerSecond)} alerts/s (${fmt(l.requestsPerSecond, 1)} req/s), unlimited ${fmt(u.alertsPerSecond)} alerts/s (2 workers: ${fmt(u2.alertsPerSecond)}), 1k/s p50 ${fmt(t.p50)} ms p99 ${fmt(t.p99)} ms\n`,
       );
     }
   } finally {
@@ -168,30 +174,37 @@ export async function forwarderBench(o: { seconds: number; runs: number }): Prom
     await server.stop();
   }
 
+  const loadAfter = loadavg()[0]!;
   const m = {
     limited: median(limited.map((r) => r.alertsPerSecond)),
     limitedRps: median(limited.map((r) => r.requestsPerSecond)),
     unlimited: median(unlimited.map((r) => r.alertsPerSecond)),
     unlimitedRps: median(unlimited.map((r) => r.requestsPerSecond)),
+    unlimited2: median(unlimited2.map((r) => r.alertsPerSecond)),
+    unlimited2Rps: median(unlimited2.map((r) => r.requestsPerSecond)),
     p50: median(lat.map((r) => r.p50)),
     p99: median(lat.map((r) => r.p99)),
     max: median(lat.map((r) => r.max)),
-    dups: Math.max(...limited.map((r) => r.duplicates), ...unlimited.map((r) => r.duplicates)),
+    dups: Math.max(...[...limited, ...unlimited, ...unlimited2].map((r) => r.duplicates)),
   };
   const verdict = (ok: boolean) => (ok ? 'met' : '**not met**');
   const md = `## Forwarder to Moogsoft
 
 Command: \`npm run bench -- forwarder\` (${o.runs} runs of ${o.seconds} s per scenario; medians). Measured ${new Date().toISOString().slice(0, 10)} on: ${machine()}.
-MUTT: \`mutt serve\` with \`MUTT_ROLES=forwarder\` (one forwarder worker, MOOG_MAX_IN_FLIGHT 4), Redis with the embedded settings (Unix socket, AOF \`everysec\`), the mock Moogsoft in the benchmark process over loopback HTTP. Rates are counted at the mock over ${o.seconds} s, after the first second; each run then checks that every alert arrived and that the queue, the processing and retry lists and the DLQ are empty.
+MUTT: \`mutt serve\` with \`MUTT_ROLES=forwarder\` (MOOG_MAX_IN_FLIGHT 4 per worker), Redis with the embedded settings (Unix socket, AOF \`everysec\`), the mock Moogsoft in the benchmark process over loopback HTTP. Rates are counted at the mock over ${o.seconds} s, after the first second; each run then checks that every alert arrived and that the queue, the processing and retry lists and the DLQ are empty. One-minute load average of the machine: ${fmt(loadBefore, 1)} before, ${fmt(loadAfter, 1)} after (the benchmark itself adds about 2).
 
 | scenario | result | target | |
 |---|---|---|---|
-| MOOG_RATE_LIMIT 50/s, batches of 100 | **${fmt(m.limited)} alerts/s** (${fmt(m.limitedRps, 1)} requests/s; the limit allows 5,000) | ≥ 4,500 alerts/s, bound by the limit | ${verdict(m.limited >= 4500 && m.limitedRps <= 55)} |
-| no effective limit, batches of 100 | **${fmt(m.unlimited)} alerts/s** (${fmt(m.unlimitedRps, 1)} requests/s) | ≥ 20,000 alerts/s | ${verdict(m.unlimited >= 20_000)} |
+| MOOG_RATE_LIMIT 50/s, batches of 100, one worker | **${fmt(m.limited)} alerts/s** (${fmt(m.limitedRps, 1)} requests/s; the limit allows 5,000) | ≥ 4,500 alerts/s, bound by the limit | ${verdict(m.limited >= 4500 && m.limitedRps <= 55)} |
+| no effective limit, batches of 100, FORWARDER_WORKERS=2 | **${fmt(m.unlimited2)} alerts/s** (${fmt(m.unlimited2Rps, 1)} requests/s) | ≥ 20,000 alerts/s | ${verdict(m.unlimited2 >= 20_000)} |
+| the same with one worker (the default) | **${fmt(m.unlimited)} alerts/s** (${fmt(m.unlimitedRps, 1)} requests/s) | ≥ 20,000 alerts/s | ${verdict(m.unlimited >= 20_000)} |
 | 1,000 alerts/s pushed open loop (default linger 50 ms), LPUSH → receipt at the mock | p50 ${fmt(m.p50)} ms, **p99 ${fmt(m.p99)} ms**, max ${fmt(m.max)} ms | — (forwarder leg of the end-to-end figure) | |
 
-Duplicates seen by the mock in any run: ${m.dups}. Per run (limited alerts/s · unlimited alerts/s · latency p99 ms): ${limited
-    .map((l, i) => `${fmt(l.alertsPerSecond)} · ${fmt(unlimited[i]!.alertsPerSecond)} · ${fmt(lat[i]!.p99)}`)
+Duplicates seen by the mock in any run: ${m.dups}. Per run (limited alerts/s · unlimited, 2 workers · unlimited, 1 worker · latency p99 ms): ${limited
+    .map(
+      (l, i) =>
+        `${fmt(l.alertsPerSecond)} · ${fmt(unlimited2[i]!.alertsPerSecond)} · ${fmt(unlimited[i]!.alertsPerSecond)} · ${fmt(lat[i]!.p99)}`,
+    )
     .join('; ')}.
 
 The end-to-end latency from a syslog message to its receipt at the mock at 1,000 events/s needs the syslog listener and the alerter in the same run; that figure is recorded with the whole pipeline.
