@@ -86,6 +86,30 @@ const FINISH = { finish: true } as const;
 
 const asError = (e: unknown): Error => (e instanceof Error ? e : new Error(String(e)));
 
+/**
+ * About how much alert JSON one request may carry. A batch of large alerts (the ingest limit is
+ * 1 MiB per event) is cut short of MOOG_BATCH_SIZE rather than become a request of hundreds of MB.
+ */
+export const MAX_BATCH_BYTES = 4 * 1024 * 1024;
+
+/** Splits alerts into batches of at most `max` alerts and about MAX_BATCH_BYTES (never empty). */
+export function batchesOf(alerts: readonly Alert[], max: number, maxBytes = MAX_BATCH_BYTES): Alert[][] {
+  const out: Alert[][] = [];
+  let cur: Alert[] = [];
+  let bytes = 0;
+  for (const a of alerts) {
+    if (cur.length > 0 && (cur.length >= max || bytes + a.raw.length > maxBytes)) {
+      out.push(cur);
+      cur = [];
+      bytes = 0;
+    }
+    cur.push(a);
+    bytes += a.raw.length;
+  }
+  if (cur.length > 0) out.push(cur);
+  return out;
+}
+
 /** How often a worker with requests in flight looks for new alerts when the queue was empty. */
 const IDLE_POLL_MS = 20;
 
@@ -323,10 +347,7 @@ export class Forwarder extends Loop {
       alerts.push(p.alert);
     }
     if (ops.length > 0) await this.settle(ops);
-    const batches: Alert[][] = [];
-    for (let i = 0; i < alerts.length; i += this.o.sink.maxBatch)
-      batches.push(alerts.slice(i, i + this.o.sink.maxBatch));
-    await Promise.all(batches.map((b) => this.deliver(b)));
+    await Promise.all(batchesOf(alerts, this.o.sink.maxBatch).map((b) => this.deliver(b)));
   }
 
   /** Sends one batch (splitting it on content rejections) and settles every alert of it. */
