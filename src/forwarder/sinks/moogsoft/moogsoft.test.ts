@@ -1,6 +1,6 @@
 // The Moogsoft sink against the mock Moogsoft server: authentication modes, payload modes, TLS with a
 // private CA, and every kind of answer (each row a test).
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -13,6 +13,7 @@ import {
   ok,
 } from '../../../../test/harness/mock-moogsoft.ts';
 import { makePki, type TestPki } from '../../../../test/harness/tls.ts';
+import { loadConfig } from '../../../runtime/config/load.ts';
 import { type Alert, parseAlert } from '../../alert.ts';
 import type { MoogAuth, MoogsoftOptions } from './config.ts';
 import { moogsoftOptions } from './config.ts';
@@ -290,4 +291,36 @@ describe('health probe', () => {
       expect(mock.requests[0]!.headers.authorization).toBe(`Bearer ${KEY}`);
     });
   }
+});
+
+describe('the README example', () => {
+  it('is a valid configuration for this sink', () => {
+    const readme = readFileSync('README.md', 'utf8');
+    const section = readme.slice(readme.indexOf('## Forwarding alerts to Moogsoft'));
+    const block = /```sh\n([\s\S]*?)```/.exec(section)![1]!;
+    const dir = mkdtempSync(join(tmpdir(), 'mutt-readme-'));
+    const env: Record<string, string> = {};
+    for (const line of block.split('\n')) {
+      const m = /^([A-Z_]+)=(\S+)/.exec(line);
+      if (m) env[m[1]!] = m[2]!;
+    }
+    expect(Object.keys(env)).toEqual(
+      expect.arrayContaining(['MOOG_WEBHOOK_URL', 'MOOG_API_KEY_FILE', 'MOOG_AUTH_MODE']),
+    );
+    // The files it names exist on a real host; here they are stand-ins.
+    writeFileSync(join(dir, 'key'), 'example-key\n');
+    writeFileSync(join(dir, 'ca.pem'), 'not read by loadConfig');
+    const r = loadConfig(
+      { ...env, MOOG_API_KEY_FILE: join(dir, 'key'), MOOG_CA_FILE: join(dir, 'ca.pem') },
+      { defaultEnvFile: '/nonexistent' },
+    );
+    rmSync(dir, { recursive: true, force: true });
+    expect(r.problems).toEqual([]);
+    const o = moogsoftOptions(r.config!);
+    expect(o).toMatchObject({
+      auth: { mode: 'bearer', token: 'example-key' },
+      batchSize: 100,
+      payload: 'batch',
+    });
+  });
 });
