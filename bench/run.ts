@@ -1,11 +1,13 @@
 // `npm run bench [-- <suite> ...] [--seconds N] [--runs N]`: runs the benchmark suites and writes
 // their figures into docs/BENCHMARKS.md.
+import { forwarderBench } from './forwarder.ts';
 import { ingestBench } from './ingest.ts';
 import { snmpBench } from './snmp.ts';
 
 const SUITES: Record<string, (o: { seconds: number; runs: number }) => Promise<void>> = {
   ingest: ingestBench,
   snmp: snmpBench,
+  forwarder: forwarderBench,
 };
 
 const args = process.argv.slice(2);

@@ -68,6 +68,25 @@ describe('ReliableQueue', () => {
     expect(await q.take(3)).toEqual(['a', 'c']);
   });
 
+  it('takeMore moves more items without returning those already held', async () => {
+    await produce('a', 'b', 'c', 'd', 'e');
+    const q = make('p7', 2);
+    expect(await q.take()).toEqual(['a', 'b']); // in flight
+    expect(await q.takeMore(2)).toEqual(['c', 'd']);
+    expect(await q.takeMore(5)).toEqual(['e']);
+    expect(await q.takeMore(5)).toEqual([]);
+    expect(await svc.redis.lrange(svc.keys.alerterProcessing('p7'), 0, -1)).toEqual([
+      'e',
+      'd',
+      'c',
+      'b',
+      'a',
+    ]);
+    await q.ack(['a', 'b', 'c', 'd']);
+    // Once nothing is in flight, a plain take returns whatever the list still holds.
+    expect(await q.take()).toEqual(['e']);
+  });
+
   it('blocks while empty and wakes up when an item arrives', async () => {
     const q = make('p4');
     const empty = Date.now();

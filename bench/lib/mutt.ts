@@ -21,7 +21,10 @@ export function startMutt(env: Record<string, string>, timeoutMs = 120_000): Pro
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   return new Promise((resolve, reject) => {
     let buf = '';
-    const timer = setTimeout(() => reject(new Error('mutt did not start in time')), timeoutMs);
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error('mutt did not start in time'));
+    }, timeoutMs);
     child.stdout.on('data', (d: Buffer) => {
       buf += d.toString();
       for (let i = buf.indexOf('\n'); i >= 0; i = buf.indexOf('\n')) {

@@ -53,16 +53,23 @@ export async function connectRedis(c: Config, log: Logger, timeoutMs = 5000): Pr
     }
   }
   const redis = createRedis(c, endpointFromConfig(c, socket), { name: 'cli', log });
+  let timer: NodeJS.Timeout | undefined;
   try {
     await Promise.race([
       whenReady(redis),
-      new Promise((_, reject) =>
-        setTimeout(() => reject(new CliError(`Redis did not answer within ${timeoutMs} ms`)), timeoutMs),
-      ),
+      new Promise((_, reject) => {
+        timer = setTimeout(
+          () => reject(new CliError(`Redis did not answer within ${timeoutMs} ms`)),
+          timeoutMs,
+        );
+      }),
     ]);
   } catch (err) {
     redis.disconnect();
     throw err;
+  } finally {
+    // A pending timer would keep the command alive for the whole timeout after its work is done.
+    clearTimeout(timer);
   }
   return redis;
 }

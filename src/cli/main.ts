@@ -1,8 +1,9 @@
 // The `mutt` command line.
-import { Command } from 'commander';
+import { Command, Option } from 'commander';
 import { configReference, envExample } from '../runtime/config/reference.ts';
 import { VERSION } from '../runtime/daemon.ts';
 import { MissingBinariesError } from '../runtime/services/binaries.ts';
+import { dlqListCommand, dlqPurgeCommand, dlqReplayCommand, dlqShowCommand } from './commands/dlq.ts';
 import { mibTranslateCommand } from './commands/mib.ts';
 import { migrateCommand } from './commands/migrate.ts';
 import { serveCommand } from './commands/serve.ts';
@@ -68,6 +69,60 @@ mib
   .option('--json', 'print JSON')
   .option('-q, --quiet', 'do not report MIB files that were skipped')
   .action(mibTranslateCommand);
+
+const queueOption = (required: boolean) => {
+  const o = new Option(
+    '-q, --queue <name>',
+    'moog (mutt:dlq:moog), alerter (mutt:dlq:alerter) or dead (mutt:dlq:dead)',
+  ).choices(['moog', 'alerter', 'dead']);
+  return required ? o.makeOptionMandatory() : o;
+};
+const filters = (c: Command) =>
+  c
+    .option('--reason <text>', 'only items whose reason or reason code contains <text> (case-insensitive)')
+    .option('--host <hostname>', 'only items for this host')
+    .option('--since <time>', 'only items that failed at or after <time> (ISO 8601)')
+    .option('-n, --limit <n>', 'at most <n> items')
+    .option('--json', 'print JSON');
+
+const dlq = program
+  .command('dlq')
+  .description(
+    'inspect, replay and purge the dead-letter queues: alerts Moogsoft refused or that ran out of retries (moog), ' +
+      'events the alerter gave up on (alerter), and items remediation stopped replaying (dead)',
+  );
+filters(
+  dlq
+    .command('list')
+    .description(
+      'count the items of each DLQ (or of --queue) by reason, and show the newest ones (index 0 = newest)',
+    )
+    .addOption(queueOption(false)),
+).action(dlqListCommand);
+dlq
+  .command('show')
+  .description('print one item in full, by its index in "mutt dlq list" or by correlation id')
+  .argument('<index-or-correlation-id>')
+  .addOption(queueOption(false).default('moog'))
+  .action(dlqShowCommand);
+filters(
+  dlq
+    .command('replay')
+    .description(
+      'move items, oldest first, back to the queue they came from (moog → alert queue, alerter → ingest queue, ' +
+        'dead → where they failed) with their retry count reset; items replayed MAX_POISON_RETRIES times go to the dead list',
+    )
+    .addOption(queueOption(true))
+    .option('--dry-run', 'only say where the items would go')
+    .option('--force', 'replay even items whose replay budget is spent'),
+).action(dlqReplayCommand);
+filters(
+  dlq
+    .command('purge')
+    .description('delete items for good; asks for confirmation unless --yes')
+    .addOption(queueOption(true))
+    .option('-y, --yes', 'do not ask for confirmation'),
+).action(dlqPurgeCommand);
 
 program
   .command('config-reference')

@@ -3,6 +3,8 @@
 //   embedded redis-server / postgres (only when no external server is configured)
 //        │
 //   Redis clients ── Enqueuer ◄── HTTP ingest (Hono, SERVER_PORT_INGESTOR)  /health /metrics
+//                                 (without the listeners role: only /health and /metrics)
+//   worker threads (alerter, forwarder, remediation) under the supervisor, metrics merged
 //   PostgreSQL pool ── migrations + audit partitions (background, retried until PostgreSQL answers)
 //
 // Start-up never blocks on a dependency that is down: listeners bind at once and answer 503 until
@@ -25,6 +27,7 @@ import { createIngest } from '../listeners/webhook/index.ts';
 import { type Config, hasRole } from './config/load.ts';
 import { GeneratedSecrets, resolveSecrets } from './config/secrets.ts';
 import { prepareDataDir } from './datadir.ts';
+import { createOpsApp } from './ops-app.ts';
 import { listenTcp } from './listen.ts';
 import type { Logger } from './logging.ts';
 import { createRegistry, renderMetrics } from './metrics.ts';
@@ -150,6 +153,8 @@ export class Daemon {
           Object.assign(info, l.info);
         }
       }
+    } else if (c.SERVER_PORT_INGESTOR > 0) {
+      info.ingestPort = await this.startOps();
     }
     await this.startWorkers(pgEndpoint, redisEndpoint);
     this.info = info;
@@ -162,18 +167,32 @@ export class Daemon {
 
   private async startIngest(): Promise<number> {
     const c = this.config;
-    const registry = this.registry!;
     const { app } = createIngest({
       config: c,
       enqueuer: this.enqueuer,
       redis: this.redis!,
       keys: this.keys!,
-      registry,
+      registry: this.registry!,
       log: this.log.child({ component: 'ingest' }),
       health: () => this.health(),
-      metricsText: () => renderMetrics(registry, () => this.supervisor?.collect() ?? Promise.resolve([])),
+      metricsText: () => this.metricsText(),
     });
-    const server = createAdaptorServer({ fetch: app.fetch }) as Server;
+    return this.serveHttp(app.fetch);
+  }
+
+  /** A node without listeners still answers /health and /metrics on SERVER_PORT_INGESTOR. */
+  private startOps(): Promise<number> {
+    const app = createOpsApp({ health: () => this.health(), metricsText: () => this.metricsText() });
+    return this.serveHttp(app.fetch);
+  }
+
+  private metricsText(): Promise<{ contentType: string; body: string }> {
+    return renderMetrics(this.registry!, () => this.supervisor?.collect() ?? Promise.resolve([]));
+  }
+
+  private serveHttp(fetch: Parameters<typeof createAdaptorServer>[0]['fetch']): Promise<number> {
+    const c = this.config;
+    const server = createAdaptorServer({ fetch }) as Server;
     server.keepAliveTimeout = 65_000;
     server.headersTimeout = 66_000;
     server.requestTimeout = 30_000;

@@ -112,15 +112,17 @@ export function startMutt(env: Record<string, string>, args: string[] = ['serve'
   return new MuttProcess(args, env);
 }
 
-/** Runs a CLI command to completion. */
+/** Runs a CLI command to completion; `input` is written to its standard input (else it sees EOF). */
 export function runMutt(
   args: string[],
   env: Record<string, string>,
+  input?: string,
 ): { status: number | null; stdout: string; stderr: string } {
   const r = spawnSync(process.execPath, [inject('services').bundle, ...args], {
     env,
     encoding: 'utf8',
     timeout: 120_000,
+    input: input ?? '',
   });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }

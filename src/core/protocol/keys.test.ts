@@ -26,6 +26,15 @@ describe('Keys', () => {
     expect(k.breakerState).toBe('mutt:circuit_breaker:moogsoft:state');
     expect(k.breakerFailures).toBe('mutt:circuit_breaker:moogsoft:failures');
     expect(k.breakerOpenTime).toBe('mutt:circuit_breaker:moogsoft:open_time');
+    expect(k.breakerProbe).toBe('mutt:circuit_breaker:moogsoft:probe');
+  });
+
+  it('names a forwarder retry list as a processing list a janitor can recover', () => {
+    const k = keys();
+    expect(k.moogRetry('node-1-0')).toBe('mutt:processing:moog:node-1-0-retry');
+    expect(k.moogRetryHeartbeat('node-1-0')).toBe('mutt:heartbeat:moog:node-1-0-retry');
+    // The janitor derives the heartbeat from the list name: the retry list has its own.
+    expect(k.moogHeartbeat(k.podOf(k.moogRetry('node-1-0')))).toBe(k.moogRetryHeartbeat('node-1-0'));
   });
 
   it('names the metrics buckets by UTC minute, hour and day', () => {

@@ -36,6 +36,8 @@ export class Keys {
   readonly breakerState: string;
   readonly breakerFailures: string;
   readonly breakerOpenTime: string;
+  /** MUTT addition: lease of the one half-open probe (Python nodes ignore it). */
+  readonly breakerProbe: string;
   private readonly alerterProcessingPrefix: string;
   private readonly alerterHeartbeatPrefix: string;
   private readonly moogProcessingPrefix: string;
@@ -59,6 +61,7 @@ export class Keys {
     this.breakerState = p('mutt:circuit_breaker:moogsoft:state');
     this.breakerFailures = p('mutt:circuit_breaker:moogsoft:failures');
     this.breakerOpenTime = p('mutt:circuit_breaker:moogsoft:open_time');
+    this.breakerProbe = p('mutt:circuit_breaker:moogsoft:probe');
     this.alerterProcessingPrefix = p(c.ALERTER_PROCESSING_LIST_PREFIX);
     this.alerterHeartbeatPrefix = p(c.ALERTER_HEARTBEAT_PREFIX);
     this.moogProcessingPrefix = p(c.MOOG_PROCESSING_LIST_PREFIX);
@@ -89,6 +92,17 @@ export class Keys {
   }
   moogHeartbeat(pod: string): string {
     return `${this.moogHeartbeatPrefix}:${checkPod(pod)}`;
+  }
+  /**
+   * Alerts a forwarder holds back until their retry time. Named as the processing list of the pseudo
+   * pod `<pod>-retry`, with its own heartbeat, so any janitor (MUTT's or Python's) returns it to the
+   * alert queue when its owner dies.
+   */
+  moogRetry(pod: string): string {
+    return this.moogProcessing(`${checkPod(pod)}-retry`);
+  }
+  moogRetryHeartbeat(pod: string): string {
+    return this.moogHeartbeat(`${checkPod(pod)}-retry`);
   }
   get moogProcessingPattern(): string {
     return `${globEscape(this.moogProcessingPrefix)}:*`;

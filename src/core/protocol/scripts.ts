@@ -3,7 +3,9 @@
 // registered under a versioned name so two MUTT versions can share one Redis while scripts change.
 import type { Redis } from 'ioredis';
 import ack from './lua/ack-1.lua';
+import breaker from './lua/breaker-4.lua';
 import enqueue from './lua/enqueue-4.lua';
+import move from './lua/move-4.lua';
 import rateLimitSliding from './lua/rate-limit-sliding-1.lua';
 import recover from './lua/recover-3.lua';
 import requeue from './lua/requeue-2.lua';
@@ -18,6 +20,8 @@ export const SCRIPTS = {
   ack: { lua: ack, keys: 1 },
   requeue: { lua: requeue, keys: 2 },
   recover: { lua: recover, keys: 3 },
+  move: { lua: move, keys: 4 },
+  breaker: { lua: breaker, keys: 4 },
 } as const;
 
 export type ScriptName = keyof typeof SCRIPTS;
@@ -26,10 +30,35 @@ type Arg = string | number | Buffer;
 export interface MuttScripts {
   muttEnqueue(...args: Arg[]): Promise<[number, number]>;
   muttRateLimitSliding(...args: Arg[]): Promise<[number, string]>;
-  muttTake(source: string, processing: string, max: number): Promise<string[]>;
+  muttTake(source: string, processing: string, max: number, mode?: 'new'): Promise<string[]>;
   muttAck(processing: string, ...items: string[]): Promise<number>;
   muttRequeue(processing: string, queue: string): Promise<number>;
   muttRecover(processing: string, heartbeat: string, queue: string): Promise<number>;
+  /**
+   * move-4.lua: source, three destinations, LREM direction, then (op, item, replacement) triples →
+   * [found, missing, 1-based positions of the missing triples].
+   */
+  muttMove(
+    source: string,
+    dest2: string,
+    dest3: string,
+    dest4: string,
+    direction: 1 | -1,
+    ...triples: string[]
+  ): Promise<[number, number, number[]]>;
+  /** breaker-4.lua: → [state, permit, transition, wait ms]. */
+  muttBreaker(
+    state: string,
+    failures: string,
+    openTime: string,
+    probe: string,
+    op: 'acquire' | 'success' | 'failure' | 'release',
+    nowMs: number,
+    threshold: number,
+    timeoutMs: number,
+    leaseMs: number,
+    holder: string,
+  ): Promise<[string, number, string, number]>;
 }
 
 export type ScriptedRedis = Redis & MuttScripts;

@@ -53,16 +53,28 @@ export class ReliableQueue {
    * Returns the next batch, oldest first: everything unacknowledged in the processing list (left by an
    * earlier life of this worker, or by a lost reply) topped up from the queue to `max`. Acknowledge a
    * batch before taking the next. When both lists are empty it blocks up to blockSeconds on the
-   * dedicated connection and returns what arrived (possibly nothing).
+   * dedicated connection and returns what arrived (possibly nothing). `blockSeconds` shortens the
+   * wait for a caller that has something else due sooner (0 does not block).
    */
-  async take(max = this.o.batchSize): Promise<string[]> {
+  async take(max = this.o.batchSize, blockSeconds = this.o.blockSeconds): Promise<string[]> {
     const { redis, blocking, queue, processing } = this.o;
     const batch = await redis.muttTake(queue, processing, max);
-    if (batch.length > 0) return batch;
-    const one = await blocking.blmove(queue, processing, 'RIGHT', 'LEFT', this.o.blockSeconds);
+    if (batch.length > 0 || blockSeconds <= 0) return batch;
+    // BLMOVE takes a decimal timeout; 0 would mean "forever", hence the floor of 10 ms.
+    const wait = Math.max(0.01, Math.round(blockSeconds * 100) / 100);
+    const one = await blocking.blmove(queue, processing, 'RIGHT', 'LEFT', wait);
     if (one === null) return [];
     // Something arrived: take it and whatever else came with it in the same round.
     return max <= 1 ? [one] : redis.muttTake(queue, processing, max);
+  }
+
+  /**
+   * Moves up to `max` more items into the processing list without blocking and returns only those,
+   * oldest first: for a consumer with batches in flight, which knows what it already holds. A plain
+   * take() once nothing is in flight returns anything else the list holds.
+   */
+  takeMore(max = this.o.batchSize): Promise<string[]> {
+    return this.o.redis.muttTake(this.o.queue, this.o.processing, max, 'new');
   }
 
   /** Removes finished items from the processing list; returns how many were still there. */

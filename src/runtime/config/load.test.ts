@@ -105,6 +105,21 @@ describe('loadConfig', () => {
       ['SERVER_PORT_WEBUI="8080": the same port as SERVER_PORT_INGESTOR'],
     ],
     [
+      'Moogsoft authentication without a key',
+      { MOOG_WEBHOOK_URL: 'https://moog.example/events', MOOG_AUTH_MODE: 'auth_token' },
+      ['MOOG_AUTH_MODE="auth_token": needs MOOG_API_KEY (or MOOG_API_KEY_FILE)'],
+    ],
+    [
+      'basic authentication without a user name',
+      { MOOG_WEBHOOK_URL: 'https://moog.example/events', MOOG_AUTH_MODE: 'basic', MOOG_API_KEY: 'k' },
+      ['MOOG_AUTH_MODE="basic": needs MOOG_USERNAME'],
+    ],
+    [
+      'Moogsoft CA file missing',
+      { MOOG_WEBHOOK_URL: 'https://moog.example/events', MOOG_CA_FILE: '/nonexistent/ca.pem' },
+      ['MOOG_CA_FILE="/nonexistent/ca.pem": file not found'],
+    ],
+    [
       'explicit env file missing',
       { MUTT_ENV_FILE: '/nonexistent/mutt.env' },
       ['MUTT_ENV_FILE="/nonexistent/mutt.env": cannot read the env file (ENOENT)'],

@@ -171,6 +171,22 @@ export function loadConfig(
       `MOOG_RETRY_BASE_DELAY="${v.MOOG_RETRY_BASE_DELAY}": expected at most MOOG_RETRY_MAX_DELAY (${v.MOOG_RETRY_MAX_DELAY})`,
     );
   }
+  if (v.MOOG_WEBHOOK_URL !== undefined) {
+    const mode = v.MOOG_AUTH_MODE ?? (v.MOOG_API_KEY !== undefined ? 'bearer' : 'none');
+    if (mode !== 'none' && v.MOOG_API_KEY === undefined)
+      problems.push(`MOOG_AUTH_MODE="${mode}": needs MOOG_API_KEY (or MOOG_API_KEY_FILE)`);
+    if (mode === 'basic' && v.MOOG_USERNAME === undefined)
+      problems.push('MOOG_AUTH_MODE="basic": needs MOOG_USERNAME');
+    const https = v.MOOG_WEBHOOK_URL.startsWith('https:');
+    if (mode !== 'none' && !https)
+      warnings.push('MOOG_WEBHOOK_URL is not https: the Moogsoft credential travels in clear text');
+    if (v.MOOG_CA_FILE !== undefined && !existsSync(v.MOOG_CA_FILE))
+      problems.push(`MOOG_CA_FILE="${v.MOOG_CA_FILE}": file not found`);
+    if (!v.MOOG_TLS_VERIFY && https)
+      warnings.push('MOOG_TLS_VERIFY is false: the Moogsoft certificate is not checked');
+  } else if (v.MOOG_HEALTH_URL !== undefined) {
+    warnings.push('MOOG_HEALTH_URL is set but MOOG_WEBHOOK_URL is not: alerts go to the local file sink');
+  }
   for (const [ttl, beat] of [
     ['ALERTER_JANITOR_TIMEOUT', 'ALERTER_HEARTBEAT_INTERVAL'],
     ['MOOG_JANITOR_TIMEOUT', 'MOOG_HEARTBEAT_INTERVAL'],

@@ -98,13 +98,22 @@ export abstract class Loop {
   /**
    * Runs `fn`, waiting out transient failures with capped exponential backoff (logged at most every
    * 30 s per `what`). Returns undefined when closed while waiting. Other errors propagate.
+   *
+   * `finish: true` marks a step that completes work already done (acknowledging what was delivered,
+   * recording an outcome): it runs even while closing and keeps retrying until it succeeds, since
+   * skipping it would redo the work; the supervisor's stop deadline bounds the wait.
    */
-  protected async retryIfFailed<T>(what: string, fn: () => Promise<T>): Promise<T | undefined> {
-    for (let attempt = 0; !this.closed; attempt++) {
+  protected async retryIfFailed<T>(
+    what: string,
+    fn: () => Promise<T>,
+    opts: { finish?: boolean } = {},
+  ): Promise<T | undefined> {
+    const finish = opts.finish === true;
+    for (let attempt = 0; finish || !this.closed; attempt++) {
       try {
         return await fn();
       } catch (err) {
-        if (!isTransient(err) || this.closed) throw err;
+        if (!isTransient(err) || (this.closed && !finish)) throw err;
         const delay = Math.min(5000, 100 * 2 ** Math.min(attempt, 6));
         const suppressed = this.limiter.take(what);
         if (suppressed >= 0) {
@@ -113,7 +122,9 @@ export abstract class Loop {
             `${what} failed; retrying`,
           );
         }
-        await this.sleep(delay);
+        // An abortable sleep returns at once while closing; a finishing step must really wait.
+        if (finish && this.closed) await new Promise((r) => setTimeout(r, delay));
+        else await this.sleep(delay);
       }
     }
     return undefined;

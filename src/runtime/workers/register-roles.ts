@@ -1,2 +1,2 @@
 // Imports every role module so it registers its runner in ROLE_RUNNERS (see roles.ts).
-export {};
+import '../../forwarder/register.ts';

@@ -6,15 +6,32 @@
   blocking move whose reply was lost with the connection. They are returned again rather than
   stranded behind a live heartbeat.
 
+  With ARGV[2] = "new", it instead moves up to `max` more items and returns only those: a consumer
+  that keeps several batches in flight tops up without reading back what it already holds (the items
+  it holds are known to it; anything else in the list is returned by its next plain take).
+
   Input:
     KEYS[1]  source queue (list; producers LPUSH, consumers take from the right)
     KEYS[2]  processing list of this worker
-    ARGV[1]  max: the size the processing list is topped up to
+    ARGV[1]  max: the size the processing list is topped up to ("new": how many more to move)
+    ARGV[2]  optional "new": move up to max items and return only them
 
   Output:
-    the processing list after the move, oldest first (empty when both lists are empty)
+    the processing list after the move, oldest first (empty when both lists are empty);
+    with "new": the items moved, oldest first
 ]]
 local max = tonumber(ARGV[1])
+if ARGV[2] == 'new' then
+  local moved = {}
+  for i = 1, max do
+    local item = redis.call('LMOVE', KEYS[1], KEYS[2], 'RIGHT', 'LEFT')
+    if not item then
+      break
+    end
+    moved[i] = item
+  end
+  return moved
+end
 local have = redis.call('LLEN', KEYS[2])
 for i = have + 1, max do
   if not redis.call('LMOVE', KEYS[1], KEYS[2], 'RIGHT', 'LEFT') then

@@ -1,0 +1,114 @@
+--[[
+  breaker-4: the Moogsoft circuit breaker shared by every forwarder on the Redis (PROTOCOL.md), as
+  one explicit state machine:
+
+                 failure that brings the count to the threshold
+      CLOSED ──────────────────────────────────────────────────► OPEN
+        ▲   success resets the count                               │  acquire after the timeout:
+        │                                                          │  the caller becomes the probe
+        │                        success                           ▼
+        └──────────────────────────────────────────────────── HALF_OPEN ──failure──► OPEN (again)
+
+  Python MUTT 2.x nodes share the state, failures and open_time keys. The probe lease is a MUTT
+  addition: exactly one forwarder sends the half-open probe, and the lease expires if that forwarder
+  dies, so another takes over.
+
+  Input:
+    KEYS[1]  state       "CLOSED" | "OPEN" | "HALF_OPEN" (missing means CLOSED)
+    KEYS[2]  failures    consecutive failures (string int)
+    KEYS[3]  open_time   epoch seconds (float) when the breaker opened
+    KEYS[4]  probe       lease of the half-open probe (value = holder; expires)
+    ARGV[1]  operation   "acquire": may I send?  "success" | "failure": the outcome of a request;
+                         "release": give the probe lease back without a verdict (e.g. a 429)
+    ARGV[2]  now, epoch milliseconds
+    ARGV[3]  threshold: consecutive failures that open the breaker
+    ARGV[4]  open timeout, milliseconds
+    ARGV[5]  probe lease, milliseconds
+    ARGV[6]  holder: unique id of the calling forwarder
+
+  Output: { state, permit, transition, wait_ms }
+    state       the state after the call
+    permit      acquire: 0 = wait, 1 = send, 2 = send as the half-open probe; other operations: 0
+    transition  "" or "FROM>TO" when this call changed the state (the caller counts it)
+    wait_ms     acquire with permit 0: when asking again may change the answer
+]]
+local op = ARGV[1]
+local now = tonumber(ARGV[2])
+local threshold = tonumber(ARGV[3])
+local timeout = tonumber(ARGV[4])
+local lease = tonumber(ARGV[5])
+local holder = ARGV[6]
+local state = redis.call('GET', KEYS[1]) or 'CLOSED'
+if state ~= 'OPEN' and state ~= 'HALF_OPEN' then
+  state = 'CLOSED'
+end
+
+local function open(from)
+  redis.call('SET', KEYS[1], 'OPEN')
+  redis.call('SET', KEYS[3], string.format('%.3f', now / 1000))
+  redis.call('DEL', KEYS[4])
+  return { 'OPEN', 0, from .. '>OPEN', timeout }
+end
+
+if op == 'acquire' then
+  if state == 'CLOSED' then
+    return { state, 1, '', 0 }
+  end
+  if state == 'OPEN' then
+    local opened = tonumber(redis.call('GET', KEYS[3]))
+    if opened == nil then
+      -- OPEN without a time (written by another implementation): start the timeout now.
+      redis.call('SET', KEYS[3], string.format('%.3f', now / 1000))
+      return { state, 0, '', timeout }
+    end
+    local left = opened * 1000 + timeout - now
+    if left > 0 then
+      return { state, 0, '', math.ceil(left) }
+    end
+    redis.call('SET', KEYS[1], 'HALF_OPEN')
+    redis.call('SET', KEYS[4], holder, 'PX', lease)
+    return { 'HALF_OPEN', 2, 'OPEN>HALF_OPEN', 0 }
+  end
+  -- HALF_OPEN: the one holder of the lease probes; everyone else waits for its verdict.
+  if redis.call('SET', KEYS[4], holder, 'NX', 'PX', lease) then
+    return { state, 2, '', 0 }
+  end
+  return { state, 0, '', math.max(1, redis.call('PTTL', KEYS[4])) }
+end
+
+if op == 'success' then
+  if state == 'HALF_OPEN' then
+    redis.call('SET', KEYS[1], 'CLOSED')
+    redis.call('SET', KEYS[2], '0')
+    redis.call('DEL', KEYS[3], KEYS[4])
+    return { 'CLOSED', 0, 'HALF_OPEN>CLOSED', 0 }
+  end
+  if state == 'CLOSED' and (tonumber(redis.call('GET', KEYS[2])) or 0) > 0 then
+    redis.call('SET', KEYS[2], '0')
+  end
+  -- OPEN: a request sent before the breaker opened came back fine; the probe still decides.
+  return { state, 0, '', 0 }
+end
+
+if op == 'failure' then
+  if state == 'CLOSED' then
+    local failures = redis.call('INCR', KEYS[2])
+    if failures >= threshold then
+      return open('CLOSED')
+    end
+    return { state, 0, '', 0 }
+  end
+  if state == 'HALF_OPEN' then
+    return open('HALF_OPEN')
+  end
+  return { state, 0, '', 0 }
+end
+
+if op == 'release' then
+  if redis.call('GET', KEYS[4]) == holder then
+    redis.call('DEL', KEYS[4])
+  end
+  return { state, 0, '', 0 }
+end
+
+return redis.error_reply('unknown operation ' .. tostring(op))
