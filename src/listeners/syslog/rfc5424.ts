@@ -182,6 +182,8 @@ export function parseRfc5424(s: string, i: number, m: SyslogMessage): SyslogMess
   if (i < s.length) {
     if (s.charCodeAt(i) !== SP) return fail('no space after structured data', i);
     i++;
+    // rsyslog forwards the local MSG with its leading space ("- -  text"): not part of the text.
+    while (s.charCodeAt(i) === SP) i++;
     if (s.charCodeAt(i) === 0xfeff) i++;
   }
   m.message = s.slice(i);

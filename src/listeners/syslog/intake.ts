@@ -1,0 +1,50 @@
+// What UDP, TCP and TLS share per message: bytes → parsed message → event JSON, with the counts
+// kept in plain numbers on the hot path and added to the Prometheus counters once per batch.
+import { type SyslogEvent, toEvent } from './event.ts';
+import { parseBytes } from './message.ts';
+import type { SyslogTelemetry, Transport } from './metrics.ts';
+
+export class Intake {
+  readonly transport: Transport;
+  private readonly tz: string;
+  private readonly t: SyslogTelemetry;
+  private messages = 0;
+  private bytes = 0;
+  private parseErrors = 0;
+  private truncations = 0;
+
+  constructor(transport: Transport, tz: string, telemetry: SyslogTelemetry) {
+    this.transport = transport;
+    this.tz = tz;
+    this.t = telemetry;
+  }
+
+  /** One message as an event. `fallbackHost` names the sender when the header does not. */
+  event(buf: Buffer, truncated: boolean, sourceIp: string, fallbackHost: string, now: number): SyslogEvent {
+    this.messages++;
+    this.bytes += buf.length;
+    const m = parseBytes(buf, { now, tz: this.tz });
+    if (m.parseError !== undefined) this.parseErrors++;
+    if (truncated) this.truncations++;
+    const raw = m.message.length === 0 ? buf.toString('utf8').replace(/[\r\n\0]+$/, '') : '';
+    return toEvent(m, sourceIp, fallbackHost, now, raw, truncated);
+  }
+
+  encode(buf: Buffer, truncated: boolean, sourceIp: string, fallbackHost: string, now: number): string {
+    return JSON.stringify(this.event(buf, truncated, sourceIp, fallbackHost, now));
+  }
+
+  /** Adds the counts gathered since the last call to the Prometheus counters. */
+  flush(): void {
+    if (this.messages === 0) return;
+    const labels = { transport: this.transport };
+    this.t.messages.inc(labels, this.messages);
+    this.t.bytes.inc(labels, this.bytes);
+    if (this.parseErrors > 0) this.t.parseErrors.inc(labels, this.parseErrors);
+    if (this.truncations > 0) this.t.truncated.inc(labels, this.truncations);
+    this.messages = 0;
+    this.bytes = 0;
+    this.parseErrors = 0;
+    this.truncations = 0;
+  }
+}
