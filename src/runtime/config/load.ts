@@ -222,8 +222,8 @@ export function loadConfig(
         `${cert === undefined ? 'SYSLOG_TLS_KEY' : 'SYSLOG_TLS_CERT'} is set without ${cert === undefined ? 'SYSLOG_TLS_CERT' : 'SYSLOG_TLS_KEY'}: the TLS listener needs both`,
       );
     else if (cert === undefined && set('SYSLOG_TLS_PORT'))
-      problems.push(
-        `SYSLOG_TLS_PORT="${v.SYSLOG_TLS_PORT}": the TLS listener needs SYSLOG_TLS_CERT and SYSLOG_TLS_KEY (or set SYSLOG_TLS_PORT=0)`,
+      warnings.push(
+        `SYSLOG_TLS_PORT="${v.SYSLOG_TLS_PORT}" is set but SYSLOG_TLS_CERT and SYSLOG_TLS_KEY are not: the syslog TLS listener is off`,
       );
     for (const name of ['SYSLOG_TLS_CERT', 'SYSLOG_TLS_KEY', 'SYSLOG_TLS_CA'] as const) {
       const p = v[name];
