@@ -1,6 +1,6 @@
 // What UDP, TCP and TLS share per message: bytes → parsed message → event JSON, with the counts
 // kept in plain numbers on the hot path and added to the Prometheus counters once per batch.
-import { type SyslogEvent, toEvent } from './event.ts';
+import { encodeEvent, type SyslogEvent, toEvent } from './event.ts';
 import { parseBytes } from './message.ts';
 import type { SyslogTelemetry, Transport } from './metrics.ts';
 
@@ -31,7 +31,13 @@ export class Intake {
   }
 
   encode(buf: Buffer, truncated: boolean, sourceIp: string, fallbackHost: string, now: number): string {
-    return JSON.stringify(this.event(buf, truncated, sourceIp, fallbackHost, now));
+    this.messages++;
+    this.bytes += buf.length;
+    const m = parseBytes(buf, { now, tz: this.tz });
+    if (m.parseError !== undefined) this.parseErrors++;
+    if (truncated) this.truncations++;
+    const raw = m.message.length === 0 ? buf.toString('utf8').replace(/[\r\n\0]+$/, '') : '';
+    return encodeEvent(m, sourceIp, fallbackHost, now, raw, truncated);
   }
 
   /** Adds the counts gathered since the last call to the Prometheus counters. */

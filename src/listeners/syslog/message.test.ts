@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { toEvent } from './event.ts';
+import { encodeEvent, toEvent } from './event.ts';
 import { parseBytes, parseText } from './message.ts';
 import { inferYear, zonedToUtc } from './time.ts';
 
@@ -130,6 +130,33 @@ describe('structured data', () => {
 });
 
 describe('properties', () => {
+  it('the hot-path JSON is exactly JSON.stringify of the event', () => {
+    const same = (bytes: Buffer) => {
+      const m = parseBytes(bytes, { now: NOW, tz: 'UTC' });
+      const raw = bytes.toString('utf8');
+      const a = JSON.parse(encodeEvent(m, '192.0.2.1', 'h"1', NOW, raw, true)) as Record<string, unknown>;
+      const b = JSON.parse(JSON.stringify(toEvent(m, '192.0.2.1', 'h"1', NOW, raw, true))) as Record<
+        string,
+        unknown
+      >;
+      expect(typeof a._correlation_id).toBe('string');
+      delete a._correlation_id;
+      delete b._correlation_id;
+      expect(JSON.stringify(a)).toBe(JSON.stringify(b));
+    };
+    for (const c of corpus.cases) same(Buffer.from(c.raw));
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 300 }), (bytes) => same(Buffer.from(bytes))),
+      { numRuns: 2000 },
+    );
+    fc.assert(
+      fc.property(fc.string({ maxLength: 200 }), (text) =>
+        same(Buffer.from(`<13>1 - h"\\ a - [x@1 k="\\"] ${text}`)),
+      ),
+      { numRuns: 2000 },
+    );
+  });
+
   it('never throws on arbitrary bytes, always yields a non-empty message', () => {
     fc.assert(
       fc.property(fc.uint8Array({ maxLength: 600 }), (bytes) => {

@@ -113,7 +113,9 @@ function cisco(m: SyslogMessage, from: number): void {
 
 /** Parses the bytes of one message (datagram or frame). */
 export function parseBytes(buf: Buffer, o: ParseOptions): SyslogMessage {
-  const m = parseText(buf.toString('utf8'), o);
-  if (!isUtf8(buf)) m.invalidUtf8 = true;
+  const text = buf.toString('utf8');
+  const m = parseText(text, o);
+  // Invalid bytes decode to U+FFFD; only then is the (rarer) full check needed.
+  if (text.includes('\uFFFD') && !isUtf8(buf)) m.invalidUtf8 = true;
   return m;
 }

@@ -28,6 +28,18 @@ const MONTHS: Record<string, number> = {
   nov: 10,
   dec: 11,
 };
+const MONTH_KEYS = new Map(
+  Object.entries(MONTHS).map(([name, n]) => [
+    (name.charCodeAt(0) << 16) | (name.charCodeAt(1) << 8) | name.charCodeAt(2),
+    n,
+  ]),
+);
+
+/** Month index of the three letters at i (any case), or undefined; no string is allocated. */
+function month(s: string, i: number): number | undefined {
+  const key = ((s.charCodeAt(i) | 32) << 16) | ((s.charCodeAt(i + 1) | 32) << 8) | (s.charCodeAt(i + 2) | 32);
+  return MONTH_KEYS.get(key);
+}
 
 const isDigit = (c: number) => c >= 48 && c <= 57;
 const isUpper = (c: number) => c >= 65 && c <= 90;
@@ -93,7 +105,7 @@ function timestamp(s: string, i: number, o: Rfc3164Options): Stamp | undefined {
     i += 5;
   }
   if (!isAlpha(s.charCodeAt(i)) || s.charCodeAt(i + 3) !== 32) return undefined;
-  const mo = MONTHS[s.slice(i, i + 3).toLowerCase()];
+  const mo = month(s, i);
   if (mo === undefined) return undefined;
   i += 4;
   if (s.charCodeAt(i) === 32) i++; // "Mar  1"

@@ -88,7 +88,25 @@ export function zonedToUtc(
  * The year of a month/day that came without one: the current year, unless that puts the time more
  * than a week in the future (a December message read in January belongs to last year).
  */
+const yearCache = new Map<number, number>();
+let yearCacheKey = '';
+
 export function inferYear(mo0: number, d: number, now: number, tz: string): number {
+  // The answer only changes with the day: remember it per month/day for the current hour.
+  const key = `${tz}|${Math.floor(now / 3_600_000)}`;
+  if (key !== yearCacheKey) {
+    yearCache.clear();
+    yearCacheKey = key;
+  }
+  const slot = mo0 * 32 + d;
+  const hit = yearCache.get(slot);
+  if (hit !== undefined) return hit;
+  const y = computeYear(mo0, d, now, tz);
+  yearCache.set(slot, y);
+  return y;
+}
+
+function computeYear(mo0: number, d: number, now: number, tz: string): number {
   const today = new Date(now + (tz === 'UTC' ? 0 : offsetAt(tz, now)));
   const y = today.getUTCFullYear();
   const candidate = Date.UTC(y, mo0, Math.min(d, daysInMonth(y, mo0)));
