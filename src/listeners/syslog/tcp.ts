@@ -124,6 +124,8 @@ export class StreamListener {
     const closed = new Promise<void>((resolve) =>
       this.server ? this.server.close(() => resolve()) : resolve(),
     );
+    if (this.conns.size > 0)
+      this.o.telemetry.closed.inc({ transport: this.o.transport, reason: 'shutdown' }, this.conns.size);
     for (const c of this.conns) c.shutdown();
     const all = Promise.all([...this.conns].map((c) => c.done));
     let timer: NodeJS.Timeout | undefined;
