@@ -192,14 +192,17 @@ describe('syslog from real clients', () => {
     await rsyslog.start({
       action: `action(type="omfwd" target="127.0.0.1" port="${m.tcp}" protocol="tcp" TCP_Framing="octet-counted" template="RSYSLOG_SyslogProtocol23Format")`,
     });
-    const texts = Array.from({ length: 20 }, (_, i) => `via rsyslog tcp ${i} ${Math.random()}`);
-    for (const t of texts) rsyslog.log('fwdtest', t);
-    for (const t of texts) {
-      const e = await m.waitFor((x) => x.message === t, t);
-      expect(e).toMatchObject({ app_name: 'fwdtest', source_ip: '127.0.0.1' });
-      expect(e.parse_error).toBeUndefined();
+    try {
+      const texts = Array.from({ length: 20 }, (_, i) => `via rsyslog tcp ${i} ${Math.random()}`);
+      for (const t of texts) rsyslog.log('fwdtest', t);
+      for (const t of texts) {
+        const e = await m.waitFor((x) => x.message === t, t);
+        expect(e).toMatchObject({ app_name: 'fwdtest', source_ip: '127.0.0.1' });
+        expect(e.parse_error).toBeUndefined();
+      }
+    } finally {
+      await rsyslog.stop();
     }
-    await rsyslog.stop();
   });
 
   it('rsyslogd forwards over TLS (gnutls driver, server certificate checked)', async () => {
@@ -210,11 +213,14 @@ describe('syslog from real clients', () => {
       globals: `DefaultNetstreamDriverCAFile="${pki.caFile}"`,
       action: `action(type="omfwd" target="127.0.0.1" port="${m.tls}" protocol="tcp" TCP_Framing="octet-counted" StreamDriver="gtls" StreamDriverMode="1" StreamDriverAuthMode="x509/certvalid")`,
     });
-    const text = `via rsyslog tls ${Math.random()}`;
-    r.log('tlstest', text);
-    const e = await m.waitFor((x) => x.message === text, `over TLS\n${r.output}`);
-    expect(e).toMatchObject({ app_name: 'tlstest', source_ip: '127.0.0.1' });
-    await r.stop();
+    try {
+      const text = `via rsyslog tls ${Math.random()}`;
+      r.log('tlstest', text);
+      const e = await m.waitFor((x) => x.message === text, `over TLS\n${r.output}`);
+      expect(e).toMatchObject({ app_name: 'tlstest', source_ip: '127.0.0.1' });
+    } finally {
+      await r.stop();
+    }
   });
 
   it('openssl s_client sends over TLS', async () => {

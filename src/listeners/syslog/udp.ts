@@ -1,5 +1,5 @@
 // Syslog over UDP (SYSLOG_UDP_PORT): one dual-stack socket with a large kernel receive buffer.
-// Datagrams read in one I/O phase become one batch for the shared enqueuer (one Lua call for all
+// Datagrams read within 2 ms (at most 1,000 of them) become one batch for the shared enqueuer (one Lua call for all
 // of them). UDP has no way to slow a sender down: at the ingest-queue cap a batch is shed and
 // counted; while Redis is unreachable events wait in a bounded buffer and are retried.
 import { type RemoteInfo, type Socket, createSocket } from 'node:dgram';
@@ -26,6 +26,9 @@ export interface UdpOptions {
 }
 
 const RETRY_BATCH = 5000;
+/** A batch leaves after FLUSH_MS or at FLUSH_AT events, whichever comes first. */
+const FLUSH_MS = 2;
+const FLUSH_AT = 1000;
 
 export class UdpListener {
   private readonly o: UdpOptions;
@@ -33,6 +36,7 @@ export class UdpListener {
   private readonly intake: Intake;
   private batch: string[] = [];
   private scheduled = false;
+  private timer?: NodeJS.Timeout;
   private handoffs = 0;
   private idleWaiters: (() => void)[] = [];
   private pending: string[] = [];
@@ -136,13 +140,18 @@ export class UdpListener {
     if (!this.scheduled) {
       this.scheduled = true;
       this.handoffs++;
-      // Everything read in this I/O phase joins the batch.
-      setImmediate(() => this.flush());
+      // A few milliseconds of datagrams make one batch: at a trickle, one Lua call per datagram
+      // would cost Redis and MUTT far more than the messages themselves.
+      this.timer = setTimeout(() => this.flush(), FLUSH_MS);
+    } else if (this.batch.length >= FLUSH_AT) {
+      clearTimeout(this.timer);
+      this.flush();
     }
   }
 
   private flush(): void {
     this.scheduled = false;
+    this.timer = undefined;
     const items = this.batch;
     this.batch = [];
     this.intake.flush();
