@@ -111,6 +111,14 @@ describe('syslog from real clients', () => {
   it('logs the bound ports', async () => {
     const ready = await m.p.waitForMessage('syslog listeners ready');
     expect(ready).toMatchObject({ syslogUdpPort: m.udp, syslogTcpPort: m.tcp, syslogTlsPort: m.tls });
+    // The receive buffer is read back after bind; a kernel cap below SYSLOG_UDP_RCVBUF is reported.
+    const rmemMax = Number(readFileSync('/proc/sys/net/core/rmem_max', 'utf8'));
+    const granted = ready.syslogUdpRcvbuf as number;
+    expect(granted).toBe(Math.min(rmemMax, 8 * 1024 * 1024));
+    const warned = m.p.lines.some((l) =>
+      /smaller syslog UDP receive buffer than SYSLOG_UDP_RCVBUF/.test(l.msg),
+    );
+    expect(warned).toBe(granted < 8 * 1024 * 1024);
   });
 
   it.each([
@@ -468,6 +476,28 @@ describe('limits and start-up errors', () => {
         metric(await m.metrics(), 'mutt_syslog_connections_closed_total', { reason: 'max_connections' }),
       ).toBe(2);
       for (const s of socks) s.destroy();
+    } finally {
+      await m.p.stop();
+    }
+  });
+
+  it('SYSLOG_REVERSE_DNS names senders whose messages carry no hostname (UDP and TCP)', async () => {
+    const m = await serve({ SYSLOG_REVERSE_DNS: 'true', SYSLOG_TLS_PORT: '0' });
+    try {
+      const a = `no host over udp ${Math.random()}`;
+      const b = `no host over tcp ${Math.random()}`;
+      await udpSend(m.udp, `<13>${a}`);
+      await sendTcp(m.tcp, `<13>${b}\n`);
+      const ea = await m.waitFor((x) => x.message === a, 'the UDP message');
+      const eb = await m.waitFor((x) => x.message === b, 'the TCP message');
+      expect(ea).toMatchObject({ hostname: 'localhost', source_ip: '127.0.0.1' });
+      expect(eb).toMatchObject({ hostname: 'localhost', source_ip: '127.0.0.1' });
+      // A hostname in the header wins.
+      const c = `with host ${Math.random()}`;
+      await udpSend(m.udp, `<13>Mar 10 11:00:00 named-host app: ${c}`);
+      expect(await m.waitFor((x) => x.message === c, 'the named message')).toMatchObject({
+        hostname: 'named-host',
+      });
     } finally {
       await m.p.stop();
     }
