@@ -1,7 +1,7 @@
 // What UDP, TCP and TLS share per message: bytes → parsed message → event JSON, with the counts
 // kept in plain numbers on the hot path and added to the Prometheus counters once per batch.
 import { encodeEvent, type SyslogEvent, toEvent } from './event.ts';
-import { parseBytes } from './message.ts';
+import { parseBytes, type SyslogMessage } from './message.ts';
 import type { SyslogTelemetry, Transport } from './metrics.ts';
 
 export class Intake {
@@ -19,25 +19,27 @@ export class Intake {
     this.t = telemetry;
   }
 
-  /** One message as an event. `fallbackHost` names the sender when the header does not. */
+  /** One message as an event object (the path that still has to fill in `hostname`). */
   event(buf: Buffer, truncated: boolean, sourceIp: string, fallbackHost: string, now: number): SyslogEvent {
-    this.messages++;
-    this.bytes += buf.length;
-    const m = parseBytes(buf, { now, tz: this.tz });
-    if (m.parseError !== undefined) this.parseErrors++;
-    if (truncated) this.truncations++;
-    const raw = m.message.length === 0 ? buf.toString('utf8').replace(/[\r\n\0]+$/, '') : '';
+    const { m, raw } = this.parse(buf, truncated, now);
     return toEvent(m, sourceIp, fallbackHost, now, raw, truncated);
   }
 
+  /** One message as event JSON (the hot path). */
   encode(buf: Buffer, truncated: boolean, sourceIp: string, fallbackHost: string, now: number): string {
+    const { m, raw } = this.parse(buf, truncated, now);
+    return encodeEvent(m, sourceIp, fallbackHost, now, raw, truncated);
+  }
+
+  private parse(buf: Buffer, truncated: boolean, now: number): { m: SyslogMessage; raw: string } {
     this.messages++;
     this.bytes += buf.length;
     const m = parseBytes(buf, { now, tz: this.tz });
     if (m.parseError !== undefined) this.parseErrors++;
     if (truncated) this.truncations++;
+    // An empty body keeps the whole line as the message (only then is the line needed).
     const raw = m.message.length === 0 ? buf.toString('utf8').replace(/[\r\n\0]+$/, '') : '';
-    return encodeEvent(m, sourceIp, fallbackHost, now, raw, truncated);
+    return { m, raw };
   }
 
   /** Adds the counts gathered since the last call to the Prometheus counters. */
