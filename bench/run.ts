@@ -3,10 +3,12 @@
 import { forwarderBench } from './forwarder.ts';
 import { ingestBench } from './ingest.ts';
 import { snmpBench } from './snmp.ts';
+import { syslogBench } from './syslog.ts';
 
 const SUITES: Record<string, (o: { seconds: number; runs: number }) => Promise<void>> = {
   ingest: ingestBench,
   snmp: snmpBench,
+  syslog: syslogBench,
   forwarder: forwarderBench,
 };
 

@@ -30,6 +30,12 @@ export default async function setup(project: TestProject): Promise<() => Promise
       openssl: () => findOnPath('openssl') !== undefined,
       // Net-SNMP's snmptrap and snmpinform: the real clients of the SNMP listener tests.
       snmp: () => existsSync('/usr/bin/snmptrap') && existsSync('/usr/bin/snmpinform'),
+      // util-linux's logger and a private rsyslogd (with its TLS driver): the real syslog clients.
+      bsdutils: () => findOnPath('logger') !== undefined,
+      rsyslog: () => existsSync('/usr/sbin/rsyslogd'),
+      'rsyslog-gnutls': () =>
+        existsSync('/usr/lib/x86_64-linux-gnu/rsyslog/lmnsd_gtls.so') ||
+        existsSync('/usr/lib/aarch64-linux-gnu/rsyslog/lmnsd_gtls.so'),
     },
     'the tests run real Redis and PostgreSQL servers and real clients',
   );

@@ -78,3 +78,41 @@ export function makePki(dir: string): TestPki {
     cert: readFileSync(join(dir, 'server.pem'), 'utf8'),
   };
 }
+
+/** A client certificate signed by the test CA of `makePki(dir)` (for mutual TLS). */
+export function makeClientCert(dir: string, name = 'client'): { certFile: string; keyFile: string } {
+  openssl(
+    [
+      'req',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-subj',
+      `/CN=${name}`,
+      '-keyout',
+      `${name}.key`,
+      '-out',
+      `${name}.csr`,
+    ],
+    dir,
+  );
+  openssl(
+    [
+      'x509',
+      '-req',
+      '-in',
+      `${name}.csr`,
+      '-CA',
+      'ca.pem',
+      '-CAkey',
+      'ca.key',
+      '-CAcreateserial',
+      '-days',
+      '2',
+      '-out',
+      `${name}.pem`,
+    ],
+    dir,
+  );
+  return { certFile: join(dir, `${name}.pem`), keyFile: join(dir, `${name}.key`) };
+}

@@ -1,12 +1,13 @@
 // Loads the configuration once: env file (systemd syntax) under the process environment, secrets from
 // `<NAME>` or `<NAME>_FILE`, every variable parsed against the schema, cross-field checks, then one
 // deep-frozen object. All problems are collected so an operator sees every mistake in one run.
-import { existsSync, readFileSync } from 'node:fs';
+import { accessSync, constants, existsSync, readFileSync } from 'node:fs';
 import { homedir, hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseEnvFile } from './envfile.ts';
 import { ROLES, type Role, SECRET_NAMES, schema, type VarName, type Vars } from './schema.ts';
 import type { VarSpec } from './spec.ts';
+import { isTimeZone } from '../../listeners/syslog/time.ts';
 
 export const DEFAULT_ENV_FILE = '/etc/mutt/mutt.env';
 /** sysexits.h EX_CONFIG: what `mutt serve` and `mutt validate` exit with on a configuration error. */
@@ -213,6 +214,31 @@ export function loadConfig(
       }
     }
   }
+  if (v.SYSLOG_TLS_PORT !== 0) {
+    const cert = v.SYSLOG_TLS_CERT;
+    const key = v.SYSLOG_TLS_KEY;
+    if ((cert === undefined) !== (key === undefined))
+      problems.push(
+        `${cert === undefined ? 'SYSLOG_TLS_KEY' : 'SYSLOG_TLS_CERT'} is set without ${cert === undefined ? 'SYSLOG_TLS_CERT' : 'SYSLOG_TLS_KEY'}: the TLS listener needs both`,
+      );
+    else if (cert === undefined && set('SYSLOG_TLS_PORT'))
+      warnings.push(
+        `SYSLOG_TLS_PORT="${v.SYSLOG_TLS_PORT}" is set but SYSLOG_TLS_CERT and SYSLOG_TLS_KEY are not: the syslog TLS listener is off`,
+      );
+    for (const name of ['SYSLOG_TLS_CERT', 'SYSLOG_TLS_KEY', 'SYSLOG_TLS_CA'] as const) {
+      const p = v[name];
+      if (p === undefined) continue;
+      try {
+        accessSync(p, constants.R_OK);
+      } catch (err) {
+        problems.push(`${name}="${p}": cannot read the file (${(err as NodeJS.ErrnoException).code})`);
+      }
+    }
+  }
+  if (!isTimeZone(v.SYSLOG_DEFAULT_TIMEZONE))
+    problems.push(
+      `SYSLOG_DEFAULT_TIMEZONE="${v.SYSLOG_DEFAULT_TIMEZONE}": not a time zone this system knows (expected an IANA name such as UTC or Europe/Paris)`,
+    );
   if (v.VAULT_ADDR !== undefined) {
     problems.push(
       `VAULT_ADDR="${v.VAULT_ADDR}": this MUTT version reads secrets from variables and <NAME>_FILE files only; unset VAULT_ADDR and supply the secrets that way`,

@@ -1,0 +1,288 @@
+// Syslog over UDP (SYSLOG_UDP_PORT): one dual-stack socket with a large kernel receive buffer.
+// Datagrams read within 2 ms (at most 1,000 of them) become one batch for the shared enqueuer (one Lua call for all
+// of them). UDP has no way to slow a sender down: at the ingest-queue cap a batch is shed and
+// counted; while Redis is unreachable events wait in a bounded buffer and are retried.
+import { type RemoteInfo, type Socket, createSocket } from 'node:dgram';
+import type { Enqueuer, EnqueueOutcome } from '../enqueue.ts';
+import { bindError } from '../../runtime/listen.ts';
+import type { Logger } from '../../runtime/logging.ts';
+import { normalizeAddress } from './event.ts';
+import type { HostNames } from './hostnames.ts';
+import { Intake } from './intake.ts';
+import type { SyslogTelemetry } from './metrics.ts';
+
+export interface UdpOptions {
+  port: number;
+  /** Bind address; undefined: dual-stack on every interface (IPv4-only when the host has no IPv6). */
+  address?: string;
+  recvBufferBytes: number;
+  maxSize: number;
+  tz: string;
+  enqueuer: Enqueuer;
+  telemetry: SyslogTelemetry;
+  log: Logger;
+  hostnames: HostNames;
+  pendingMax: number;
+}
+
+const RETRY_BATCH = 5000;
+/** A batch leaves after FLUSH_MS or at FLUSH_AT events, whichever comes first. */
+const FLUSH_MS = 2;
+const FLUSH_AT = 1000;
+
+export class UdpListener {
+  private readonly o: UdpOptions;
+  private socket?: Socket;
+  private readonly intake: Intake;
+  private batch: string[] = [];
+  private scheduled = false;
+  private timer?: NodeJS.Timeout;
+  private handoffs = 0;
+  private idleWaiters: (() => void)[] = [];
+  private pending: string[] = [];
+  private retryTimer?: NodeJS.Timeout;
+  private retryDelay = 250;
+  private retrying = false;
+  private closing = false;
+  boundPort = 0;
+  boundAddress = '';
+
+  constructor(o: UdpOptions) {
+    this.o = o;
+    this.intake = new Intake('udp', o.tz, o.telemetry);
+  }
+
+  get pendingEvents(): number {
+    return this.pending.length;
+  }
+
+  async start(): Promise<void> {
+    const tryBind = (type: 'udp4' | 'udp6', address: string, port: number) =>
+      new Promise<Socket>((resolve, reject) => {
+        const s = createSocket({ type, ipv6Only: false, recvBufferSize: this.o.recvBufferBytes });
+        s.once('error', reject);
+        s.bind(port, address, () => {
+          s.off('error', reject);
+          resolve(s);
+        });
+      });
+    let socket: Socket;
+    const addr = this.o.address;
+    try {
+      if (addr) socket = await tryBind(addr.includes(':') ? 'udp6' : 'udp4', addr, this.o.port);
+      else {
+        try {
+          socket = await tryBind('udp6', '::', this.o.port);
+        } catch (err) {
+          const code = (err as NodeJS.ErrnoException).code;
+          if (code !== 'EAFNOSUPPORT' && code !== 'EADDRNOTAVAIL' && code !== 'EPROTONOSUPPORT') throw err;
+          socket = await tryBind('udp4', '0.0.0.0', this.o.port);
+        }
+      }
+    } catch (err) {
+      throw bindError(err as NodeJS.ErrnoException, 'SYSLOG_UDP_PORT', this.o.port, 'udp');
+    }
+    try {
+      socket.setRecvBufferSize(this.o.recvBufferBytes);
+    } catch {
+      // the kernel keeps its own limit; the size granted is logged by the caller
+    }
+    socket.on('message', (buf, rinfo) => this.onDatagram(buf, rinfo));
+    socket.on('error', (err) =>
+      this.o.telemetry.warn('udp_socket', { err: err.message }, 'syslog UDP socket error'),
+    );
+    this.socket = socket;
+    const a = socket.address();
+    this.boundPort = a.port;
+    this.boundAddress = `${a.address}:${a.port}`;
+  }
+
+  /** Kernel receive buffer granted (bytes, as the kernel reports it). */
+  recvBufferSize(): number {
+    try {
+      return this.socket?.getRecvBufferSize() ?? 0;
+    } catch {
+      return 0;
+    }
+  }
+
+  /** Handles one datagram (public so tests can feed datagrams larger than UDP allows). */
+  onDatagram(buf: Buffer, rinfo: Pick<RemoteInfo, 'address'>): void {
+    // An empty datagram carries nothing to queue.
+    if (this.closing || buf.length === 0) return;
+    const now = Date.now();
+    const truncated = buf.length > this.o.maxSize;
+    if (truncated) buf = buf.subarray(0, this.o.maxSize);
+    const ip = normalizeAddress(rinfo.address);
+    const h = this.o.hostnames;
+    if (h.enabled) {
+      const name = h.cached(ip);
+      if (name === undefined) {
+        // Parsed now (its reception time), queued once the name is known.
+        const e = this.intake.event(buf, truncated, ip, ip, now);
+        const named = e.hostname === ip;
+        this.track(
+          (named ? h.resolve(ip) : Promise.resolve(ip)).then((n) => {
+            if (named) e.hostname = n;
+            this.add(JSON.stringify(e));
+          }),
+        );
+        return;
+      }
+      this.add(this.intake.encode(buf, truncated, ip, name, now));
+      return;
+    }
+    this.add(this.intake.encode(buf, truncated, ip, ip, now));
+  }
+
+  private add(item: string): void {
+    this.batch.push(item);
+    if (!this.scheduled) {
+      this.scheduled = true;
+      this.handoffs++;
+      // A few milliseconds of datagrams make one batch: at a trickle, one Lua call per datagram
+      // would cost Redis and MUTT far more than the messages themselves.
+      this.timer = setTimeout(() => this.flush(), FLUSH_MS);
+    } else if (this.batch.length >= FLUSH_AT) {
+      clearTimeout(this.timer);
+      this.flush();
+    }
+  }
+
+  private flush(): void {
+    this.scheduled = false;
+    this.timer = undefined;
+    const items = this.batch;
+    this.batch = [];
+    this.intake.flush();
+    if (this.pending.length > 0) {
+      // Held events go first, so events reach Redis in the order they were received.
+      this.hold(items);
+      this.settle();
+      return;
+    }
+    this.o.enqueuer.push(items).then(
+      (outcome) => {
+        this.settled(outcome, items.length);
+        this.settle();
+      },
+      () => {
+        this.hold(items);
+        this.settle();
+      },
+    );
+  }
+
+  private settled(outcome: EnqueueOutcome, n: number): void {
+    const t = this.o.telemetry;
+    if (outcome.ok) {
+      t.queued.inc({ transport: 'udp' }, n);
+      return;
+    }
+    t.shed.inc({ transport: 'udp', reason: 'queue_full' }, n);
+    t.warn(
+      'udp_queue_full',
+      { depth: outcome.depth, limit: outcome.limit },
+      'ingest queue full (MAX_INGEST_QUEUE_SIZE): UDP syslog messages are shed',
+    );
+  }
+
+  private hold(items: string[]): void {
+    const t = this.o.telemetry;
+    if (this.pending.length === 0)
+      t.warn('udp_redis', {}, 'Redis is unreachable: UDP syslog events are held in memory and retried');
+    const room = Math.max(0, this.o.pendingMax - this.pending.length);
+    if (items.length > room) {
+      t.shed.inc({ transport: 'udp', reason: 'buffer_full' }, items.length - room);
+      t.warn(
+        'udp_buffer_full',
+        { held: this.pending.length },
+        'Redis unreachable and SYSLOG_PENDING_MAX_EVENTS UDP syslog events held: new messages are shed',
+      );
+    }
+    for (let k = 0; k < Math.min(room, items.length); k++) this.pending.push(items[k]!);
+    t.pending.set(this.pending.length);
+    this.scheduleRetry();
+  }
+
+  private scheduleRetry(): void {
+    if (this.retryTimer || this.pending.length === 0) return;
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = undefined;
+      this.handoffs++;
+      void this.retry().finally(() => this.settle());
+    }, this.retryDelay);
+  }
+
+  private async retry(): Promise<void> {
+    if (this.retrying) return;
+    this.retrying = true;
+    try {
+      while (this.pending.length > 0) {
+        const batch = this.pending.slice(0, RETRY_BATCH);
+        let outcome: EnqueueOutcome;
+        try {
+          outcome = await this.o.enqueuer.push(batch);
+        } catch {
+          this.retryDelay = Math.min(5000, this.retryDelay * 2);
+          this.scheduleRetry();
+          return;
+        }
+        this.pending = this.pending.slice(batch.length);
+        this.o.telemetry.pending.set(this.pending.length);
+        this.settled(outcome, batch.length);
+      }
+      this.retryDelay = 250;
+      this.o.log.info('Redis answers again: UDP syslog events held in memory are queued');
+    } finally {
+      this.retrying = false;
+    }
+  }
+
+  private track(p: Promise<unknown>): void {
+    this.handoffs++;
+    p.then(
+      () => this.settle(),
+      (err: unknown) => {
+        this.o.log.error({ err: (err as Error).message }, 'syslog UDP hand-off failed');
+        this.settle();
+      },
+    );
+  }
+
+  private settle(): void {
+    if (--this.handoffs === 0) for (const w of this.idleWaiters.splice(0)) w();
+  }
+
+  private idle(): Promise<void> {
+    return this.handoffs === 0 ? Promise.resolve() : new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  /**
+   * Stops reading, then waits until every datagram read has been handed to the enqueuer; events held
+   * while Redis is unreachable get `graceMs` more, then are counted as shed.
+   */
+  async stop(graceMs = 5000): Promise<void> {
+    if (this.closing) return;
+    this.closing = true;
+    await new Promise<void>((resolve) => (this.socket ? this.socket.close(() => resolve()) : resolve()));
+    const deadline = Date.now() + graceMs;
+    while ((this.handoffs > 0 || this.pending.length > 0) && Date.now() < deadline) {
+      if (this.pending.length > 0 && !this.retryTimer && !this.retrying) {
+        this.handoffs++;
+        void this.retry().finally(() => this.settle());
+      }
+      await Promise.race([this.idle(), new Promise((r) => setTimeout(r, 100))]);
+    }
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    this.intake.flush();
+    if (this.pending.length > 0) {
+      this.o.telemetry.shed.inc({ transport: 'udp', reason: 'shutdown' }, this.pending.length);
+      this.o.log.error(
+        { lost: this.pending.length },
+        'Redis was unreachable until shutdown: UDP syslog events held in memory are lost',
+      );
+      this.pending = [];
+    }
+  }
+}
