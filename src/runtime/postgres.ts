@@ -68,6 +68,9 @@ export function createPool(c: PgConfig, endpoint: PgEndpoint, o: CreatePoolOptio
   const limiter = new LogLimiter(30_000);
   // An idle client that loses its server emits 'error' on the pool; without a listener Node crashes.
   pool.on('error', (err) => {
+    // pool.end() resolves before its idle clients' sockets have closed: a server stopped right after
+    // (as `mutt migrate` stops the embedded cluster) ends them with 57P01, which is no news.
+    if (pool.ending) return;
     const suppressed = limiter.take('idle');
     if (suppressed >= 0)
       o.log.warn({ err: { message: err.message }, pool: o.name, suppressed }, 'PostgreSQL connection lost');
