@@ -9,7 +9,7 @@ import { Keys } from '../src/core/protocol/keys.ts';
 import { withScripts } from '../src/core/protocol/scripts.ts';
 import { Enqueuer } from '../src/listeners/enqueue.ts';
 import { QueueGate } from '../src/listeners/syslog/backpressure.ts';
-import { HostNames } from '../src/listeners/syslog/hostnames.ts';
+import { HostNames } from '../src/listeners/reverse-dns.ts';
 import { SyslogTelemetry } from '../src/listeners/syslog/metrics.ts';
 import { StreamListener } from '../src/listeners/syslog/tcp.ts';
 import { UdpListener } from '../src/listeners/syslog/udp.ts';

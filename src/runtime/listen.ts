@@ -1,5 +1,6 @@
 // Binding listeners with errors an operator can act on: the variable that chose the port and the
 // remedy (capability, another port), instead of a bare EACCES.
+import { createSocket, type Socket } from 'node:dgram';
 
 export class StartupError extends Error {
   readonly exitCode: number;
@@ -57,4 +58,48 @@ export function listenTcp(
       resolve(typeof addr === 'object' && addr ? addr.port : o.port);
     });
   });
+}
+
+/**
+ * Binds a UDP socket asking for `recvBufferBytes` of receive buffer: on `address`, or dual-stack on
+ * `::` (IPv4 only when the host has no IPv6). Errors name `variable`. The buffer the kernel really
+ * granted (it clamps to net.core.rmem_max) is for the caller to read back and report.
+ */
+export async function bindUdp(o: {
+  port: number;
+  address?: string;
+  recvBufferBytes: number;
+  variable: string;
+}): Promise<Socket> {
+  const tryBind = (type: 'udp4' | 'udp6', address: string) =>
+    new Promise<Socket>((resolve, reject) => {
+      const s = createSocket({ type, ipv6Only: false, recvBufferSize: o.recvBufferBytes });
+      s.once('error', reject);
+      s.bind(o.port, address, () => {
+        s.off('error', reject);
+        resolve(s);
+      });
+    });
+  let socket: Socket;
+  try {
+    if (o.address) socket = await tryBind(o.address.includes(':') ? 'udp6' : 'udp4', o.address);
+    else {
+      try {
+        socket = await tryBind('udp6', '::');
+      } catch (err) {
+        // No IPv6 on this host (disabled in the kernel): IPv4 only.
+        const code = (err as NodeJS.ErrnoException).code;
+        if (code !== 'EAFNOSUPPORT' && code !== 'EADDRNOTAVAIL' && code !== 'EPROTONOSUPPORT') throw err;
+        socket = await tryBind('udp4', '0.0.0.0');
+      }
+    }
+  } catch (err) {
+    throw bindError(err as NodeJS.ErrnoException, o.variable, o.port, 'udp');
+  }
+  try {
+    socket.setRecvBufferSize(o.recvBufferBytes);
+  } catch {
+    // the kernel keeps its own limit; the size granted is reported by the caller
+  }
+  return socket;
 }

@@ -18,11 +18,10 @@
 // queued (queue full, Redis down, shutting down) is not answered, so its sender retransmits it.
 // Traps have no answer: at the queue cap they are shed and counted; while Redis is unreachable they
 // wait in a bounded in-memory buffer (SNMP_PENDING_MAX_EVENTS) and are retried.
-import { type RemoteInfo, type Socket, createSocket } from 'node:dgram';
-import { lookupService } from 'node:dns/promises';
+import type { RemoteInfo, Socket } from 'node:dgram';
 import snmp, { type DgramLikeSocket, type Notification, type Receiver } from 'net-snmp';
 import type { Enqueuer, EnqueueOutcome } from '../enqueue.ts';
-import { bindError } from '../../runtime/listen.ts';
+import { bindUdp } from '../../runtime/listen.ts';
 import type { Logger } from '../../runtime/logging.ts';
 import {
   BerError,
@@ -40,6 +39,7 @@ import {
   varbind,
 } from './ber.ts';
 import { checkAuthoritative, EngineTimes, type EngineIdentity } from './engine.ts';
+import { HostNames } from '../reverse-dns.ts';
 import { LruMap } from './lru.ts';
 import type { AuthFailure, DecodeError, SnmpTelemetry } from './metrics.ts';
 import type { MibStore } from './mib/store.ts';
@@ -97,7 +97,7 @@ export class TrapReceiver {
   private readonly users = new Map<string, UsmUserSpec>();
   private readonly engineTimes: EngineTimes;
   private readonly informs: LruMap<string, { at: number; done: Promise<boolean> }>;
-  private readonly dnsCache: LruMap<string, { name: string; at: number }>;
+  private readonly names: HostNames;
   private readonly keyCache: { size: () => number };
   private readonly startedAt = performance.now();
   private handoffs = 0;
@@ -108,7 +108,6 @@ export class TrapReceiver {
   private retrying = false;
   private closing = false;
   private notInTimeWindows = 0;
-  private dnsInFlight = 0;
   private socketsClosed = false;
   private readonly stats: FormatStats = { translated: 0, numeric: 0 };
   boundPort = 0;
@@ -119,7 +118,7 @@ export class TrapReceiver {
     for (const u of o.users) this.users.set(u.name, u);
     this.engineTimes = new EngineTimes(o.limits?.engineTimes ?? 10_000, o.clock);
     this.informs = new LruMap(o.limits?.informs ?? 10_000);
-    this.dnsCache = new LruMap(o.limits?.reverseDns ?? 10_000);
+    this.names = new HostNames(o.reverseDns, o.limits?.reverseDns ?? 10_000);
     this.keyCache = installUsmKeyCache(o.limits?.localizedKeys);
   }
 
@@ -129,7 +128,7 @@ export class TrapReceiver {
       localized_keys: this.keyCache.size(),
       engine_times: this.engineTimes.size,
       informs: this.informs.size,
-      reverse_dns: this.dnsCache.size,
+      reverse_dns: this.names.size,
     };
   }
 
@@ -181,37 +180,12 @@ export class TrapReceiver {
   }
 
   private async bind(): Promise<void> {
-    const tryBind = (type: 'udp4' | 'udp6', address: string, port: number) =>
-      new Promise<Socket>((resolve, reject) => {
-        const s = createSocket({ type, ipv6Only: false, recvBufferSize: this.o.recvBufferBytes });
-        s.once('error', reject);
-        s.bind(port, address, () => {
-          s.off('error', reject);
-          resolve(s);
-        });
-      });
-    let socket: Socket;
-    const addr = this.o.address;
-    try {
-      if (addr) socket = await tryBind(addr.includes(':') ? 'udp6' : 'udp4', addr, this.o.port);
-      else {
-        try {
-          socket = await tryBind('udp6', '::', this.o.port);
-        } catch (err) {
-          // No IPv6 on this host (disabled in the kernel): IPv4 only.
-          const code = (err as NodeJS.ErrnoException).code;
-          if (code !== 'EAFNOSUPPORT' && code !== 'EADDRNOTAVAIL' && code !== 'EPROTONOSUPPORT') throw err;
-          socket = await tryBind('udp4', '0.0.0.0', this.o.port);
-        }
-      }
-    } catch (err) {
-      throw bindError(err as NodeJS.ErrnoException, 'SNMP_TRAP_PORT', this.o.port, 'udp');
-    }
-    try {
-      socket.setRecvBufferSize(this.o.recvBufferBytes);
-    } catch {
-      // the kernel keeps its own limit; the size actually granted is logged by the caller
-    }
+    const socket = await bindUdp({
+      port: this.o.port,
+      address: this.o.address,
+      recvBufferBytes: this.o.recvBufferBytes,
+      variable: 'SNMP_TRAP_PORT',
+    });
     socket.on('message', (buf, rinfo) => this.onDatagram(socket, buf, rinfo));
     socket.on('error', (err) => this.o.telemetry.warn('socket', { err: err.message }, 'SNMP socket error'));
     this.sockets.push(socket);
@@ -509,7 +483,7 @@ export class TrapReceiver {
     reverseOf: string | undefined,
     inform: boolean,
   ): Promise<boolean> {
-    if (reverseOf && this.o.reverseDns) event.hostname = await this.reverseName(reverseOf);
+    if (reverseOf && this.o.reverseDns) event.hostname = await this.names.resolve(reverseOf);
     const item = JSON.stringify(event);
     if (!inform && this.pending.length > 0) {
       // Held events go first, so traps reach Redis in the order they were received.
@@ -606,33 +580,6 @@ export class TrapReceiver {
     }
     this.retryDelay = 250;
     this.o.log.info('Redis answers again: SNMP trap events held in memory are queued');
-  }
-
-  /**
-   * The host name of an address through the system resolver (getnameinfo: /etc/hosts, then DNS), as
-   * operators expect from their NOC's hosts files. Cached five minutes per address in a bounded LRU,
-   * one second at most per lookup, at most 16 lookups at once (the rest use the address), so a flood
-   * from new addresses cannot stall the listener nor exhaust libuv's thread pool.
-   */
-  private async reverseName(ip: string): Promise<string> {
-    const hit = this.dnsCache.get(ip);
-    if (hit && Date.now() - hit.at < 300_000) return hit.name;
-    if (this.dnsInFlight >= 16) return ip;
-    this.dnsInFlight++;
-    let name = ip;
-    try {
-      const r = await Promise.race([
-        lookupService(ip, 0),
-        new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), 1000).unref()),
-      ]);
-      if (r?.hostname) name = r.hostname;
-    } catch {
-      // no name for this address: the address is the name
-    } finally {
-      this.dnsInFlight--;
-    }
-    this.dnsCache.set(ip, { name, at: Date.now() });
-    return name;
   }
 
   /**

@@ -5,7 +5,7 @@
 import type { ListenerFactory } from '../types.ts';
 import { QueueGate } from './backpressure.ts';
 import { lowWaterMark, tlsOptions } from './config.ts';
-import { HostNames } from './hostnames.ts';
+import { HostNames } from '../reverse-dns.ts';
 import { SyslogTelemetry } from './metrics.ts';
 import { StreamListener } from './tcp.ts';
 import { UdpListener } from './udp.ts';

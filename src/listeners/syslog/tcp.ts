@@ -20,7 +20,7 @@ import type { Logger } from '../../runtime/logging.ts';
 import type { QueueGate } from './backpressure.ts';
 import { normalizeAddress } from './event.ts';
 import { Framer } from './framing.ts';
-import type { HostNames } from './hostnames.ts';
+import type { HostNames } from '../reverse-dns.ts';
 import { Intake } from './intake.ts';
 import type { SyslogTelemetry } from './metrics.ts';
 

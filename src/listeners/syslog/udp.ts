@@ -2,12 +2,12 @@
 // Datagrams read within 2 ms (at most 1,000 of them) become one batch for the shared enqueuer (one Lua call for all
 // of them). UDP has no way to slow a sender down: at the ingest-queue cap a batch is shed and
 // counted; while Redis is unreachable events wait in a bounded buffer and are retried.
-import { type RemoteInfo, type Socket, createSocket } from 'node:dgram';
+import type { RemoteInfo, Socket } from 'node:dgram';
 import type { Enqueuer, EnqueueOutcome } from '../enqueue.ts';
-import { bindError } from '../../runtime/listen.ts';
+import { bindUdp } from '../../runtime/listen.ts';
 import type { Logger } from '../../runtime/logging.ts';
 import { normalizeAddress } from './event.ts';
-import type { HostNames } from './hostnames.ts';
+import type { HostNames } from '../reverse-dns.ts';
 import { Intake } from './intake.ts';
 import type { SyslogTelemetry } from './metrics.ts';
 
@@ -57,36 +57,12 @@ export class UdpListener {
   }
 
   async start(): Promise<void> {
-    const tryBind = (type: 'udp4' | 'udp6', address: string, port: number) =>
-      new Promise<Socket>((resolve, reject) => {
-        const s = createSocket({ type, ipv6Only: false, recvBufferSize: this.o.recvBufferBytes });
-        s.once('error', reject);
-        s.bind(port, address, () => {
-          s.off('error', reject);
-          resolve(s);
-        });
-      });
-    let socket: Socket;
-    const addr = this.o.address;
-    try {
-      if (addr) socket = await tryBind(addr.includes(':') ? 'udp6' : 'udp4', addr, this.o.port);
-      else {
-        try {
-          socket = await tryBind('udp6', '::', this.o.port);
-        } catch (err) {
-          const code = (err as NodeJS.ErrnoException).code;
-          if (code !== 'EAFNOSUPPORT' && code !== 'EADDRNOTAVAIL' && code !== 'EPROTONOSUPPORT') throw err;
-          socket = await tryBind('udp4', '0.0.0.0', this.o.port);
-        }
-      }
-    } catch (err) {
-      throw bindError(err as NodeJS.ErrnoException, 'SYSLOG_UDP_PORT', this.o.port, 'udp');
-    }
-    try {
-      socket.setRecvBufferSize(this.o.recvBufferBytes);
-    } catch {
-      // the kernel keeps its own limit; the size granted is logged by the caller
-    }
+    const socket = await bindUdp({
+      port: this.o.port,
+      address: this.o.address,
+      recvBufferBytes: this.o.recvBufferBytes,
+      variable: 'SYSLOG_UDP_PORT',
+    });
     socket.on('message', (buf, rinfo) => this.onDatagram(buf, rinfo));
     socket.on('error', (err) =>
       this.o.telemetry.warn('udp_socket', { err: err.message }, 'syslog UDP socket error'),

@@ -1,9 +1,10 @@
-// Reverse DNS for messages whose header names no host (SYSLOG_REVERSE_DNS): the system resolver
-// (getnameinfo: /etc/hosts, then DNS), cached five minutes per address in a bounded LRU, one second
-// at most per lookup and 16 lookups at once (the rest use the address), so a flood from new
-// addresses can neither stall the listener nor exhaust libuv's thread pool.
+// Reverse DNS for events whose sender names no host (SYSLOG_REVERSE_DNS, SNMP_REVERSE_DNS): the system
+// resolver (getnameinfo: /etc/hosts, then DNS, as operators expect from their NOC's hosts files),
+// cached five minutes per address in a bounded LRU, one second at most per lookup and 16 lookups at
+// once (the rest use the address), so a flood from new addresses can neither stall a listener nor
+// exhaust libuv's thread pool. Shared by the syslog and SNMP listeners.
 import { lookupService } from 'node:dns/promises';
-import { LruMap } from '../snmp/lru.ts';
+import { LruMap } from './snmp/lru.ts';
 
 const TTL_MS = 300_000;
 
