@@ -2,7 +2,7 @@
 // `contains` rules cost one scan of the message rather than a thousand substring searches.
 export class AhoCorasick {
   /** goto[state] : char code → next state. */
-  private readonly next: Map<number, number>[] = [new Map()];
+  private readonly next: Map<number, number>[] = [new Map<number, number>()];
   private readonly fail: number[] = [0];
   /** Pattern ids ending at a state, including those reached by failure links. */
   private readonly out: number[][] = [[]];
@@ -15,7 +15,7 @@ export class AhoCorasick {
         let t = this.next[s]!.get(c);
         if (t === undefined) {
           t = this.next.length;
-          this.next.push(new Map());
+          this.next.push(new Map<number, number>());
           this.fail.push(0);
           this.out.push([]);
           this.next[s]!.set(c, t);
@@ -34,7 +34,7 @@ export class AhoCorasick {
         while (f !== 0 && !this.next[f]!.has(c)) f = this.fail[f]!;
         const g = this.next[f]!.get(c);
         this.fail[t] = g !== undefined && g !== t ? g : 0;
-        const inherited = this.out[this.fail[t]!]!;
+        const inherited = this.out[this.fail[t]]!;
         if (inherited.length > 0) this.out[t] = [...this.out[t]!, ...inherited];
         queue.push(t);
       }

@@ -47,7 +47,7 @@ const ruleRow = (id: number) =>
 const rules = fc
   .integer({ min: 0, max: 40 })
   .chain((n) => fc.tuple(...Array.from({ length: n }, (_, i) => ruleRow(i + 1))))
-  .map((rows) => rows as RuleRow[]);
+  .map((rows) => rows);
 
 const event = fc.record({
   message: fc.option(
