@@ -1,0 +1,136 @@
+// An ingest-queue item as the alerter reads it (PROTOCOL.md, "Event"): JSON objects from MUTT's
+// listeners and from Python MUTT clients alike (text severities, 7-digit fractional seconds, NaN).
+// Never throws: an item that is not an event comes back with a stable code and a reason for the DLQ.
+import { randomUUID } from 'node:crypto';
+import { parseJsonLenient } from '../protocol/json.ts';
+import { severityNumber } from '../protocol/severity.ts';
+import { normaliseOid } from './rules.ts';
+
+export interface AlerterEvent {
+  /** The exact queue item (settling removes this string from the processing list). */
+  readonly raw: string;
+  readonly data: Record<string, unknown>;
+  readonly hostname: string;
+  readonly message: string;
+  readonly timestamp: unknown;
+  readonly correlationId: string;
+  readonly retryCount: number;
+  readonly severity?: number;
+  readonly trapOid?: string;
+}
+
+export type PoisonCode =
+  'invalid_json' | 'not_an_object' | 'missing_field' | 'invalid_field' | 'retries_exhausted';
+
+export type EventParse =
+  | { ok: true; event: AlerterEvent }
+  | { ok: false; code: PoisonCode; reason: string; data?: Record<string, unknown> };
+
+const present = (v: unknown) => v !== undefined && v !== null && !(typeof v === 'string' && v.trim() === '');
+
+export function parseEvent(raw: string, required: readonly string[]): EventParse {
+  let value: unknown;
+  try {
+    value = parseJsonLenient(raw);
+  } catch (err) {
+    return { ok: false, code: 'invalid_json', reason: `not JSON: ${(err as Error).message}` };
+  }
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    const what = Array.isArray(value) ? 'an array' : value === null ? 'null' : typeof value;
+    return { ok: false, code: 'not_an_object', reason: `an event must be a JSON object, not ${what}` };
+  }
+  const data = value as Record<string, unknown>;
+  const fields = new Set(['hostname', 'message', 'timestamp', ...required]);
+  const missing = [...fields].filter((f) => !present(data[f]));
+  if (missing.length > 0)
+    return {
+      ok: false,
+      code: 'missing_field',
+      reason: `missing or empty required field${missing.length > 1 ? 's' : ''}: ${missing.join(', ')}`,
+      data,
+    };
+  const { hostname, message } = data;
+  if (typeof hostname !== 'string')
+    return { ok: false, code: 'invalid_field', reason: '"hostname" must be a string', data };
+  if (typeof message !== 'string')
+    return { ok: false, code: 'invalid_field', reason: '"message" must be a string', data };
+  const cid = data._correlation_id;
+  const oid = typeof data.trap_oid === 'string' ? normaliseOid(data.trap_oid) : '';
+  const rc = data._retry_count;
+  return {
+    ok: true,
+    event: {
+      raw,
+      data,
+      hostname,
+      message,
+      timestamp: data.timestamp,
+      correlationId: typeof cid === 'string' && cid.length > 0 ? cid : randomUUID(),
+      retryCount:
+        typeof rc === 'number' && Number.isInteger(rc) && rc > 0
+          ? rc
+          : typeof rc === 'string' && /^\d{1,6}$/.test(rc)
+            ? Number(rc)
+            : 0,
+      severity: severityNumber(data.syslog_severity),
+      trapOid: oid === '' ? undefined : oid,
+    },
+  };
+}
+
+const ISO =
+  /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d+))?)?)?\s*(Z|z|[+-]\d{2}(?::?\d{2})?)?$/;
+
+/**
+ * The instant of an event timestamp as an ISO 8601 string PostgreSQL accepts (microseconds kept,
+ * extra digits cut), or undefined when it cannot be read. ISO 8601 without an offset is UTC (Python
+ * clients send `datetime.utcnow().isoformat()`); numbers are epoch seconds, or milliseconds when large.
+ */
+export function eventInstant(v: unknown): { iso: string; ms: number } | undefined {
+  if (typeof v === 'number') return fromEpoch(v);
+  if (typeof v !== 'string') return undefined;
+  const s = v.trim();
+  if (/^\d{9,13}(\.\d+)?$/.test(s)) return fromEpoch(Number(s));
+  const m = ISO.exec(s);
+  if (m) {
+    const [, y, mo, d, h = '00', mi = '00', sec = '00', frac = '', zone] = m;
+    const micros = (frac + '000000').slice(0, 6);
+    let offset = '+00:00';
+    if (zone && zone !== 'Z' && zone !== 'z') {
+      const z = zone.replace(':', '');
+      offset = `${z.slice(0, 3)}:${z.length > 3 ? z.slice(3, 5) : '00'}`;
+    }
+    const iso = `${y}-${mo}-${d}T${h}:${mi}:${sec}.${micros}${offset}`;
+    const ms = Date.parse(`${y}-${mo}-${d}T${h}:${mi}:${sec}.${micros.slice(0, 3)}${offset}`);
+    if (
+      Number.isNaN(ms) ||
+      Number(mo) > 12 ||
+      Number(d) > 31 ||
+      Number(h) > 23 ||
+      Number(mi) > 59 ||
+      Number(sec) > 60
+    )
+      return undefined;
+    // Date.parse rolls 2025-02-31 over to March; PostgreSQL refuses it.
+    if (new Date(ms + offsetMs(offset)).getUTCDate() !== Number(d)) return undefined;
+    return { iso, ms };
+  }
+  // Other shapes JavaScript reads unambiguously (RFC 2822 dates from older scripts).
+  if (/^[A-Za-z]{3}, \d{1,2} [A-Za-z]{3} \d{4} \d{2}:\d{2}:\d{2} (GMT|[+-]\d{4})$/.test(s)) {
+    const ms = Date.parse(s);
+    if (!Number.isNaN(ms)) return { iso: new Date(ms).toISOString(), ms };
+  }
+  return undefined;
+}
+
+function offsetMs(offset: string): number {
+  const sign = offset.startsWith('-') ? -1 : 1;
+  return sign * (Number(offset.slice(1, 3)) * 60 + Number(offset.slice(4, 6))) * 60_000;
+}
+
+function fromEpoch(n: number): { iso: string; ms: number } | undefined {
+  if (!Number.isFinite(n) || n <= 0) return undefined;
+  const ms = n > 1e11 ? n : n * 1000;
+  const d = new Date(ms);
+  return Number.isNaN(d.getTime()) ? undefined : { iso: d.toISOString(), ms };
+}
