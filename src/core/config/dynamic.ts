@@ -113,7 +113,7 @@ export function validateDynamic(
     return { ok: false, error: `unknown key "${key}"; known keys: ${DYNAMIC_KEY_NAMES.join(', ')}` };
   const v = (DYNAMIC_KEYS[key].parse as Parse<unknown>)(value);
   if (v === undefined) return { ok: false, error: `${key}: "${value}" is not ${DYNAMIC_KEYS[key].expected}` };
-  return { ok: true, value: String(v as string | number) };
+  return { ok: true, value: typeof v === 'number' ? String(v) : typeof v === 'string' ? v : value };
 }
 
 export interface DynamicConfigOptions {
