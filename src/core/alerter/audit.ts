@@ -96,9 +96,10 @@ export class AuditWriter {
     return true;
   }
 
-  /** Writes the rows (one statement per MAX_ROWS, each its own commit). */
-  async write(rows: readonly AuditRow[]): Promise<void> {
+  /** Writes the rows (one statement per MAX_ROWS, each its own commit); returns how many. */
+  async write(rows: readonly AuditRow[]): Promise<number> {
     for (let i = 0; i < rows.length; i += MAX_ROWS) await this.insert(rows.slice(i, i + MAX_ROWS));
+    return rows.length;
   }
 
   private async insert(rows: readonly AuditRow[]): Promise<void> {
