@@ -167,6 +167,8 @@ export async function startAlerter(
   const redis = withScripts(new Redis(redisOpts));
   const blocking = new Redis(redisOpts);
   const subscriber = new Redis(redisOpts);
+  // Outage tests restart Redis: connection errors are expected and retried.
+  for (const r of [redis, blocking, subscriber]) r.on('error', () => {});
   const pool = new pg.Pool({
     host: svc.services.postgres.host,
     port: o.pgPort ?? svc.services.postgres.port,
