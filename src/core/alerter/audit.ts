@@ -1,5 +1,5 @@
-// The audit writer: one `event_audit_log` row per handled event, a batch in one multi-row INSERT
-// (one round trip, one commit). Partitions: the current month and the next two are created at
+// The audit writer: one `event_audit_log` row per handled event, a batch in one INSERT … SELECT FROM
+// unnest(arrays) (one prepared statement, one round trip, one commit). Partitions: the current month and the next two are created at
 // start and by the daily task, which also drops the months older than AUDIT_RETENTION_MONTHS. An
 // event dated in a month that has no partition gets one created first when the month is inside the
 // kept range; outside it (or when the timestamp cannot be read) the row carries the time the event
@@ -18,9 +18,12 @@ export interface AuditRow {
   substituted: boolean;
 }
 
-const COLUMNS = 7;
-/** PostgreSQL allows 65,535 bind parameters per statement. */
-const MAX_ROWS = Math.floor(65_535 / COLUMNS);
+/** Rows per statement (each statement is its own commit). */
+const MAX_ROWS = 5000;
+
+const INSERT_SQL = `INSERT INTO event_audit_log (event_timestamp, hostname, matched_rule_id, handling_decision,
+  forwarded_to_moog, raw_message, event_timestamp_substituted)
+  SELECT * FROM unnest($1::timestamptz[], $2::varchar[], $3::int[], $4::varchar[], $5::bool[], $6::text[], $7::bool[])`;
 
 const monthOf = (ms: number) => new Date(ms).toISOString().slice(0, 7); // YYYY-MM
 
@@ -104,24 +107,27 @@ export class AuditWriter {
 
   private async insert(rows: readonly AuditRow[]): Promise<void> {
     if (rows.length === 0) return;
-    const values: string[] = [];
-    const params: unknown[] = [];
+    const ts: string[] = [];
+    const hosts: string[] = [];
+    const rules: number[] = [];
+    const handling: string[] = [];
+    const forwarded: boolean[] = [];
+    const raw: string[] = [];
+    const substituted: (boolean | null)[] = [];
     for (const r of rows) {
-      const b = params.length;
-      values.push(`($${b + 1}::timestamptz,$${b + 2},$${b + 3},$${b + 4},$${b + 5},$${b + 6},$${b + 7})`);
-      params.push(
-        r.eventTimestamp,
-        r.hostname,
-        r.ruleId,
-        r.handling,
-        r.forwarded,
-        r.raw,
-        r.substituted ? true : null,
-      );
+      ts.push(r.eventTimestamp);
+      hosts.push(r.hostname);
+      rules.push(r.ruleId);
+      handling.push(r.handling);
+      forwarded.push(r.forwarded);
+      raw.push(r.raw);
+      substituted.push(r.substituted ? true : null);
     }
-    await this.o.pool.query(
-      `INSERT INTO event_audit_log (event_timestamp, hostname, matched_rule_id, handling_decision, forwarded_to_moog, raw_message, event_timestamp_substituted) VALUES ${values.join(',')}`,
-      params,
-    );
+    // One prepared statement whatever the batch size: seven array parameters, unnested server-side.
+    await this.o.pool.query({
+      name: 'mutt_audit_insert_v1',
+      text: INSERT_SQL,
+      values: [ts, hosts, rules, handling, forwarded, raw, substituted],
+    });
   }
 }

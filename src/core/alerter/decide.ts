@@ -74,12 +74,13 @@ export function alertSeverity(
 
 /** The alert JSON for a forwarded event (PROTOCOL.md, "Alert"). */
 export function alertFor(e: AlerterEvent, d: Decision, now: Date): string {
-  return JSON.stringify({
+  const head = JSON.stringify({
     hostname: e.hostname,
     team_assignment: d.rule.team,
     severity: alertSeverity(e, d.handling),
     message_body: e.message,
-    raw_json: e.data,
+  });
+  const tail = JSON.stringify({
     _correlation_id: e.correlationId,
     _moog_retry_count: 0,
     rule_id: d.rule.id,
@@ -88,6 +89,15 @@ export function alertFor(e: AlerterEvent, d: Decision, now: Date): string {
     signature: `${e.hostname}:${d.rule.id}`,
     alerted_at: now.toISOString(),
   });
+  // The event goes in as the client sent it when that is strict JSON (no second serialisation);
+  // NaN/Infinity from Python clients are written as null. A correlation id MUTT generated is in the
+  // alert's own _correlation_id.
+  return `${head.slice(0, -1)},"raw_json":${eventJson(e)},${tail.slice(1)}`;
+}
+
+/** The event as strict JSON: the queue item itself unless it needed the lenient parse. */
+export function eventJson(e: AlerterEvent): string {
+  return e.strict ? e.raw.trim() : JSON.stringify(e.data);
 }
 
 /** The meta-alert raised when a host sent UNHANDLED_THRESHOLD unmatched messages of one signature. */
@@ -129,7 +139,7 @@ export function column(s: string, max: number): string {
  * message shortened and `_audit_truncated` giving the original length (the alert carries it whole).
  */
 export function boundedRaw(e: AlerterEvent, maxBytes: number): string {
-  const json = JSON.stringify(e.data);
+  const json = eventJson(e);
   if (json.length <= maxBytes / 3 || Buffer.byteLength(json) <= maxBytes) return json;
   const keep = Math.max(256, Math.floor(maxBytes / 8));
   const short = JSON.stringify({

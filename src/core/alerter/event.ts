@@ -10,6 +10,8 @@ export interface AlerterEvent {
   /** The exact queue item (settling removes this string from the processing list). */
   readonly raw: string;
   readonly data: Record<string, unknown>;
+  /** `raw` is strict JSON (JSON.parse read it), so it can be embedded as it is. */
+  readonly strict: boolean;
   readonly hostname: string;
   readonly message: string;
   readonly timestamp: unknown;
@@ -30,8 +32,14 @@ const present = (v: unknown) => v !== undefined && v !== null && !(typeof v === 
 
 export function parseEvent(raw: string, required: readonly string[]): EventParse {
   let value: unknown;
+  let strict = true;
   try {
-    value = parseJsonLenient(raw);
+    try {
+      value = JSON.parse(raw);
+    } catch {
+      strict = false;
+      value = parseJsonLenient(raw);
+    }
   } catch (err) {
     return { ok: false, code: 'invalid_json', reason: `not JSON: ${(err as Error).message}` };
   }
@@ -62,6 +70,7 @@ export function parseEvent(raw: string, required: readonly string[]): EventParse
     event: {
       raw,
       data,
+      strict,
       hostname,
       message,
       timestamp: data.timestamp,
@@ -94,26 +103,19 @@ export function eventInstant(v: unknown): { iso: string; ms: number } | undefine
   const m = ISO.exec(s);
   if (m) {
     const [, y, mo, d, h = '00', mi = '00', sec = '00', frac = '', zone] = m;
+    const [Y, M, D, H, I, S] = [Number(y), Number(mo), Number(d), Number(h), Number(mi), Number(sec)];
+    // PostgreSQL refuses 2025-02-31 (Date would roll it over to March), and so does MUTT.
+    if (M < 1 || M > 12 || D < 1 || D > daysIn(Y, M) || H > 23 || I > 59 || S > 59) return undefined;
     const micros = (frac + '000000').slice(0, 6);
     let offset = '+00:00';
+    let offsetMin = 0;
     if (zone && zone !== 'Z' && zone !== 'z') {
       const z = zone.replace(':', '');
       offset = `${z.slice(0, 3)}:${z.length > 3 ? z.slice(3, 5) : '00'}`;
+      offsetMin = (z[0] === '-' ? -1 : 1) * (Number(z.slice(1, 3)) * 60 + Number(z.slice(3, 5) || '0'));
     }
-    const iso = `${y}-${mo}-${d}T${h}:${mi}:${sec}.${micros}${offset}`;
-    const ms = Date.parse(`${y}-${mo}-${d}T${h}:${mi}:${sec}.${micros.slice(0, 3)}${offset}`);
-    if (
-      Number.isNaN(ms) ||
-      Number(mo) > 12 ||
-      Number(d) > 31 ||
-      Number(h) > 23 ||
-      Number(mi) > 59 ||
-      Number(sec) > 60
-    )
-      return undefined;
-    // Date.parse rolls 2025-02-31 over to March; PostgreSQL refuses it.
-    if (new Date(ms + offsetMs(offset)).getUTCDate() !== Number(d)) return undefined;
-    return { iso, ms };
+    const ms = Date.UTC(Y, M - 1, D, H, I, S, Number(micros.slice(0, 3))) - offsetMin * 60_000;
+    return { iso: `${y}-${mo}-${d}T${h}:${mi}:${sec}.${micros}${offset}`, ms };
   }
   // Other shapes JavaScript reads unambiguously (RFC 2822 dates from older scripts).
   if (/^[A-Za-z]{3}, \d{1,2} [A-Za-z]{3} \d{4} \d{2}:\d{2}:\d{2} (GMT|[+-]\d{4})$/.test(s)) {
@@ -123,9 +125,10 @@ export function eventInstant(v: unknown): { iso: string; ms: number } | undefine
   return undefined;
 }
 
-function offsetMs(offset: string): number {
-  const sign = offset.startsWith('-') ? -1 : 1;
-  return sign * (Number(offset.slice(1, 3)) * 60 + Number(offset.slice(4, 6))) * 60_000;
+const DAYS = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+function daysIn(year: number, month: number): number {
+  if (month !== 2) return DAYS[month - 1]!;
+  return year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0) ? 29 : 28;
 }
 
 function fromEpoch(n: number): { iso: string; ms: number } | undefined {
