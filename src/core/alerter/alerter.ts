@@ -223,7 +223,14 @@ export class Alerter extends Loop {
         async () => {
           const l = this.listener;
           this.listener = undefined;
-          l?.release(true);
+          if (!l) return;
+          // Wait for the connection to close, so that the pool's end really ends every connection.
+          const ended = new Promise<void>((resolve) => {
+            l.once('end', () => resolve());
+            setTimeout(resolve, 2000).unref();
+          });
+          l.release(true);
+          await ended;
         },
       ],
     ];
@@ -287,8 +294,9 @@ export class Alerter extends Loop {
         if (n.channel === RULES_CHANGED_CHANNEL) this.requestReload();
       });
       client.on('error', () => {
+        if (this.listener !== client) return; // already released
+        this.listener = undefined;
         client.release(true);
-        if (this.listener === client) this.listener = undefined;
       });
       await client.query(`LISTEN ${RULES_CHANGED_CHANNEL}`);
       // Changes made while no connection was listening are picked up by one reload.
