@@ -74,11 +74,15 @@ describe('alerter daemon', () => {
       }
       await pushEvents(svc.redis, s.keys, evs);
       const first = await start(s.env);
-      await until(async () => (await audited()) >= 10_000, 120_000, '10,000 audited');
+      // Killed with batches in hand, after at least 10,000 events were audited.
+      await until(
+        async () => (await audited()) >= 10_000 && (await census(svc.redis, s.keys)).inHand > 0,
+        120_000,
+        '10,000 audited and a batch in hand',
+      );
       first.kill('SIGKILL');
       await first.exited();
       const before = await census(svc.redis, s.keys);
-      expect(before.inHand).toBeGreaterThan(0); // killed with batches in hand
       // The restarted node has new pod ids: its janitor returns the dead pods' lists after their TTL.
       const second = await start(s.env);
       await until(

@@ -85,16 +85,21 @@ export interface Census {
   alerts: number;
 }
 
+/** One atomic read (a Lua script) so an event moving between lists is never missed or counted twice. */
+const CENSUS_LUA = `local h = 0
+for _, k in ipairs(redis.call('KEYS', ARGV[1])) do h = h + redis.call('LLEN', k) end
+return { redis.call('LLEN', KEYS[1]), h, redis.call('LLEN', KEYS[2]), redis.call('LLEN', KEYS[3]) }`;
+
 export async function census(redis: Redis, keys: Keys): Promise<Census> {
-  const lists = await redis.keys(keys.alerterProcessingPattern);
-  let inHand = 0;
-  for (const l of lists) inHand += await redis.llen(l);
-  return {
-    queue: await redis.llen(keys.ingestQueue),
-    inHand,
-    dlq: await redis.llen(keys.alerterDlq),
-    alerts: await redis.llen(keys.alertQueue),
-  };
+  const [queue, inHand, dlq, alerts] = (await redis.eval(
+    CENSUS_LUA,
+    3,
+    keys.ingestQueue,
+    keys.alerterDlq,
+    keys.alertQueue,
+    keys.alerterProcessingPattern,
+  )) as number[];
+  return { queue: queue!, inHand: inHand!, dlq: dlq!, alerts: alerts! };
 }
 
 export async function until(

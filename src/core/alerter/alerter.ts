@@ -403,9 +403,9 @@ export class Alerter extends Loop {
         status: 'poison',
       };
     });
-    await this.settle(entries);
     this.o.metrics.shed.inc({ mode: 'dlq' }, items.length);
     this.o.metrics.dlqWrites.inc({ reason: 'shed' }, items.length);
+    await this.settle(entries);
   }
 
   /** Decides, audits and settles one batch. */
@@ -481,14 +481,15 @@ export class Alerter extends Loop {
 
     if (unhandled.length > 0 && !(await this.countUnhandled(unhandled, snap, now))) return;
     if (rows.length > 0 && !(await this.writeAudit(entries, now))) return;
-    if (!(await this.settle(entries))) return;
-
+    // Counted before the settle (which retries until it succeeds), so that anyone who sees the
+    // processing list empty also sees the counters.
     const m = this.o.metrics;
     const counts = { handled: 0, unhandled: 0, poison: 0, error: 0 };
     for (const en of entries) counts[en.status]++;
     for (const [status, n] of Object.entries(counts)) if (n > 0) m.events.inc({ status }, n);
     const audited = entries.filter((en) => en.row).length;
     if (audited > 0) m.auditRows.inc(audited);
+    if (!(await this.settle(entries))) return;
     const seconds = (performance.now() - started) / 1000;
     for (let i = 0; i < items.length; i++) m.latency.observe(seconds);
   }

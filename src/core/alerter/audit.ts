@@ -1,10 +1,12 @@
-// The audit writer: one `event_audit_log` row per handled event, a batch in one INSERT … SELECT FROM
-// unnest(arrays) (one prepared statement, one round trip, one commit). Partitions: the current month and the next two are created at
+// The audit writer: one `event_audit_log` row per handled event, a batch in one COPY … FROM STDIN
+// (one round trip, one commit; measured faster than a multi-row INSERT, see docs/ALERTER.md). Partitions: the current month and the next two are created at
 // start and by the daily task, which also drops the months older than AUDIT_RETENTION_MONTHS. An
 // event dated in a month that has no partition gets one created first when the month is inside the
 // kept range; outside it (or when the timestamp cannot be read) the row carries the time the event
 // was received and `event_timestamp_substituted`, and the original stays in raw_message.
 import type pg from 'pg';
+import { from as copyFrom } from 'pg-copy-streams';
+import { isTransient } from '../../runtime/workers/loop.ts';
 import { ensurePartitions } from '../../runtime/migrate.ts';
 
 export interface AuditRow {
@@ -21,9 +23,14 @@ export interface AuditRow {
 /** Rows per statement (each statement is its own commit). */
 const MAX_ROWS = 5000;
 
-const INSERT_SQL = `INSERT INTO event_audit_log (event_timestamp, hostname, matched_rule_id, handling_decision,
-  forwarded_to_moog, raw_message, event_timestamp_substituted)
-  SELECT * FROM unnest($1::timestamptz[], $2::varchar[], $3::int[], $4::varchar[], $5::bool[], $6::text[], $7::bool[])`;
+const COPY_SQL = `COPY event_audit_log (event_timestamp, hostname, matched_rule_id, handling_decision,
+  forwarded_to_moog, raw_message, event_timestamp_substituted) FROM STDIN`;
+
+/** A field of COPY's text format: backslash, tab, newline and carriage return escaped. */
+export function copyText(s: string): string {
+  return /[\\\t\n\r]/.test(s) ? s.replace(/[\\\t\n\r]/g, (c) => COPY_ESCAPES[c]!) : s;
+}
+const COPY_ESCAPES: Record<string, string> = { '\\': '\\\\', '\t': '\\t', '\n': '\\n', '\r': '\\r' };
 
 const monthOf = (ms: number) => new Date(ms).toISOString().slice(0, 7); // YYYY-MM
 
@@ -107,27 +114,32 @@ export class AuditWriter {
 
   private async insert(rows: readonly AuditRow[]): Promise<void> {
     if (rows.length === 0) return;
-    const ts: string[] = [];
-    const hosts: string[] = [];
-    const rules: number[] = [];
-    const handling: string[] = [];
-    const forwarded: boolean[] = [];
-    const raw: string[] = [];
-    const substituted: (boolean | null)[] = [];
+    let text = '';
     for (const r of rows) {
-      ts.push(r.eventTimestamp);
-      hosts.push(r.hostname);
-      rules.push(r.ruleId);
-      handling.push(r.handling);
-      forwarded.push(r.forwarded);
-      raw.push(r.raw);
-      substituted.push(r.substituted ? true : null);
+      text += `${r.eventTimestamp}\t${copyText(r.hostname)}\t${r.ruleId}\t${copyText(r.handling)}\t${r.forwarded ? 't' : 'f'}\t${copyText(r.raw)}\t${r.substituted ? 't' : '\\N'}\n`;
     }
-    // One prepared statement whatever the batch size: seven array parameters, unnested server-side.
-    await this.o.pool.query({
-      name: 'mutt_audit_insert_v1',
-      text: INSERT_SQL,
-      values: [ts, hosts, rules, handling, forwarded, raw, substituted],
-    });
+    const client = await this.o.pool.connect();
+    let failed: unknown;
+    // A connection lost while the client is checked out is reported as an 'error' event besides the
+    // failed COPY; without a listener it would be an uncaught exception.
+    const onError = (err: Error) => {
+      failed ??= err;
+    };
+    client.on('error', onError);
+    try {
+      const stream = client.query(copyFrom(COPY_SQL));
+      await new Promise<void>((resolve, reject) => {
+        stream.on('finish', resolve);
+        stream.on('error', reject);
+        stream.end(text);
+      });
+    } catch (err) {
+      failed = err;
+      throw err;
+    } finally {
+      // A connection that failed at the transport level is discarded; a refused row leaves it usable.
+      client.off('error', onError);
+      client.release(failed !== undefined && isTransient(failed) ? (failed as Error) : undefined);
+    }
   }
 }

@@ -18,6 +18,12 @@ export const RULES_CHANGED_CHANNEL = 'mutt_rules_changed';
 
 export async function loadSnapshot(pool: pg.Pool, now = Date.now()): Promise<RuleSnapshot> {
   const client = await pool.connect();
+  // A connection lost while checked out also emits 'error': the failed query reports it.
+  let lost: Error | undefined;
+  const onError = (err: Error) => {
+    lost = err;
+  };
+  client.on('error', onError);
   let rules: RuleRow[];
   let dev: { hostname: string }[];
   let teams: { hostname: string; team_assignment: string }[];
@@ -41,7 +47,8 @@ export async function loadSnapshot(pool: pg.Pool, now = Date.now()): Promise<Rul
       await client.query('COMMIT').catch(() => {});
     }
   } finally {
-    client.release();
+    client.off('error', onError);
+    client.release(lost);
   }
   const compiled = compileRules(rules);
   return {
