@@ -240,7 +240,7 @@ describe('outages', () => {
         expect(c.alerts).toBe(0);
         await new Promise((r) => setTimeout(r, 2000));
       }
-      expect(a.lines.map((l) => `${l.msg} ${String(l.err ?? '')}`)).toContainEqual(
+      expect(a.lines.map((l) => `${l.msg} ${JSON.stringify(l.err ?? '')}`)).toContainEqual(
         expect.stringMatching(
           /^(writing the audit log|creating an audit-log partition|counting unhandled events) failed; retrying/,
         ),
