@@ -5,7 +5,7 @@
 //                                                                               │ parse, match, decide
 //            ┌───────────────────────────┬─────────────────────────────┬────────┴──────────────┐
 //         handled                    unhandled                       poison             shed (backpressure)
-//   audit rows: one INSERT      unhandled-2.lua counters       re-queued _retry_count+1,    alerter DLQ with
+//   audit rows: one COPY        unhandled-2.lua counters       re-queued _retry_count+1,    alerter DLQ with
 //   (committed first)           meta-alert at the threshold    then the alerter DLQ         shedding_reason
 //            └───────────────────────────┴─────── settle: one move-4.lua call ──┴──────────────┘
 //                          removes each item from the processing list and, in the same atomic step,

@@ -1,6 +1,6 @@
 // The audit writer: one `event_audit_log` row per handled event, a batch in one COPY … FROM STDIN
-// (one round trip, one commit; measured faster than a multi-row INSERT, see docs/ALERTER.md). Partitions: the current month and the next two are created at
-// start and by the daily task, which also drops the months older than AUDIT_RETENTION_MONTHS. An
+// (one round trip, one commit; measured faster than a multi-row INSERT, see docs/ALERTER.md).
+// Partitions: the current month and the next two are created at start and by the daily task, which also drops the months older than AUDIT_RETENTION_MONTHS. An
 // event dated in a month that has no partition gets one created first when the month is inside the
 // kept range; outside it (or when the timestamp cannot be read) the row carries the time the event
 // was received and `event_timestamp_substituted`, and the original stays in raw_message.

@@ -76,7 +76,7 @@ export function createAlerterMetrics(registry: Registry, gauges: AlerterGauges):
     }),
     dbWriteMs: new Histogram({
       name: 'mutt_db_write_latency_ms',
-      help: 'Audit-log batch INSERT latency in milliseconds',
+      help: 'Audit-log batch write (COPY) latency in milliseconds',
       buckets: [1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 2500],
       registers,
     }),
