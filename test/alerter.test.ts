@@ -392,3 +392,56 @@ describe('rule cache', () => {
     expect(await auditRows(svc.pool)).toHaveLength(1);
   });
 });
+
+describe('housekeeping', () => {
+  it('drops audit partitions older than AUDIT_RETENTION_MONTHS and keeps the others', async () => {
+    const d = new Date();
+    const month = (offset: number) => new Date(Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + offset, 1));
+    const name = (offset: number) => {
+      const m = month(offset);
+      return `event_audit_log_${m.getUTCFullYear()}_${String(m.getUTCMonth() + 1).padStart(2, '0')}`;
+    };
+    for (const offset of [-14, -13, -12, -11])
+      await svc.pool.query('SELECT create_monthly_partition($1::date)', [
+        month(offset).toISOString().slice(0, 10),
+      ]);
+    const a = await start({ AUDIT_RETENTION_MONTHS: '12' });
+    await until(
+      () => a.lines.some((l) => l.msg === 'dropped audit-log partitions past AUDIT_RETENTION_MONTHS'),
+      10_000,
+      'dropped',
+    );
+    const left = (
+      await svc.pool.query<{ t: string }>(
+        "SELECT tablename AS t FROM pg_tables WHERE tablename LIKE 'event_audit_log_%'",
+      )
+    ).rows.map((r) => r.t);
+    expect(left).not.toContain(name(-14));
+    expect(left).not.toContain(name(-13));
+    expect(left).not.toContain(name(-12));
+    expect(left).toContain(name(-11));
+    expect(left).toContain(name(0));
+    expect(left).toContain(name(2));
+  });
+
+  it("returns the processing list of a dead alerter (a Python node's too) to the ingest queue after a full TTL", async () => {
+    await addRule(svc.pool, { match_string: 'down' });
+    const env = subPrefixEnv(svc);
+    const p = env.MUTT_KEY_PREFIX;
+    // A Python alerter died holding two events: its list stays, its heartbeat expired.
+    await svc.redis.lpush(
+      `${p}:processing:alerter:alerter-7f9c4-python`,
+      JSON.stringify(event({ message: 'down a' })),
+      JSON.stringify(event({ message: 'down b' })),
+    );
+    const a = await start(env);
+    await until(async () => (await auditRows(svc.pool)).length === 2, 20_000, 'recovered and audited');
+    expect(
+      a.lines.some(
+        (l) => l.msg === 'returned the events of an alerter whose heartbeat stopped to the ingest queue',
+      ),
+    ).toBe(true);
+    expect(await metricValue(a.registry, 'mutt_alerter_recovered_events_total')).toBe(2);
+    expect(await svc.redis.exists(`${p}:processing:alerter:alerter-7f9c4-python`)).toBe(0);
+  });
+});
