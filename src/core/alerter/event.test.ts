@@ -62,6 +62,14 @@ describe('parseEvent', () => {
     ]);
   });
 
+  it('derives a stable correlation id when the event has none', () => {
+    const raw = JSON.stringify({ hostname: 'h', message: 'm', timestamp: 't' });
+    const a = parseEvent(raw, []);
+    const b = parseEvent(raw, []);
+    expect(a.ok && a.event.correlationId).toMatch(/^mutt-[0-9a-f]{32}$/);
+    expect(a.ok && b.ok && a.event.correlationId === b.event.correlationId).toBe(true);
+  });
+
   it('requires the fields of REQUIRED_MESSAGE_FIELDS too', () => {
     const p = parseEvent(JSON.stringify({ hostname: 'h', message: 'm', timestamp: 't' }), ['source']);
     expect(p).toMatchObject({

@@ -1,7 +1,7 @@
 // An ingest-queue item as the alerter reads it (PROTOCOL.md, "Event"): JSON objects from MUTT's
 // listeners and from Python MUTT clients alike (text severities, 7-digit fractional seconds, NaN).
 // Never throws: an item that is not an event comes back with a stable code and a reason for the DLQ.
-import { randomUUID } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { parseJsonLenient } from '../protocol/json.ts';
 import { severityNumber } from '../protocol/severity.ts';
 import { normaliseOid } from './rules.ts';
@@ -74,7 +74,12 @@ export function parseEvent(raw: string, required: readonly string[]): EventParse
       hostname,
       message,
       timestamp: data.timestamp,
-      correlationId: typeof cid === 'string' && cid.length > 0 ? cid : randomUUID(),
+      // Without one, an id derived from the item: the same on every attempt, so duplicates after a
+      // crash carry the same id downstream.
+      correlationId:
+        typeof cid === 'string' && cid.length > 0
+          ? cid
+          : `mutt-${createHash('sha1').update(raw).digest('hex').slice(0, 32)}`,
       retryCount:
         typeof rc === 'number' && Number.isInteger(rc) && rc > 0
           ? rc
