@@ -1,5 +1,6 @@
 // `npm run bench [-- <suite> ...] [--seconds N] [--runs N]`: runs the benchmark suites and writes
 // their figures into docs/BENCHMARKS.md.
+import { alerterBench } from './alerter.ts';
 import { forwarderBench } from './forwarder.ts';
 import { ingestBench } from './ingest.ts';
 import { snmpBench } from './snmp.ts';
@@ -10,6 +11,7 @@ const SUITES: Record<string, (o: { seconds: number; runs: number }) => Promise<v
   snmp: snmpBench,
   syslog: syslogBench,
   forwarder: forwarderBench,
+  alerter: alerterBench,
 };
 
 const args = process.argv.slice(2);

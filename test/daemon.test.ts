@@ -19,7 +19,8 @@ const event = (i: number) => ({ hostname: `h${i}`, message: `m${i}`, timestamp: 
 
 async function serve(extra: Record<string, string> = {}) {
   const port = await freePort();
-  const p = startMutt({ ...svc.env, SERVER_PORT_INGESTOR: String(port), ...extra });
+  // No alerter: these tests read the accepted events back from the ingest queue.
+  const p = startMutt({ ...svc.env, SERVER_PORT_INGESTOR: String(port), ALERTER_WORKERS: '0', ...extra });
   const bound = await p.running();
   expect(bound).toBe(port);
   const base = `http://127.0.0.1:${port}`;

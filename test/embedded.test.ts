@@ -26,7 +26,13 @@ describe('embedded Redis and PostgreSQL', () => {
   it('starts them, survives restarts and SIGKILL, and stops them with MUTT', async () => {
     const dataDir = join(svc.tmp, 'appliance');
     const port = await freePort();
-    const env = { ...baseEnv(), MUTT_DATA_DIR: dataDir, SERVER_PORT_INGESTOR: String(port) };
+    // No alerter: the test reads the accepted event back from the ingest queue.
+    const env = {
+      ...baseEnv(),
+      MUTT_DATA_DIR: dataDir,
+      SERVER_PORT_INGESTOR: String(port),
+      ALERTER_WORKERS: '0',
+    };
     const url = `http://127.0.0.1:${port}`;
 
     // First start: initdb, generated API key, migrations.

@@ -3,6 +3,7 @@ import { Command, Option } from 'commander';
 import { configReference, envExample } from '../runtime/config/reference.ts';
 import { VERSION } from '../runtime/daemon.ts';
 import { MissingBinariesError } from '../runtime/services/binaries.ts';
+import { configGetCommand, configListCommand, configSetCommand } from './commands/config.ts';
 import { dlqListCommand, dlqPurgeCommand, dlqReplayCommand, dlqShowCommand } from './commands/dlq.ts';
 import { mibTranslateCommand } from './commands/mib.ts';
 import { migrateCommand } from './commands/migrate.ts';
@@ -123,6 +124,30 @@ filters(
     .addOption(queueOption(true))
     .option('-y, --yes', 'do not ask for confirmation'),
 ).action(dlqPurgeCommand);
+
+const dyn = program
+  .command('config')
+  .description(
+    'read and change the dynamic configuration in Redis (mutt:config:<key>); a change is validated and announced on mutt:config:updates, and running services apply it at once',
+  );
+dyn
+  .command('list')
+  .description('show every dynamic key with its value and where it comes from (Redis or the static variable)')
+  .option('--json', 'print JSON')
+  .action(configListCommand);
+dyn
+  .command('get')
+  .description('print the value in effect for one key')
+  .argument('<key>', 'a dynamic key, e.g. unhandled_threshold')
+  .option('--json', 'print JSON with the source')
+  .action(configGetCommand);
+dyn
+  .command('set')
+  .description('validate and store a value, and tell the running services')
+  .argument('<key>', 'a dynamic key, e.g. alerter_shed_mode')
+  .argument('[value]', 'the new value')
+  .option('--unset', 'remove the key so the static variable applies again')
+  .action(configSetCommand);
 
 program
   .command('config-reference')

@@ -4,6 +4,7 @@
 import { createHash } from 'node:crypto';
 import type pg from 'pg';
 import m0001 from '../../sql/0001_base.sql';
+import m0002 from '../../sql/0002_alerter.sql';
 import type { Logger } from './logging.ts';
 
 export interface Migration {
@@ -12,7 +13,10 @@ export interface Migration {
   sql: string;
 }
 
-export const MIGRATIONS: readonly Migration[] = [{ version: '0001', name: 'base', sql: m0001 }];
+export const MIGRATIONS: readonly Migration[] = [
+  { version: '0001', name: 'base', sql: m0001 },
+  { version: '0002', name: 'alerter', sql: m0002 },
+];
 
 /** Advisory-lock key shared by every MUTT node ("MUTT" in ASCII). */
 export const MIGRATION_LOCK_KEY = 0x4d555454;

@@ -10,6 +10,7 @@ import rateLimitSliding from './lua/rate-limit-sliding-1.lua';
 import recover from './lua/recover-3.lua';
 import requeue from './lua/requeue-2.lua';
 import take from './lua/take-2.lua';
+import unhandled from './lua/unhandled-2.lua';
 
 const VERSION = 'v1';
 
@@ -22,6 +23,7 @@ export const SCRIPTS = {
   recover: { lua: recover, keys: 3 },
   move: { lua: move, keys: 4 },
   breaker: { lua: breaker, keys: 4 },
+  unhandled: { lua: unhandled, keys: 2 },
 } as const;
 
 export type ScriptName = keyof typeof SCRIPTS;
@@ -46,6 +48,13 @@ export interface MuttScripts {
     direction: 1 | -1,
     ...triples: string[]
   ): Promise<[number, number, number[]]>;
+  /** unhandled-2.lua: counter, suppression, threshold, expiry seconds → 1 when a meta-alert is due. */
+  muttUnhandled(
+    counter: string,
+    triggered: string,
+    threshold: number,
+    expirySeconds: number,
+  ): Promise<number>;
   /** breaker-4.lua: → [state, permit, transition, wait ms]. */
   muttBreaker(
     state: string,

@@ -492,6 +492,59 @@ export const schema = {
     doc: 'Team of a meta-alert when the host has no team assignment.',
     default: 'NETO',
   }),
+  UNHANDLED_SIGNATURE: oneOf({
+    group: G.alerter,
+    doc: 'What makes two unhandled messages "the same" for the unhandled counter: `template` masks numbers, IP and MAC addresses and hex ids first (so `Gi0/1 down` and `Gi0/2 down` count together); `exact` uses the message as it is, as Python MUTT 2.x does.',
+    default: 'template' as const,
+    values: ['template', 'exact'],
+    note: 'MUTT 2.x counts exact messages.',
+  }),
+  ALERTER_BATCH_SIZE: int({
+    group: G.alerter,
+    doc: 'Most events one alerter worker takes from the ingest queue at once; their audit rows are written in one INSERT and their alerts pushed in one call. Also the bound on events processed twice after a crash.',
+    default: 500,
+    min: 1,
+    max: 10_000,
+  }),
+  ALERTER_QUEUE_WARN_THRESHOLD: int({
+    group: G.alerter,
+    doc: 'Alert-queue length above which the alerter logs a backpressure warning. Dynamic key `alerter_queue_warn_threshold`.',
+    default: 1000,
+    min: 1,
+  }),
+  ALERTER_QUEUE_SHED_THRESHOLD: int({
+    group: G.alerter,
+    doc: 'Alert-queue length above which the alerter sheds or defers (ALERTER_SHED_MODE). Dynamic key `alerter_queue_shed_threshold`.',
+    default: 2000,
+    min: 1,
+  }),
+  ALERTER_SHED_MODE: oneOf({
+    group: G.alerter,
+    doc: '`dlq`: above the shed threshold, move the oldest ingest events to the alerter DLQ with `shedding_reason`; `defer`: pause for ALERTER_DEFER_SLEEP_MS instead. Dynamic key `alerter_shed_mode`.',
+    default: 'dlq' as const,
+    values: ['dlq', 'defer'],
+  }),
+  ALERTER_DEFER_SLEEP_MS: int({
+    group: G.alerter,
+    doc: 'Pause of a deferring alerter (milliseconds). Dynamic key `alerter_defer_sleep_ms`.',
+    default: 250,
+    min: 1,
+    max: 60_000,
+  }),
+  AUDIT_RETENTION_MONTHS: int({
+    group: G.alerter,
+    doc: 'Monthly audit-log partitions older than this many months are dropped by the daily partition task; 0 keeps them all. Events whose timestamp falls outside the kept months (or more than two months ahead) are audited with the time they were received and `event_timestamp_substituted` set.',
+    default: 0,
+    min: 0,
+    max: 1200,
+  }),
+  AUDIT_RAW_MESSAGE_MAX_BYTES: int({
+    group: G.alerter,
+    doc: 'Largest event JSON stored in `event_audit_log.raw_message`; a larger event is stored with its message shortened (the alert still carries the whole event).',
+    default: 65_536,
+    min: 1024,
+    max: 16 * 1024 * 1024,
+  }),
 
   // ── Forwarder ────────────────────────────────────────────────────────────────────────────────
   FORWARDER_WORKERS: int({

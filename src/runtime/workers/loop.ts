@@ -36,7 +36,7 @@ export function isTransient(err: unknown): boolean {
   const m = e.message ?? '';
   return (
     e.name === 'MaxRetriesPerRequestError' ||
-    /Connection is closed|Stream isn't writeable|connect ECONNREFUSED|Connection terminated|timeout exceeded when trying to connect|LOADING|READONLY|MASTERDOWN|Client network socket disconnected|Command timed out|the database system is (starting up|shutting down)/i.test(
+    /Connection is closed|Stream isn't writeable|connect ECONNREFUSED|Connection terminated|timeout exceeded when trying to connect|LOADING|READONLY|MASTERDOWN|Client network socket disconnected|Command timed out|is not queryable|the database system is (starting up|shutting down)/i.test(
       m,
     )
   );

@@ -1,2 +1,3 @@
 // Imports every role module so it registers its runner in ROLE_RUNNERS (see roles.ts).
+import '../../core/alerter/register.ts';
 import '../../forwarder/register.ts';

@@ -1,0 +1,668 @@
+// The alerter loop: events from `mutt:ingest_queue` to decisions, audit rows and alerts, never losing
+// one (PROTOCOL.md, "Alerter decisions").
+//
+//   ingest_queue ──take ≤ ALERTER_BATCH_SIZE (Lua) / BLMOVE when idle──► processing:alerter:<pod>
+//                                                                               │ parse, match, decide
+//            ┌───────────────────────────┬─────────────────────────────┬────────┴──────────────┐
+//         handled                    unhandled                       poison             shed (backpressure)
+//   audit rows: one COPY        unhandled-2.lua counters       re-queued _retry_count+1,    alerter DLQ with
+//   (committed first)           meta-alert at the threshold    then the alerter DLQ         shedding_reason
+//            └───────────────────────────┴─────── settle: one move-4.lua call ──┴──────────────┘
+//                          removes each item from the processing list and, in the same atomic step,
+//                          pushes its alert (alert_queue), its retry (ingest_queue) or its DLQ entry
+//
+// An item leaves the processing list only in that last step, after its audit row committed, so a
+// crash at any point leaves it in the processing list; the next life of this worker (same pod) or a
+// janitor returns it and it is processed again: at least once, duplicates bounded by one batch.
+// PostgreSQL or Redis being unreachable is waited out with backoff, holding the batch.
+import type { Redis } from 'ioredis';
+import type pg from 'pg';
+import { DynamicConfig } from '../config/dynamic.ts';
+import type { Keys } from '../protocol/keys.ts';
+import type { ScriptedRedis } from '../protocol/scripts.ts';
+import { Janitor } from '../queue/janitor.ts';
+import { ReliableQueue } from '../queue/reliable-queue.ts';
+import type { Config } from '../../runtime/config/load.ts';
+import { type Logger, LogLimiter } from '../../runtime/logging.ts';
+import { isTransient, Loop } from '../../runtime/workers/loop.ts';
+import { type AuditRow, AuditWriter } from './audit.ts';
+import { loadSnapshot, RULES_CHANGED_CHANNEL, type RuleSnapshot } from './cache.ts';
+import { alertFor, boundedRaw, column, decide, metaAlertFor } from './decide.ts';
+import { type AlerterEvent, eventInstant, parseEvent, type PoisonCode } from './event.ts';
+import type { AlerterMetrics } from './metrics.ts';
+import { unhandledSignature } from './template.ts';
+
+export type AlerterConfig = Pick<
+  Config,
+  | 'ALERTER_BATCH_SIZE'
+  | 'ALERTER_HEARTBEAT_INTERVAL'
+  | 'ALERTER_JANITOR_TIMEOUT'
+  | 'ALERTER_MAX_RETRIES'
+  | 'BRPOPLPUSH_TIMEOUT'
+  | 'CACHE_RELOAD_INTERVAL'
+  | 'UNHANDLED_THRESHOLD'
+  | 'UNHANDLED_EXPIRY_SECONDS'
+  | 'UNHANDLED_DEFAULT_TEAM'
+  | 'UNHANDLED_SIGNATURE'
+  | 'ALERTER_QUEUE_WARN_THRESHOLD'
+  | 'ALERTER_QUEUE_SHED_THRESHOLD'
+  | 'ALERTER_SHED_MODE'
+  | 'ALERTER_DEFER_SLEEP_MS'
+  | 'DYNAMIC_CONFIG_ENABLED'
+  | 'AUDIT_RETENTION_MONTHS'
+  | 'AUDIT_RAW_MESSAGE_MAX_BYTES'
+  | 'REQUIRED_MESSAGE_FIELDS'
+>;
+
+export interface AlerterOptions {
+  config: AlerterConfig;
+  log: Logger;
+  redis: ScriptedRedis;
+  /** Dedicated connection for the blocking take. */
+  blocking: Redis;
+  /** Dedicated connection for the `mutt:config:updates` subscription. */
+  subscriber: Redis;
+  pool: pg.Pool;
+  keys: Keys;
+  pod: string;
+  metrics: AlerterMetrics;
+  /** Sweep every alerter processing list for dead owners, and run the daily partition task. */
+  leader: boolean;
+  now?: () => number;
+}
+
+/** Steps that settle work already done run even while the alerter is stopping. */
+const FINISH = { finish: true } as const;
+const DAY_MS = 86_400_000;
+/** Triples per move-4 call (keeps one call's arguments reasonable). */
+const SETTLE_CHUNK = 1000;
+
+interface Entry {
+  raw: string;
+  /** move-4 op: '-' remove, 'L2' DLQ, 'L3' back to the ingest queue, 'L4' alert queue. */
+  op: '-' | 'L2' | 'L3' | 'L4';
+  replacement: string;
+  status: 'handled' | 'unhandled' | 'poison' | 'error';
+  event?: AlerterEvent;
+  row?: AuditRow;
+}
+
+const asError = (e: unknown): Error => (e instanceof Error ? e : new Error(String(e)));
+const pgCode = (e: unknown): string => {
+  const code = (e as { code?: unknown } | undefined)?.code;
+  return typeof code === 'string' ? code : '';
+};
+
+export class Alerter extends Loop {
+  private readonly o: AlerterOptions;
+  private readonly now: () => number;
+  private readonly queue: ReliableQueue;
+  private readonly janitor?: Janitor;
+  private readonly audit: AuditWriter;
+  readonly dynamic: DynamicConfig;
+  private readonly logs = new LogLimiter(60_000);
+  private snapshot?: RuleSnapshot;
+  private reloadDue = 0;
+  private reloadRequested = false;
+  private nextSweep = 0;
+  private nextMaintenance = 0;
+  private listener?: pg.PoolClient;
+  private listening?: Promise<void>;
+  private listenedBefore = false;
+
+  constructor(o: AlerterOptions) {
+    super(o.log);
+    this.o = o;
+    this.now = o.now ?? Date.now;
+    const c = o.config;
+    this.queue = new ReliableQueue({
+      redis: o.redis,
+      blocking: o.blocking,
+      queue: o.keys.ingestQueue,
+      processing: o.keys.alerterProcessing(o.pod),
+      heartbeat: o.keys.alerterHeartbeat(o.pod),
+      batchSize: c.ALERTER_BATCH_SIZE,
+      blockSeconds: c.BRPOPLPUSH_TIMEOUT,
+      heartbeatIntervalSeconds: c.ALERTER_HEARTBEAT_INTERVAL,
+      heartbeatTtlSeconds: c.ALERTER_JANITOR_TIMEOUT,
+      onHeartbeatError: (err) =>
+        this.warnLimited('heartbeat', { err: err.message }, 'writing the heartbeat failed'),
+    });
+    if (o.leader) {
+      this.janitor = new Janitor({
+        redis: o.redis,
+        pattern: o.keys.alerterProcessingPattern,
+        heartbeatOf: (list) => o.keys.alerterHeartbeat(o.keys.podOf(list)),
+        queue: o.keys.ingestQueue,
+        ttlSeconds: c.ALERTER_JANITOR_TIMEOUT,
+        now: this.now,
+      });
+    }
+    this.audit = new AuditWriter({ pool: o.pool, retentionMonths: c.AUDIT_RETENTION_MONTHS, now: this.now });
+    this.dynamic = new DynamicConfig({
+      redis: o.redis,
+      keys: o.keys,
+      config: c,
+      onInvalid: (key, raw) =>
+        this.warnLimited(
+          `dynamic:${key}`,
+          { key, value: raw.slice(0, 100) },
+          'invalid dynamic configuration value; using the static setting',
+        ),
+    });
+  }
+
+  /** The rules in use (for tests and the reload log). */
+  get rules(): RuleSnapshot | undefined {
+    return this.snapshot;
+  }
+
+  processingDepth(): Promise<number> {
+    return this.o.redis.llen(this.o.keys.alerterProcessing(this.o.pod));
+  }
+
+  /** SIGHUP or a change notification: reload the rules before the next batch. */
+  requestReload(): void {
+    this.reloadRequested = true;
+  }
+
+  private warnLimited(key: string, fields: Record<string, unknown>, msg: string): void {
+    const suppressed = this.logs.take(key);
+    if (suppressed >= 0) this.log.warn({ ...fields, suppressed }, msg);
+  }
+
+  protected async main(): Promise<void> {
+    const started = await this.retryIfFailed('starting the alerter', async () => {
+      await this.queue.start();
+      return true;
+    });
+    if (!started) return;
+    await this.retryIfFailed('reading the dynamic configuration', () =>
+      this.dynamic.start(this.o.subscriber),
+    );
+    // Nothing is taken before the first rules are loaded (the schema may still be being migrated).
+    while (!this.closed && !this.snapshot) {
+      if (!(await this.reload('start'))) await this.sleep(1000);
+    }
+    if (this.closed) return;
+    this.listen();
+    const snap = this.snapshot!;
+    this.log.info(
+      {
+        rules: snap.matcher.size,
+        rejected: snap.rejected.length,
+        batch_size: this.o.config.ALERTER_BATCH_SIZE,
+      },
+      'alerter started',
+    );
+    while (!this.closed) {
+      await this.housekeeping();
+      if (this.closed) break;
+      const pressure = await this.retryIfFailed('reading the alert queue length', () => this.backpressure());
+      if (pressure === 'defer') {
+        this.o.metrics.shed.inc({ mode: 'defer' });
+        await this.sleep(this.dynamic.get('alerter_defer_sleep_ms'));
+        continue;
+      }
+      const items = await this.retryIfFailed('taking events', () =>
+        this.queue.take(undefined, this.blockSeconds()),
+      );
+      if (!items || items.length === 0) continue;
+      this.o.metrics.batchSize.observe(items.length);
+      if (pressure === 'shed') await this.shed(items);
+      else await this.process(items);
+    }
+  }
+
+  protected override cleanupSteps(): [string, () => Promise<unknown>][] {
+    return [
+      ['returning the events in hand to the ingest queue', () => this.queue.release()],
+      ['stopping the dynamic configuration', async () => this.dynamic.stop()],
+      [
+        'stopping the rule-change listener',
+        async () => {
+          const l = this.listener;
+          this.listener = undefined;
+          if (!l) return;
+          // Wait for the connection to close, so that the pool's end really ends every connection.
+          const ended = new Promise<void>((resolve) => {
+            l.once('end', () => resolve());
+            setTimeout(resolve, 2000).unref();
+          });
+          l.release(true);
+          await ended;
+        },
+      ],
+    ];
+  }
+
+  private blockSeconds(): number {
+    let ms = this.o.config.BRPOPLPUSH_TIMEOUT * 1000;
+    ms = Math.min(ms, Math.max(0, this.reloadDue - this.now()));
+    if (this.janitor) ms = Math.min(ms, Math.max(0, this.nextSweep - this.now()));
+    return Math.max(0.05, ms / 1000);
+  }
+
+  /** Loads the rules; false (keeping the last good cache) when that fails. */
+  async reload(why: string): Promise<boolean> {
+    this.reloadRequested = false;
+    this.reloadDue = this.now() + this.dynamic.get('cache_reload_interval') * 1000;
+    const m = this.o.metrics;
+    try {
+      const snap = await loadSnapshot(this.o.pool, this.now());
+      const previous = this.snapshot;
+      this.snapshot = snap;
+      m.reloads.inc();
+      m.rules.set(snap.matcher.size);
+      m.rulesRejected.set(snap.rejected.length);
+      m.devHosts.set(snap.devHosts.size);
+      m.teams.set(snap.teams.size);
+      for (const r of snap.rejected) {
+        if (previous?.rejected.some((p) => p.id === r.id && p.reason === r.reason)) continue;
+        this.log.error({ rule_id: r.id, reason: r.reason }, 'rule refused; the other rules are in use');
+      }
+      if (why !== 'interval')
+        this.log.info(
+          {
+            why,
+            rules: snap.matcher.size,
+            rejected: snap.rejected.length,
+            dev_hosts: snap.devHosts.size,
+            teams: snap.teams.size,
+          },
+          'rules loaded',
+        );
+      return true;
+    } catch (err) {
+      m.reloadFailures.inc();
+      this.warnLimited(
+        'reload',
+        { why, err: (err as Error).message, keeping: this.snapshot ? 'the last good rules' : 'no rules yet' },
+        'loading the rules failed',
+      );
+      return false;
+    }
+  }
+
+  /** LISTEN for the rule-change trigger on a pooled connection held for it; re-established when lost. */
+  private listen(): void {
+    if (this.listening || this.closed) return;
+    this.listening = (async () => {
+      const client = await this.o.pool.connect();
+      this.listener = client;
+      client.on('notification', (n) => {
+        if (n.channel === RULES_CHANGED_CHANNEL) this.requestReload();
+      });
+      client.on('error', () => {
+        if (this.listener !== client) return; // already released
+        this.listener = undefined;
+        client.release(true);
+      });
+      await client.query(`LISTEN ${RULES_CHANGED_CHANNEL}`);
+      // Changes made while no connection was listening are picked up by one reload.
+      if (this.listenedBefore) this.requestReload();
+      this.listenedBefore = true;
+    })()
+      .catch((err: unknown) => {
+        this.listener?.release(true);
+        this.listener = undefined;
+        this.warnLimited(
+          'listen',
+          { err: (err as Error).message },
+          'listening for rule changes failed; retrying',
+        );
+      })
+      .finally(() => {
+        this.listening = undefined;
+      });
+  }
+
+  private async housekeeping(): Promise<void> {
+    if (!this.listener) this.listen();
+    if (this.reloadRequested) await this.reload('notification');
+    else if (this.now() >= this.reloadDue) await this.reload('interval');
+    if (this.janitor && this.now() >= this.nextSweep) {
+      this.nextSweep = this.now() + this.o.config.ALERTER_HEARTBEAT_INTERVAL * 1000;
+      const found = await this.retryIfFailed('sweeping dead alerters', () => this.janitor!.sweep());
+      for (const r of found ?? []) {
+        this.o.metrics.recovered.inc(r.items);
+        this.log.warn(
+          { list: r.list, items: r.items },
+          'returned the events of an alerter whose heartbeat stopped to the ingest queue',
+        );
+      }
+    }
+    if (this.now() >= this.nextMaintenance) {
+      try {
+        if (this.o.leader) {
+          const dropped = await this.audit.maintain();
+          if (dropped.length > 0)
+            this.log.info({ dropped }, 'dropped audit-log partitions past AUDIT_RETENTION_MONTHS');
+        } else await this.audit.refreshPartitions();
+        this.nextMaintenance = this.now() + DAY_MS;
+      } catch (err) {
+        this.nextMaintenance = this.now() + 60_000;
+        this.warnLimited(
+          'maintenance',
+          { err: (err as Error).message },
+          'audit-log partition maintenance failed; retrying in a minute',
+        );
+      }
+    }
+  }
+
+  /** 'shed' / 'defer' when the alert queue is above the shed threshold. */
+  private async backpressure(): Promise<'ok' | 'shed' | 'defer'> {
+    const depth = await this.o.redis.llen(this.o.keys.alertQueue);
+    const shedAt = this.dynamic.get('alerter_queue_shed_threshold');
+    if (depth > shedAt) {
+      const mode = this.dynamic.get('alerter_shed_mode');
+      this.warnLimited(
+        'shed',
+        { alert_queue: depth, threshold: shedAt, mode },
+        mode === 'dlq'
+          ? 'alert queue above the shed threshold: shedding the oldest events to the alerter DLQ'
+          : 'alert queue above the shed threshold: deferring',
+      );
+      return mode === 'dlq' ? 'shed' : 'defer';
+    }
+    const warnAt = this.dynamic.get('alerter_queue_warn_threshold');
+    if (depth > warnAt)
+      this.warnLimited(
+        'queue-warn',
+        { alert_queue: depth, threshold: warnAt },
+        'alert queue above the warning threshold',
+      );
+    return 'ok';
+  }
+
+  private async shed(items: string[]): Promise<void> {
+    const at = new Date(this.now()).toISOString();
+    const reason = `alert queue above alerter_queue_shed_threshold (${this.dynamic.get('alerter_queue_shed_threshold')})`;
+    const entries: Entry[] = items.map((raw) => {
+      let data: Record<string, unknown>;
+      try {
+        const v: unknown = JSON.parse(raw);
+        data =
+          v !== null && typeof v === 'object' && !Array.isArray(v)
+            ? (v as Record<string, unknown>)
+            : { _raw: raw };
+      } catch {
+        data = { _raw: raw };
+      }
+      return {
+        raw,
+        op: 'L2',
+        replacement: JSON.stringify({
+          ...data,
+          shedding_reason: reason,
+          _dlq_reason: reason,
+          _dlq_code: 'shed',
+          _failed_at: at,
+        }),
+        status: 'poison',
+      };
+    });
+    this.o.metrics.shed.inc({ mode: 'dlq' }, items.length);
+    this.o.metrics.dlqWrites.inc({ reason: 'shed' }, items.length);
+    await this.settle(entries);
+  }
+
+  /** Decides, audits and settles one batch. */
+  async process(items: string[]): Promise<void> {
+    const started = performance.now();
+    const snap = this.snapshot!;
+    const c = this.o.config;
+    const now = new Date(this.now());
+    const entries: Entry[] = [];
+    const unhandled: Entry[] = [];
+    const needMonths = new Map<string, number>();
+    for (const raw of items) {
+      const p = parseEvent(raw, c.REQUIRED_MESSAGE_FIELDS);
+      if (!p.ok) {
+        entries.push(this.deadLetter(raw, p.data, p.code, p.reason, now));
+        continue;
+      }
+      const e = p.event;
+      try {
+        const rule = snap.matcher.match({
+          message: e.message === '' ? undefined : e.message,
+          trapOid: e.trapOid,
+          severity: e.severity,
+        });
+        if (!rule) {
+          const entry: Entry = { raw, op: '-', replacement: '', status: 'unhandled', event: e };
+          entries.push(entry);
+          unhandled.push(entry);
+          continue;
+        }
+        const d = decide(rule, e.hostname, snap.devHosts);
+        const t = eventInstant(e.timestamp);
+        if (t) needMonths.set(new Date(t.ms).toISOString().slice(0, 7), t.ms);
+        entries.push({
+          raw,
+          op: d.forward ? 'L4' : '-',
+          replacement: d.forward ? alertFor(e, d, now) : '',
+          status: 'handled',
+          event: e,
+          row: {
+            eventTimestamp: t?.iso ?? now.toISOString(),
+            hostname: column(e.hostname, 255),
+            ruleId: rule.id,
+            handling: column(d.handling, 100),
+            forwarded: d.forward,
+            raw: boundedRaw(e, c.AUDIT_RAW_MESSAGE_MAX_BYTES),
+            substituted: t === undefined,
+          },
+        });
+      } catch (err) {
+        entries.push(this.poison(e, `processing failed: ${asError(err).message}`, now));
+      }
+    }
+
+    // Months without a partition: created when inside the kept range, else the receive time is used.
+    const refused = new Set<string>();
+    for (const [month, ms] of needMonths) {
+      const ok = await this.retryIfFailed('creating an audit-log partition', () => this.audit.accepts(ms));
+      if (ok === undefined) return; // closing: the batch stays in hand and is returned
+      if (!ok) refused.add(month);
+    }
+    const rows: AuditRow[] = [];
+    for (const en of entries) {
+      const r = en.row;
+      if (!r) continue;
+      if (!r.substituted && refused.has(r.eventTimestamp.slice(0, 7))) {
+        r.eventTimestamp = now.toISOString();
+        r.substituted = true;
+      }
+      if (r.substituted) this.o.metrics.substituted.inc();
+      rows.push(r);
+    }
+
+    if (unhandled.length > 0 && !(await this.countUnhandled(unhandled, snap, now))) return;
+    if (rows.length > 0 && !(await this.writeAudit(entries, now))) return;
+    // Counted before the settle (which retries until it succeeds), so that anyone who sees the
+    // processing list empty also sees the counters.
+    const m = this.o.metrics;
+    const counts = { handled: 0, unhandled: 0, poison: 0, error: 0 };
+    for (const en of entries) counts[en.status]++;
+    for (const [status, n] of Object.entries(counts)) if (n > 0) m.events.inc({ status }, n);
+    const audited = entries.filter((en) => en.row).length;
+    if (audited > 0) m.auditRows.inc(audited);
+    if (!(await this.settle(entries))) return;
+    const seconds = (performance.now() - started) / 1000;
+    for (let i = 0; i < items.length; i++) m.latency.observe(seconds);
+  }
+
+  /** Runs the unhandled counters; a meta-alert rides on the settle of the event that triggered it. */
+  private async countUnhandled(list: Entry[], snap: RuleSnapshot, now: Date): Promise<boolean> {
+    const threshold = this.dynamic.get('unhandled_threshold');
+    const expiry = this.dynamic.get('unhandled_expiry_seconds');
+    const mode = this.o.config.UNHANDLED_SIGNATURE;
+    const sigs = list.map((en) => unhandledSignature(en.event!.message, mode));
+    const { keys, redis } = this.o;
+    const fired = await this.retryIfFailed('counting unhandled events', () =>
+      Promise.all(
+        list.map((en, i) =>
+          redis.muttUnhandled(
+            keys.unhandled(en.event!.hostname, sigs[i]!),
+            keys.unhandledTriggered(en.event!.hostname, sigs[i]!),
+            threshold,
+            expiry,
+          ),
+        ),
+      ),
+    );
+    if (fired === undefined) return false;
+    fired.forEach((f, i) => {
+      if (Number(f) !== 1) return;
+      const en = list[i]!;
+      const e = en.event!;
+      en.op = 'L4';
+      en.replacement = metaAlertFor(e, {
+        team: snap.teams.get(e.hostname) ?? this.o.config.UNHANDLED_DEFAULT_TEAM,
+        environment: snap.devHosts.has(e.hostname) ? 'dev' : 'prod',
+        threshold,
+        expirySeconds: expiry,
+        sig: sigs[i]!,
+        now,
+      });
+      this.o.metrics.metaAlerts.inc();
+      this.log.warn(
+        {
+          hostname: e.hostname,
+          signature: sigs[i],
+          threshold,
+          expiry_seconds: expiry,
+          correlation_id: e.correlationId,
+        },
+        'unhandled messages reached the threshold: meta-alert raised',
+      );
+    });
+    return true;
+  }
+
+  /**
+   * Writes the batch's audit rows. A data error (class 22/23) is isolated row by row and only the
+   * rows PostgreSQL refuses become poison; a rule deleted since the cache was loaded (foreign key)
+   * reloads the rules and the batch is decided again. False when the batch must not be settled now.
+   */
+  private async writeAudit(entries: Entry[], now: Date): Promise<boolean> {
+    const withRows = entries.filter((en) => en.row);
+    const t0 = performance.now();
+    try {
+      const done = await this.retryIfFailed('writing the audit log', () =>
+        this.audit.write(withRows.map((en) => en.row!)),
+      );
+      if (done === undefined) return false;
+      this.o.metrics.dbWriteMs.observe(performance.now() - t0);
+      return true;
+    } catch (err) {
+      const code = pgCode(err);
+      if (code === '23503') {
+        await this.reload('a matched rule was deleted');
+        return false; // the next take returns the same batch, decided with the new rules
+      }
+      if (!code.startsWith('22') && !code.startsWith('23')) throw err;
+      this.warnLimited(
+        'audit-isolate',
+        { err: (err as Error).message, code },
+        'the audit batch was refused; writing its rows one by one',
+      );
+    }
+    for (const en of withRows) {
+      try {
+        const done = await this.retryIfFailed('writing the audit log', () => this.audit.write([en.row!]));
+        if (done === undefined) return false;
+      } catch (err) {
+        if (isTransient(err)) throw err;
+        const p = this.poison(en.event!, `audit row refused by PostgreSQL: ${(err as Error).message}`, now);
+        Object.assign(en, { op: p.op, replacement: p.replacement, status: p.status, row: undefined });
+      }
+    }
+    return true;
+  }
+
+  /** A failed event: back to the ingest queue with _retry_count + 1, or the DLQ past ALERTER_MAX_RETRIES. */
+  private poison(e: AlerterEvent, reason: string, now: Date): Entry {
+    const max = this.o.config.ALERTER_MAX_RETRIES;
+    if (e.retryCount + 1 > max)
+      return this.deadLetter(
+        e.raw,
+        e.data,
+        'retries_exhausted',
+        `gave up after ${e.retryCount + 1} attempts (ALERTER_MAX_RETRIES=${max}); last: ${reason}`,
+        now,
+      );
+    this.warnLimited(
+      'poison-retry',
+      { reason, retry: e.retryCount + 1, correlation_id: e.correlationId },
+      'event failed; re-queued',
+    );
+    return {
+      raw: e.raw,
+      op: 'L3',
+      replacement: JSON.stringify({
+        ...e.data,
+        _retry_count: e.retryCount + 1,
+        _last_error: reason.slice(0, 500),
+      }),
+      status: 'error',
+    };
+  }
+
+  private deadLetter(
+    raw: string,
+    data: Record<string, unknown> | undefined,
+    code: PoisonCode,
+    reason: string,
+    now: Date,
+  ): Entry {
+    this.o.metrics.dlqWrites.inc({ reason: code });
+    this.warnLimited(
+      `dlq:${code}`,
+      { reason: code, detail: reason.slice(0, 300), correlation_id: data?._correlation_id },
+      'event dead-lettered',
+    );
+    const base = data ? { ...data } : { _raw: raw };
+    return {
+      raw,
+      op: 'L2',
+      replacement: JSON.stringify({
+        ...base,
+        _dlq_reason: reason,
+        _dlq_code: code,
+        _failed_at: now.toISOString(),
+      }),
+      status: 'poison',
+    };
+  }
+
+  /** Removes every item from the processing list with its push, atomically per item (move-4.lua). */
+  private async settle(entries: Entry[]): Promise<boolean> {
+    const { redis, keys, pod } = this.o;
+    let missing = 0;
+    for (let i = 0; i < entries.length; i += SETTLE_CHUNK) {
+      const ops: string[] = [];
+      for (const en of entries.slice(i, i + SETTLE_CHUNK)) ops.push(en.op, en.raw, en.replacement);
+      const r = await this.retryIfFailed(
+        'settling events',
+        () =>
+          redis.muttMove(
+            keys.alerterProcessing(pod),
+            keys.alerterDlq,
+            keys.ingestQueue,
+            keys.alertQueue,
+            -1,
+            ...ops,
+          ),
+        FINISH,
+      );
+      if (r) missing += r[1];
+    }
+    if (missing > 0)
+      // A janitor returned them to the queue during a long heartbeat gap: they will be processed again.
+      this.warnLimited('missing', { missing }, 'events were no longer in the processing list when settled');
+    return true;
+  }
+}
