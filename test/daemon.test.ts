@@ -119,7 +119,12 @@ describe('mutt serve with external Redis and PostgreSQL', () => {
       service: 'mutt',
     });
     const [item] = await svc.redis.lrange(svc.keys.ingestQueue, 0, 0);
-    expect(JSON.parse(item!)._correlation_id).toBe(body.correlation_id);
+    expect(JSON.parse(item!)).toMatchObject({
+      _correlation_id: body.correlation_id,
+      source: 'webhook',
+      // An IPv4 client of the dual-stack socket is recorded as its plain address.
+      source_ip: '127.0.0.1',
+    });
 
     const status = runMutt(['status', '--json'], svc.env);
     expect(JSON.parse(status.stdout).queues.ingest_queue).toBeGreaterThanOrEqual(1);

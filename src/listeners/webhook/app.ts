@@ -132,7 +132,10 @@ export function createIngestApp(o: IngestAppOptions): Hono<Env> {
     const started = performance.now();
     const given = header(c, 'x-correlation-id');
     const requestCid = acceptableCorrelationId(given) ? given : randomUUID();
-    const sourceIp = c.env?.incoming?.socket?.remoteAddress;
+    // A dual-stack socket reports IPv4 clients as ::ffff:a.b.c.d; events carry the plain address, as
+    // the syslog and SNMP listeners write it.
+    const remote = c.env?.incoming?.socket?.remoteAddress;
+    const sourceIp = remote?.startsWith('::ffff:') && remote.includes('.') ? remote.slice(7) : remote;
     try {
       if (!checkKey(header(c, 'x-api-key'))) throw new MuttError('UNAUTHORIZED');
       if (o.rateLimiter) {
