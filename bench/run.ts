@@ -3,6 +3,7 @@
 import { alerterBench } from './alerter.ts';
 import { forwarderBench } from './forwarder.ts';
 import { ingestBench } from './ingest.ts';
+import { pipelineBench } from './pipeline.ts';
 import { snmpBench } from './snmp.ts';
 import { syslogBench } from './syslog.ts';
 
@@ -12,6 +13,7 @@ const SUITES: Record<string, (o: { seconds: number; runs: number }) => Promise<v
   syslog: syslogBench,
   forwarder: forwarderBench,
   alerter: alerterBench,
+  pipeline: pipelineBench,
 };
 
 const args = process.argv.slice(2);
