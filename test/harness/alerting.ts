@@ -14,6 +14,7 @@ import type { Config } from '../../src/runtime/config/load.ts';
 import { createLogger } from '../../src/runtime/logging.ts';
 import type { LogLine } from './mutt-process.ts';
 import type { TestServices } from './services.ts';
+import { until } from './forwarding.ts';
 
 export interface RuleSpec {
   match_string?: string | null;
@@ -102,18 +103,8 @@ export async function census(redis: Redis, keys: Keys): Promise<Census> {
   return { queue: queue!, inHand: inHand!, dlq: dlq!, alerts: alerts! };
 }
 
-export async function until(
-  pred: () => Promise<boolean> | boolean,
-  timeoutMs = 30_000,
-  what = 'condition',
-): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    if (await pred()) return;
-    if (Date.now() > end) throw new Error(`${what} not reached in ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+/** Polling with a deadline, shared with the forwarder tests. */
+export { until };
 
 export const drained = (redis: Redis, keys: Keys, timeoutMs = 30_000) =>
   until(
