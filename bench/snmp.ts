@@ -20,6 +20,7 @@ import { int, octets, oid, TAG, v2Message, varbind } from '../src/listeners/snmp
 import { abortableSleep } from '../src/runtime/sleep.ts';
 import { ensureTool, fmt, machine, median, scratchDir } from './lib/env.ts';
 import { startMutt } from './lib/mutt.ts';
+import { best, ladder, type Step, settle } from './lib/ladder.ts';
 import { writeSection } from './lib/report.ts';
 
 const RATES = [5_000, 10_000, 12_500, 15_000, 17_500, 20_000, 25_000, 30_000, 40_000, 50_000, 60_000, 80_000];
@@ -72,61 +73,15 @@ async function blast(
 }
 
 /** Waits until `count()` stops growing (or reaches `want`), at most `maxMs`. */
-async function settle(count: () => Promise<number>, want: number, maxMs = 15_000): Promise<number> {
-  let last = -1;
-  let stableSince = performance.now();
-  const end = performance.now() + maxMs;
-  for (;;) {
-    const n = await count();
-    if (n >= want) return n;
-    if (n !== last) {
-      last = n;
-      stableSince = performance.now();
-    } else if (performance.now() - stableSince > 1500) return n;
-    if (performance.now() > end) return n;
-    await abortableSleep(100);
-  }
-}
 
-function cpuSeconds(pid: number): number {
-  const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return (Number(f[11]) + Number(f[12])) / 100; // utime + stime, in clock ticks of 1/100 s
-}
-
-interface Step {
-  rate: number;
-  sent: number;
-  counted: number;
-  achieved: number;
-  cpu: number;
-}
-
-async function ladder(
+/** The rate ladder (bench/lib/ladder.ts) with this file's generator and rates. */
+const udpLadder = (
   name: string,
   port: number,
   count: () => Promise<number>,
   pids: () => number[],
   seconds: number,
-): Promise<Step[]> {
-  const steps: Step[] = [];
-  let id = 1;
-  for (const rate of RATES) {
-    const before = await count();
-    const cpu0 = pids().reduce((a, p) => a + cpuSeconds(p), 0);
-    const { sent, elapsed } = await blast(port, rate, seconds, id);
-    id += sent;
-    const counted = (await settle(count, before + sent)) - before;
-    const cpu = (pids().reduce((a, p) => a + cpuSeconds(p), 0) - cpu0) / elapsed;
-    steps.push({ rate, sent, counted, achieved: sent / elapsed, cpu });
-    process.stderr.write(
-      `${name}: ${fmt(rate)}/s offered, ${fmt(sent / elapsed)}/s sent, ${fmt(counted)} of ${fmt(sent)} counted, receiver CPU ${fmt(cpu * 100)} %\n`,
-    );
-    if (counted < sent) break;
-  }
-  return steps;
-}
-
-const best = (steps: Step[]) => steps.filter((s) => s.counted >= s.sent).at(-1);
+) => ladder({ name, rates: RATES, blast: (rate, s, id) => blast(port, rate, s, id), count, pids, seconds });
 
 export async function snmpBench(o: { seconds: number; runs: number }): Promise<void> {
   // Other workloads on the machine starve both receivers alike; the report says how busy it was.
@@ -215,7 +170,7 @@ export async function snmpBench(o: { seconds: number; runs: number }): Promise<v
         .split('\n')
         .find((l) => l.startsWith('TRAP ')) ?? '';
     for (let run = 1; run <= o.runs; run++) {
-      const m = await ladder(
+      const m = await udpLadder(
         'mutt',
         muttPort,
         () => redis.llen('mutt:ingest_queue'),
@@ -223,7 +178,7 @@ export async function snmpBench(o: { seconds: number; runs: number }): Promise<v
         o.seconds,
       );
       await redis.unlink('mutt:ingest_queue');
-      const t = await ladder('snmptrapd', trapdPort, trapdLines, () => [trapd.pid!], o.seconds);
+      const t = await udpLadder('snmptrapd', trapdPort, trapdLines, () => [trapd.pid!], o.seconds);
       runs.push({ mutt: m, trapd: t });
     }
   } finally {

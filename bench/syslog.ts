@@ -23,6 +23,7 @@ import { Redis } from 'ioredis';
 import { abortableSleep } from '../src/runtime/sleep.ts';
 import { ensureTool, fmt, machine, median, scratchDir } from './lib/env.ts';
 import { startMutt } from './lib/mutt.ts';
+import { best, ladder, type Step, settle } from './lib/ladder.ts';
 import { writeSection } from './lib/report.ts';
 
 const RATES = [10_000, 20_000, 30_000, 40_000, 50_000, 60_000, 70_000, 80_000, 100_000, 120_000, 150_000];
@@ -94,65 +95,14 @@ async function tcpFlood(port: number, seconds: number): Promise<number> {
   return seq;
 }
 
-async function settle(count: () => Promise<number>, want: number, maxMs = 20_000): Promise<number> {
-  let last = -1;
-  let stableSince = performance.now();
-  const end = performance.now() + maxMs;
-  for (;;) {
-    const n = await count();
-    if (n >= want) return n;
-    if (n !== last) {
-      last = n;
-      stableSince = performance.now();
-    } else if (performance.now() - stableSince > 1500) return n;
-    if (performance.now() > end) return n;
-    await abortableSleep(50);
-  }
-}
-
-function cpuSeconds(pid: number): number {
-  try {
-    const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-    return (Number(f[11]) + Number(f[12])) / 100;
-  } catch {
-    return 0;
-  }
-}
-
-interface Step {
-  rate: number;
-  sent: number;
-  counted: number;
-  achieved: number;
-  cpu: number;
-}
-
-async function ladder(
+/** The rate ladder (bench/lib/ladder.ts) with this file's generator and rates. */
+const udpLadder = (
   name: string,
   port: number,
   count: () => Promise<number>,
   pids: () => number[],
   seconds: number,
-): Promise<Step[]> {
-  const steps: Step[] = [];
-  let seq = 1;
-  for (const rate of RATES) {
-    const before = await count();
-    const cpu0 = pids().reduce((a, p) => a + cpuSeconds(p), 0);
-    const { sent, elapsed } = await blast(port, rate, seconds, seq);
-    seq += sent;
-    const counted = (await settle(count, before + sent)) - before;
-    const cpu = (pids().reduce((a, p) => a + cpuSeconds(p), 0) - cpu0) / elapsed;
-    steps.push({ rate, sent, counted, achieved: sent / elapsed, cpu });
-    process.stderr.write(
-      `${name}: ${fmt(rate)}/s offered, ${fmt(sent / elapsed)}/s sent, ${fmt(counted)} of ${fmt(sent)} counted, receiver CPU ${fmt(cpu * 100)} %\n`,
-    );
-    if (counted < sent) break;
-  }
-  return steps;
-}
-
-const best = (steps: Step[]) => steps.filter((s) => s.counted >= s.sent).at(-1);
+) => ladder({ name, rates: RATES, blast: (rate, s, id) => blast(port, rate, s, id), count, pids, seconds });
 
 /** Lines in a file, counted incrementally (the file only grows). */
 function lineCounter(file: string): () => Promise<number> {
@@ -274,16 +224,22 @@ export async function syslogBench(o: { seconds: number; runs: number }): Promise
     sample = (await redis.lindex('mutt:ingest_queue', 0)) ?? '';
     await redis.unlink('mutt:ingest_queue');
     for (let run = 1; run <= o.runs; run++) {
-      const m = await ladder('mutt udp', ports.muttUdp, llen, () => [mutt.child.pid!, redisPid], o.seconds);
+      const m = await udpLadder(
+        'mutt udp',
+        ports.muttUdp,
+        llen,
+        () => [mutt.child.pid!, redisPid],
+        o.seconds,
+      );
       await redis.unlink('mutt:ingest_queue');
-      const n = await ladder(
+      const n = await udpLadder(
         'node empty handler',
         ports.nodeUdp,
         node.count,
         () => [node.child.pid!],
         o.seconds,
       );
-      const r = await ladder('rsyslog udp', ports.rsUdp, rsUdp, () => [rsyslog.pid!], o.seconds);
+      const r = await udpLadder('rsyslog udp', ports.rsUdp, rsUdp, () => [rsyslog.pid!], o.seconds);
 
       const tcp = async (port: number, count: () => Promise<number>) => {
         const before = await count();
