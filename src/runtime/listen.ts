@@ -103,3 +103,8 @@ export async function bindUdp(o: {
   }
   return socket;
 }
+
+/** An IPv4 peer of a dual-stack socket arrives as ::ffff:a.b.c.d; events carry a.b.c.d. */
+export function normalizeAddress(address: string): string {
+  return address.startsWith('::ffff:') && address.includes('.') ? address.slice(7) : address;
+}

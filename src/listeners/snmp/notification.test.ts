@@ -1,7 +1,8 @@
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { MibStore } from './mib/store.ts';
-import { buildEvent, normalizeAddress, OIDS, v1ToV2 } from './notification.ts';
+import { normalizeAddress } from '../../runtime/listen.ts';
+import { buildEvent, OIDS, v1ToV2 } from './notification.ts';
 
 const mib = MibStore.load([resolve('test/fixtures/mibs'), resolve('etc/mibs')]);
 const at = new Date('2026-11-24T12:00:00.000Z');

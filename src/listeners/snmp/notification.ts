@@ -57,11 +57,6 @@ export function v1ToV2(
   };
 }
 
-/** `::ffff:192.0.2.1` (IPv4 on a dual-stack socket) → `192.0.2.1`. */
-export function normalizeAddress(address: string): string {
-  return address.startsWith('::ffff:') && address.includes('.') ? address.slice(7) : address;
-}
-
 /** Bindings that are framing, not content: left out of the message line. */
 const FRAMING = new Set<string>([OIDS.sysUpTime0, OIDS.snmpTrapOID0, OIDS.snmpTrapEnterprise0]);
 

@@ -21,7 +21,7 @@
 import type { RemoteInfo, Socket } from 'node:dgram';
 import snmp, { type DgramLikeSocket, type Notification, type Receiver } from 'net-snmp';
 import type { Enqueuer, EnqueueOutcome } from '../enqueue.ts';
-import { bindUdp } from '../../runtime/listen.ts';
+import { bindUdp, normalizeAddress } from '../../runtime/listen.ts';
 import type { Logger } from '../../runtime/logging.ts';
 import {
   BerError,
@@ -43,7 +43,7 @@ import { HostNames } from '../reverse-dns.ts';
 import { LruMap } from './lru.ts';
 import type { AuthFailure, DecodeError, SnmpTelemetry } from './metrics.ts';
 import type { MibStore } from './mib/store.ts';
-import { buildEvent, normalizeAddress, type SnmpVersion } from './notification.ts';
+import { buildEvent, type SnmpVersion } from './notification.ts';
 import type { UsmUserSpec } from './usm.ts';
 import { installUsmKeyCache } from './usm-keys.ts';
 import type { FormatStats } from './varbinds.ts';

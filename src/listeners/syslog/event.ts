@@ -24,11 +24,6 @@ export interface SyslogEvent {
   invalid_utf8?: true;
 }
 
-/** An IPv4 peer of a dual-stack socket arrives as ::ffff:a.b.c.d; events carry a.b.c.d. */
-export function normalizeAddress(a: string): string {
-  return a.startsWith('::ffff:') && a.includes('.') ? a.slice(7) : a;
-}
-
 /** ISO 8601 of an epoch ms, remembering the last one (every message of a burst shares it). */
 function isoCache(): (ms: number) => string {
   let lastMs = Number.NaN;

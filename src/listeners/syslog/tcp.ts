@@ -15,10 +15,9 @@
 import { type Server, type Socket, createServer } from 'node:net';
 import { type TLSSocket, type TlsOptions, createServer as createTlsServer } from 'node:tls';
 import type { Enqueuer } from '../enqueue.ts';
-import { listenTcp } from '../../runtime/listen.ts';
+import { listenTcp, normalizeAddress } from '../../runtime/listen.ts';
 import type { Logger } from '../../runtime/logging.ts';
 import type { QueueGate } from './backpressure.ts';
-import { normalizeAddress } from './event.ts';
 import { Framer } from './framing.ts';
 import type { HostNames } from '../reverse-dns.ts';
 import { Intake } from './intake.ts';

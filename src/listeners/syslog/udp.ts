@@ -4,9 +4,8 @@
 // counted; while Redis is unreachable events wait in a bounded buffer and are retried.
 import type { RemoteInfo, Socket } from 'node:dgram';
 import type { Enqueuer, EnqueueOutcome } from '../enqueue.ts';
-import { bindUdp } from '../../runtime/listen.ts';
+import { bindUdp, normalizeAddress } from '../../runtime/listen.ts';
 import type { Logger } from '../../runtime/logging.ts';
-import { normalizeAddress } from './event.ts';
 import type { HostNames } from '../reverse-dns.ts';
 import { Intake } from './intake.ts';
 import type { SyslogTelemetry } from './metrics.ts';

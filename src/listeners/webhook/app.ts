@@ -11,6 +11,7 @@ import type { SlidingWindowLimiter } from '../../core/rate-limit.ts';
 import { apiKeyChecker } from '../../core/security.ts';
 import { MuttError } from '../../errors.ts';
 import { type Logger, LogLimiter } from '../../runtime/logging.ts';
+import { normalizeAddress } from '../../runtime/listen.ts';
 import { type Enqueuer, RedisUnavailableError } from '../enqueue.ts';
 import type { IngestMetrics } from './metrics.ts';
 import { acceptableCorrelationId, parseBody, prepareEvent } from './parse.ts';
@@ -132,10 +133,8 @@ export function createIngestApp(o: IngestAppOptions): Hono<Env> {
     const started = performance.now();
     const given = header(c, 'x-correlation-id');
     const requestCid = acceptableCorrelationId(given) ? given : randomUUID();
-    // A dual-stack socket reports IPv4 clients as ::ffff:a.b.c.d; events carry the plain address, as
-    // the syslog and SNMP listeners write it.
     const remote = c.env?.incoming?.socket?.remoteAddress;
-    const sourceIp = remote?.startsWith('::ffff:') && remote.includes('.') ? remote.slice(7) : remote;
+    const sourceIp = remote === undefined ? undefined : normalizeAddress(remote);
     try {
       if (!checkKey(header(c, 'x-api-key'))) throw new MuttError('UNAUTHORIZED');
       if (o.rateLimiter) {
