@@ -26,6 +26,7 @@ import { startPostgres } from '../src/runtime/services/postgres-server.ts';
 import { startRedisServer } from '../src/runtime/services/redis-server.ts';
 import { freePort } from '../test/harness/ports.ts';
 import { fmt, machine, median, scratchDir } from './lib/env.ts';
+import { treeCpuSeconds } from './lib/ladder.ts';
 import { startMutt } from './lib/mutt.ts';
 import { writeSection } from './lib/report.ts';
 
@@ -196,6 +197,15 @@ interface Env {
   pgPort: number;
   pgUser: string;
   dir: string;
+  redisPid: number;
+  pgPid: number;
+}
+
+/** CPU seconds of MUTT, Redis and PostgreSQL during a run. */
+interface Cpu {
+  mutt: number;
+  redis: number;
+  pg: number;
 }
 
 async function setRules(e: Env, n: number): Promise<RuleRow[]> {
@@ -289,6 +299,13 @@ async function muttRun(e: Env, rows: RuleRow[], n: number, workers: number, tag:
   });
   let t0 = 0;
   let t1: number;
+  const cpuNow = (): Cpu => ({
+    mutt: treeCpuSeconds(mutt.child.pid!),
+    redis: treeCpuSeconds(e.redisPid),
+    pg: treeCpuSeconds(e.pgPid),
+  });
+  const cpu0 = cpuNow();
+  let cpu: Cpu;
   try {
     for (;;) {
       const left = (await e.redis.llen(INGEST)) + (await inHand(e));
@@ -296,6 +313,8 @@ async function muttRun(e: Env, rows: RuleRow[], n: number, workers: number, tag:
       if (t0 === 0 && left < n) t0 = now;
       if (t0 !== 0 && left === 0) {
         t1 = now;
+        const c = cpuNow();
+        cpu = { mutt: c.mutt - cpu0.mutt, redis: c.redis - cpu0.redis, pg: c.pg - cpu0.pg };
         break;
       }
       await new Promise((r) => setTimeout(r, 20));
@@ -320,7 +339,7 @@ async function muttRun(e: Env, rows: RuleRow[], n: number, workers: number, tag:
     throw new Error(
       `wrong result: ${audited} audit rows for ${want.handled} handled, ${alerts} alerts for ${want.forwarded} forwarded`,
     );
-  return { rate: n / seconds, n, audited, alerts };
+  return { rate: n / seconds, n, audited, alerts, cpu: cpu! };
 }
 
 /** The Python MUTT 2.x loop, one event at a time, for `seconds`. */
@@ -424,13 +443,33 @@ export async function alerterBench(o: { seconds: number; runs: number }): Promis
   const pool = new pg.Pool({ host: '127.0.0.1', port: pgPort, user: pgUser, database: 'mutt', max: 2 });
   await migrate(pool, log);
   const redis = new Redis({ path: redisServer.socketPath });
-  const e: Env = { redis, socket: redisServer.socketPath, pool, pgPort, pgUser, dir };
+  const e: Env = {
+    redis,
+    socket: redisServer.socketPath,
+    pool,
+    pgPort,
+    pgUser,
+    dir,
+    redisPid: redisServer.process.pid!,
+    pgPid: pgServer.process.pid!,
+  };
   const res = {
     m10: [] as number[],
     m1000: [] as number[],
     m10w1: [] as number[],
     n10: [] as number[],
     n1000: [] as number[],
+  };
+  /** Per scenario: CPU seconds per 1,000 events of each run. */
+  const cpu = { m10: [] as Cpu[], m10w1: [] as Cpu[], m1000: [] as Cpu[] };
+  const perK = (r: { n: number; cpu: Cpu }): Cpu => ({
+    mutt: (r.cpu.mutt / r.n) * 1000,
+    redis: (r.cpu.redis / r.n) * 1000,
+    pg: (r.cpu.pg / r.n) * 1000,
+  });
+  const keep = (k: keyof typeof cpu, r: { rate: number; n: number; cpu: Cpu }) => {
+    cpu[k].push(perK(r));
+    return r.rate;
   };
   let events = 0;
   try {
@@ -439,11 +478,11 @@ export async function alerterBench(o: { seconds: number; runs: number }): Promis
       res.n10.push((await naiveRun(e, r10, Math.min(o.seconds, 5), `n10-${run}`)).rate);
       const n = 30_000 * o.seconds;
       events = n;
-      res.m10.push((await muttRun(e, r10, n, 2, `m10-${run}`)).rate);
-      res.m10w1.push((await muttRun(e, r10, n, 1, `w10-${run}`)).rate);
+      res.m10.push(keep('m10', await muttRun(e, r10, n, 2, `m10-${run}`)));
+      res.m10w1.push(keep('m10w1', await muttRun(e, r10, n, 1, `w10-${run}`)));
       const r1000 = await setRules(e, 1000);
       res.n1000.push((await naiveRun(e, r1000, Math.min(o.seconds, 5), `n1k-${run}`)).rate);
-      res.m1000.push((await muttRun(e, r1000, n, 2, `m1k-${run}`)).rate);
+      res.m1000.push(keep('m1000', await muttRun(e, r1000, n, 2, `m1k-${run}`)));
       process.stderr.write(
         `run ${run}: 10 rules ${fmt(res.m10.at(-1)!)} ev/s (1 worker ${fmt(res.m10w1.at(-1)!)}; naive ${fmt(res.n10.at(-1)!)}), 1,000 rules ${fmt(res.m1000.at(-1)!)} ev/s (naive ${fmt(res.n1000.at(-1)!)})\n`,
       );
@@ -462,6 +501,10 @@ export async function alerterBench(o: { seconds: number; runs: number }): Promis
     n10: median(res.n10),
     n1000: median(res.n1000),
   };
+  const cpuCell = (xs: Cpu[]) => {
+    const md = (f: (c: Cpu) => number) => fmt(median(xs.map(f)) * 1000, 0);
+    return `${md((c) => c.mutt)} · ${md((c) => c.redis)} · ${md((c) => c.pg)} · ${md((c) => c.mutt + c.redis + c.pg)}`;
+  };
   const verdict = (ok: boolean) => (ok ? 'met' : '**not met**');
   const md = `## Alerter
 
@@ -475,6 +518,8 @@ MUTT: \`mutt serve\` with \`MUTT_ROLES=alerter\`, draining ${fmt(events)} events
 | 1,000 rules, ALERTER_WORKERS=2 | **${fmt(m.m1000)} events/s** | ${fmt(m.n1000)} events/s | ${fmt(m.m1000 / m.n1000, 0)}× | ≥ 15,000 events/s | ${verdict(m.m1000 >= 15_000)} |
 
 Per run (MUTT 10 rules · 1 worker · naive 10 · MUTT 1,000 · naive 1,000): ${res.m10.map((x, i) => `${fmt(x)} · ${fmt(res.m10w1[i]!)} · ${fmt(res.n10[i]!)} · ${fmt(res.m1000[i]!)} · ${fmt(res.n1000[i]!)}`).join('; ')}.
+
+CPU per 1,000 events (ms, medians; MUTT · Redis · PostgreSQL · total; 2,000 ms of CPU per second is the whole machine): 10 rules, 2 workers ${cpuCell(cpu.m10)}; 10 rules, 1 worker ${cpuCell(cpu.m10w1)}; 1,000 rules, 2 workers ${cpuCell(cpu.m1000)}.
 
 The naive loop pays one synchronous commit (an fsync of the WAL) per event, as Python MUTT does; MUTT pays one per batch of up to ALERTER_BATCH_SIZE (500) events.
 ${WHERE_TIME_GOES}`;

@@ -424,6 +424,25 @@ describe('housekeeping', () => {
     expect(left).toContain(name(2));
   });
 
+  it('pushes nothing for a batch a janitor returned while it was being processed', async () => {
+    await addRule(svc.pool, { match_string: 'down', prod_handling: 'Page_and_ticket' });
+    const a = await start();
+    // The batch is no longer in this worker's processing list (a janitor returned it to the queue
+    // during a heartbeat gap): the whole-batch settle's guard fails, the item-by-item settle finds
+    // nothing, and no alert is pushed (the events will be processed again from the queue).
+    await a.alerter.process([
+      JSON.stringify(event({ message: 'down one' })),
+      JSON.stringify(event({ message: 'down two' })),
+    ]);
+    expect(await a.redis.llen(a.keys.alertQueue)).toBe(0);
+    expect(a.lines.some((l) => l.msg === 'events were no longer in the processing list when settled')).toBe(
+      true,
+    );
+    // The settle of a batch that is in the list still pushes its alerts.
+    await pushEvents(a.redis, a.keys, [event({ message: 'down three' })]);
+    await until(async () => (await a.redis.llen(a.keys.alertQueue)) === 1, 10_000, 'alert pushed');
+  });
+
   it("returns the processing list of a dead alerter (a Python node's too) to the ingest queue after a full TTL", async () => {
     await addRule(svc.pool, { match_string: 'down' });
     const env = subPrefixEnv(svc);

@@ -1,4 +1,4 @@
-// move-4.lua (settling, replaying, purging exact items) and the retry list (DeferredList) against a
+// move-4.lua (settling, replaying, purging exact items), settle-4.lua (a whole batch at once) and the retry list (DeferredList) against a
 // real Redis: nothing is pushed twice, due items come back oldest first, a recovered list keeps the
 // backoff its items carry.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -92,6 +92,67 @@ describe('move-4.lua', () => {
       /bad op X9/,
     );
     expect(await svc.redis.llen(k('src'))).toBe(1);
+  });
+});
+
+describe('settle-4.lua', () => {
+  it('empties a list that is exactly the batch and does every push, in batch order per destination', async () => {
+    // The layout take-2 leaves: the oldest at the tail.
+    await svc.redis.lpush(k('p'), 'a', 'b', 'c', 'd', 'e');
+    await svc.redis.rpush(k('q'), 'old');
+    const r = await svc.redis.muttSettle(
+      k('p'),
+      k('dlq'),
+      k('retry'),
+      k('q'),
+      5,
+      'a',
+      'e',
+      'L4',
+      'a!',
+      'L2',
+      'b!',
+      'L4',
+      'd!',
+      'R3',
+      'e!',
+    );
+    expect(r).toBe(1);
+    expect(await svc.redis.exists(k('p'))).toBe(0);
+    expect(await svc.redis.lrange(k('q'), 0, -1)).toEqual(['d!', 'a!', 'old']);
+    expect(await svc.redis.lrange(k('dlq'), 0, -1)).toEqual(['b!']);
+    expect(await svc.redis.lrange(k('retry'), 0, -1)).toEqual(['e!']);
+  });
+
+  it('pushes more than one LPUSH holds (chunks of 1,000) in order', async () => {
+    const items = Array.from({ length: 2500 }, (_, i) => `i${i}`);
+    await svc.redis.lpush(k('p'), ...items);
+    const pairs = items.flatMap((x) => ['L4', `${x}!`]);
+    expect(await svc.redis.muttSettle(k('p'), k('d'), k('d'), k('q'), 2500, 'i0', 'i2499', ...pairs)).toBe(1);
+    const q = await svc.redis.lrange(k('q'), 0, -1);
+    expect(q).toHaveLength(2500);
+    expect(q[0]).toBe('i2499!');
+    expect(q.at(-1)).toBe('i0!');
+  });
+
+  it.each([
+    ['the list was emptied by a janitor', [] as string[], 3, 'a', 'c'],
+    ['the list holds more than the batch', ['a', 'b', 'c', 'z'], 3, 'a', 'c'],
+    ['the oldest item differs', ['x', 'b', 'c'], 3, 'a', 'c'],
+    ['the newest item differs', ['a', 'b', 'x'], 3, 'a', 'c'],
+  ])('does nothing and answers 0 when %s', async (_what, held, n, oldest, newest) => {
+    if (held.length > 0) await svc.redis.lpush(k('p'), ...held);
+    expect(await svc.redis.muttSettle(k('p'), k('d'), k('d'), k('q'), n, oldest, newest, 'L4', 'a!')).toBe(0);
+    expect(await svc.redis.lrange(k('p'), 0, -1)).toEqual([...held].reverse());
+    expect(await svc.redis.llen(k('q'))).toBe(0);
+  });
+
+  it('refuses an unknown op before doing anything', async () => {
+    await svc.redis.lpush(k('p'), 'a');
+    await expect(
+      svc.redis.muttSettle(k('p'), k('d'), k('d'), k('q'), 1, 'a', 'a', 'X9', 'a!'),
+    ).rejects.toThrow(/bad op X9/);
+    expect(await svc.redis.llen(k('p'))).toBe(1);
   });
 });
 

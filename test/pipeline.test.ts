@@ -107,7 +107,7 @@ function run(cmd: string, args: string[]): void {
   expect(r.status, `${cmd} ${args.join(' ')}: ${r.stderr}`).toBe(0);
 }
 
-const eventsOf = () => mock.acceptedEvents() as Record<string, unknown>[];
+const eventsOf = () => mock.acceptedEvents();
 const byDescription = (s: string) => eventsOf().find((e) => String(e.description).includes(s));
 
 describe('syslog, SNMP and HTTP events through rules to Moogsoft', () => {

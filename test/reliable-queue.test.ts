@@ -58,6 +58,17 @@ describe('ReliableQueue', () => {
     expect(await q.take()).toEqual(['d', 'e']);
   });
 
+  it('moves a batch larger than one LPUSH (1,000 items) in order', async () => {
+    const items = Array.from({ length: 2500 }, (_, i) => `e${i}`);
+    await produce(...items);
+    const q = make('p8', 2400);
+    expect(await q.take()).toEqual(items.slice(0, 2400));
+    const held = await svc.redis.lrange(svc.keys.alerterProcessing('p8'), 0, -1);
+    expect(held).toEqual(items.slice(0, 2400).reverse());
+    // Topping up a list that already holds items returns everything, oldest first.
+    expect(await q.take(2500)).toEqual(items);
+  });
+
   it('returns unacknowledged items again before anything new', async () => {
     await produce('a', 'b', 'c');
     const q = make('p3', 2);

@@ -1,7 +1,7 @@
 // The stepped-rate method of the UDP benchmarks (syslog, SNMP): send at each rate of a ladder for a
 // fixed time, count what the receiver kept, stop at the first step that lost anything. A receiver's
 // figure is the highest rate it passed with 0 loss, and its CPU at that rate.
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { abortableSleep } from '../../src/runtime/sleep.ts';
 import { fmt } from './env.ts';
 
@@ -47,6 +47,39 @@ export function cpuSeconds(pid: number): number {
   } catch {
     return 0;
   }
+}
+
+/**
+ * CPU seconds of a process and its descendants: the live ones (utime + stime) plus what children that
+ * already exited left in their parent's cutime + cstime (a PostgreSQL backend that ended).
+ */
+export function treeCpuSeconds(root: number): number {
+  const parents = new Map<number, number>();
+  const own = new Map<number, number>();
+  for (const name of readdirSync('/proc')) {
+    const pid = Number(name);
+    if (!Number.isInteger(pid)) continue;
+    try {
+      const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+      parents.set(pid, Number(f[1]));
+      own.set(
+        pid,
+        (Number(f[11]) + Number(f[12]) + (pid === root ? Number(f[13]) + Number(f[14]) : 0)) / 100,
+      );
+    } catch {
+      // exited meanwhile
+    }
+  }
+  let total = 0;
+  for (const [pid, t] of own) {
+    for (let p: number | undefined = pid; p !== undefined && p > 1; p = parents.get(p)) {
+      if (p === root) {
+        total += t;
+        break;
+      }
+    }
+  }
+  return total;
 }
 
 export async function ladder(o: {

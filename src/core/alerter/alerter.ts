@@ -7,9 +7,10 @@
 //         handled                    unhandled                       poison             shed (backpressure)
 //   audit rows: one COPY        unhandled-2.lua counters       re-queued _retry_count+1,    alerter DLQ with
 //   (committed first)           meta-alert at the threshold    then the alerter DLQ         shedding_reason
-//            └───────────────────────────┴─────── settle: one move-4.lua call ──┴──────────────┘
-//                          removes each item from the processing list and, in the same atomic step,
-//                          pushes its alert (alert_queue), its retry (ingest_queue) or its DLQ entry
+//            └───────────────────────────┴─────── settle: one settle-4.lua call ┴──────────────┘
+//                          empties the processing list (which holds exactly the batch) and, in the
+//                          same atomic step, pushes each alert (alert_queue), retry (ingest_queue) or
+//                          DLQ entry; move-4.lua item by item when a janitor took the batch meanwhile
 //
 // An item leaves the processing list only in that last step, after its audit row committed, so a
 // crash at any point leaves it in the processing list; the next life of this worker (same pod) or a
@@ -638,9 +639,34 @@ export class Alerter extends Loop {
     };
   }
 
-  /** Removes every item from the processing list with its push, atomically per item (move-4.lua). */
+  /**
+   * Empties the processing list and pushes each item's outcome. The list holds exactly this batch
+   * (take-2 returns the whole list and a batch is settled before the next take), so one settle-4.lua
+   * call does it without sending the items back. When that guard fails (a janitor returned the batch
+   * during a heartbeat gap), each item is removed with its push, atomically per item (move-4.lua),
+   * and items already gone push nothing.
+   */
   private async settle(entries: Entry[]): Promise<boolean> {
+    if (entries.length === 0) return true;
     const { redis, keys, pod } = this.o;
+    const pairs: string[] = [];
+    for (const en of entries) if (en.op !== '-') pairs.push(en.op, en.replacement);
+    const whole = await this.retryIfFailed(
+      'settling events',
+      () =>
+        redis.muttSettle(
+          keys.alerterProcessing(pod),
+          keys.alerterDlq,
+          keys.ingestQueue,
+          keys.alertQueue,
+          entries.length,
+          entries[0]!.raw,
+          entries[entries.length - 1]!.raw,
+          ...pairs,
+        ),
+      FINISH,
+    );
+    if (whole === 1) return true;
     let missing = 0;
     for (let i = 0; i < entries.length; i += SETTLE_CHUNK) {
       const ops: string[] = [];

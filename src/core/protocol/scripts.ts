@@ -9,6 +9,7 @@ import move from './lua/move-4.lua';
 import rateLimitSliding from './lua/rate-limit-sliding-1.lua';
 import recover from './lua/recover-3.lua';
 import requeue from './lua/requeue-2.lua';
+import settle from './lua/settle-4.lua';
 import take from './lua/take-2.lua';
 import unhandled from './lua/unhandled-2.lua';
 
@@ -22,6 +23,7 @@ export const SCRIPTS = {
   requeue: { lua: requeue, keys: 2 },
   recover: { lua: recover, keys: 3 },
   move: { lua: move, keys: 4 },
+  settle: { lua: settle, keys: 4 },
   breaker: { lua: breaker, keys: 4 },
   unhandled: { lua: unhandled, keys: 2 },
 } as const;
@@ -48,6 +50,20 @@ export interface MuttScripts {
     direction: 1 | -1,
     ...triples: string[]
   ): Promise<[number, number, number[]]>;
+  /**
+   * settle-4.lua: processing list, three destinations, batch size, oldest item, newest item, then
+   * (op, replacement) pairs of the items that push → 1 settled, 0 the list is not the batch.
+   */
+  muttSettle(
+    processing: string,
+    dest2: string,
+    dest3: string,
+    dest4: string,
+    n: number,
+    oldest: string,
+    newest: string,
+    ...pairs: string[]
+  ): Promise<number>;
   /** unhandled-2.lua: counter, suppression, threshold, expiry seconds → 1 when a meta-alert is due. */
   muttUnhandled(
     counter: string,

@@ -16,28 +16,39 @@
     ARGV[1]  max: the size the processing list is topped up to ("new": how many more to move)
     ARGV[2]  optional "new": move up to max items and return only them
 
+  Items are moved with one RPOP of a count and LPUSHes of up to 1,000 items (the layout LMOVE RIGHT
+  LEFT one by one would leave: the oldest at the tail), not one call per item.
+
   Output:
     the processing list after the move, oldest first (empty when both lists are empty);
     with "new": the items moved, oldest first
 ]]
 local max = tonumber(ARGV[1])
-if ARGV[2] == 'new' then
-  local moved = {}
-  for i = 1, max do
-    local item = redis.call('LMOVE', KEYS[1], KEYS[2], 'RIGHT', 'LEFT')
-    if not item then
-      break
-    end
-    moved[i] = item
+
+-- Moves up to n items from the tail of the queue to the head of the processing list; returns them,
+-- oldest first.
+local function move(n)
+  if n <= 0 then
+    return {}
   end
-  return moved
+  local items = redis.call('RPOP', KEYS[1], n)
+  if not items then
+    return {}
+  end
+  for i = 1, #items, 1000 do
+    redis.call('LPUSH', KEYS[2], unpack(items, i, math.min(i + 999, #items)))
+  end
+  return items
+end
+
+if ARGV[2] == 'new' then
+  return move(max)
 end
 local have = redis.call('LLEN', KEYS[2])
-for i = have + 1, max do
-  if not redis.call('LMOVE', KEYS[1], KEYS[2], 'RIGHT', 'LEFT') then
-    break
-  end
+if have == 0 then
+  return move(max)
 end
+move(max - have)
 local items = redis.call('LRANGE', KEYS[2], 0, -1)
 local n = #items
 for i = 1, math.floor(n / 2) do
