@@ -418,6 +418,8 @@ export class Alerter extends Loop {
     const entries: Entry[] = [];
     const unhandled: Entry[] = [];
     const needMonths = new Map<string, number>();
+    let monthFrom = 0;
+    let monthTo = 0;
     for (const raw of items) {
       const p = parseEvent(raw, c.REQUIRED_MESSAGE_FIELDS);
       if (!p.ok) {
@@ -439,7 +441,15 @@ export class Alerter extends Loop {
         }
         const d = decide(rule, e.hostname, snap.devHosts);
         const t = eventInstant(e.timestamp);
-        if (t) needMonths.set(new Date(t.ms).toISOString().slice(0, 7), t.ms);
+        if (t && !(t.ms >= monthFrom && t.ms < monthTo)) {
+          // A month not seen yet in this batch (most batches span one).
+          const from = new Date(t.ms);
+          from.setUTCDate(1);
+          from.setUTCHours(0, 0, 0, 0);
+          monthFrom = from.getTime();
+          monthTo = new Date(monthFrom).setUTCMonth(from.getUTCMonth() + 1);
+          needMonths.set(from.toISOString().slice(0, 7), t.ms);
+        }
         entries.push({
           raw,
           op: d.forward ? 'L4' : '-',

@@ -1,7 +1,35 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { eventInstant, parseEvent } from './event.ts';
 
 describe('eventInstant', () => {
+  it('reads toISOString-shaped timestamps exactly as the general path does', () => {
+    const two = (lo: number, hi: number) =>
+      fc.integer({ min: lo, max: hi }).map((n) => String(n).padStart(2, '0'));
+    const stamp = fc
+      .tuple(
+        fc.integer({ min: 0, max: 9999 }).map((n) => String(n).padStart(4, '0')),
+        two(0, 13),
+        two(0, 32),
+        two(0, 24),
+        two(0, 60),
+        two(0, 60),
+        fc.integer({ min: 0, max: 999 }).map((n) => String(n).padStart(3, '0')),
+      )
+      .map(([y, mo, d, h, mi, s, f]) => `${y}-${mo}-${d}T${h}:${mi}:${s}.${f}Z`);
+    fc.assert(
+      fc.property(stamp, (s) => {
+        // A leading space takes the general (regex) path, which trims it.
+        expect(eventInstant(s)).toEqual(eventInstant(` ${s}`));
+      }),
+      { numRuns: 3000 },
+    );
+    expect(eventInstant('2026-03-10T12:00:00.123Z')).toEqual({
+      iso: '2026-03-10T12:00:00.123000+00:00',
+      ms: Date.UTC(2026, 2, 10, 12, 0, 0, 123),
+    });
+  });
+
   it.each([
     ['2026-11-24T12:00:00Z', '2026-11-24T12:00:00.000000+00:00', '2026-11-24T12:00:00.000Z'],
     ['2026-11-24T12:00:00.1234567Z', '2026-11-24T12:00:00.123456+00:00', '2026-11-24T12:00:00.123Z'],

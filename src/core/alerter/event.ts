@@ -103,6 +103,10 @@ const ISO =
 export function eventInstant(v: unknown): { iso: string; ms: number } | undefined {
   if (typeof v === 'number') return fromEpoch(v);
   if (typeof v !== 'string') return undefined;
+  if (v.length === 24) {
+    const t = isoMillisZ(v);
+    if (t) return t;
+  }
   const s = v.trim();
   if (/^\d{9,13}(\.\d+)?$/.test(s)) return fromEpoch(Number(s));
   const m = ISO.exec(s);
@@ -128,6 +132,44 @@ export function eventInstant(v: unknown): { iso: string; ms: number } | undefine
     if (!Number.isNaN(ms)) return { iso: new Date(ms).toISOString(), ms };
   }
   return undefined;
+}
+
+/** Digits at i..i+n-1 as a number, or -1. */
+function digits(s: string, i: number, n: number): number {
+  let v = 0;
+  for (let k = i; k < i + n; k++) {
+    const c = s.charCodeAt(k) - 48;
+    if (c < 0 || c > 9) return -1;
+    v = v * 10 + c;
+  }
+  return v;
+}
+
+/**
+ * The shape MUTT's listeners and JavaScript write (`YYYY-MM-DDTHH:MM:SS.mmmZ`, Date#toISOString),
+ * read without a regex; undefined for anything else (the general path decides).
+ */
+function isoMillisZ(s: string): { iso: string; ms: number } | undefined {
+  if (
+    s.charCodeAt(4) !== 45 ||
+    s.charCodeAt(7) !== 45 ||
+    s.charCodeAt(10) !== 84 ||
+    s.charCodeAt(13) !== 58 ||
+    s.charCodeAt(16) !== 58 ||
+    s.charCodeAt(19) !== 46 ||
+    s.charCodeAt(23) !== 90
+  )
+    return undefined;
+  const Y = digits(s, 0, 4);
+  const M = digits(s, 5, 2);
+  const D = digits(s, 8, 2);
+  const H = digits(s, 11, 2);
+  const I = digits(s, 14, 2);
+  const S = digits(s, 17, 2);
+  const F = digits(s, 20, 3);
+  if (Y < 0 || M < 1 || M > 12 || D < 1 || D > daysIn(Y, M) || H < 0 || H > 23 || I < 0 || I > 59) return;
+  if (S < 0 || S > 59 || F < 0) return undefined;
+  return { iso: `${s.slice(0, 23)}000+00:00`, ms: Date.UTC(Y, M - 1, D, H, I, S, F) };
 }
 
 const DAYS = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];

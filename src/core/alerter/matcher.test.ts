@@ -3,7 +3,26 @@ import { describe, expect, it } from 'vitest';
 import { naiveMatch, RuleMatcher } from './matcher.ts';
 import { compileRules, type RuleRow } from './rules.ts';
 
-const WORDS = ['link', 'Down', 'bgp', 'IDLE', 'ospf', 'fan', 'up', 'err', '10.0.0.1', 'Gi0/1', 'ß', 'état'];
+// 'ſys' and the Kelvin sign: case-insensitive RE2 matches them to 'sys' and 'k' (the literal
+// prefilter must not skip a regex for them).
+const WORDS = [
+  'link',
+  'Down',
+  'bgp',
+  'IDLE',
+  'ospf',
+  'fan',
+  'up',
+  'err',
+  '10.0.0.1',
+  'Gi0/1',
+  'ß',
+  'état',
+  'sys-5',
+  'ſYS-5',
+  'kernel',
+  '\u212Aernel',
+];
 const word = fc.constantFrom(...WORDS);
 const OID_ARCS = fc.constantFrom('1', '3', '6', '4', '9', '11', '99');
 const oid = fc.array(OID_ARCS, { minLength: 1, maxLength: 6 }).map((a) => a.join('.'));
@@ -19,6 +38,14 @@ const regexPiece = fc.oneof(
   word.map((w) => `(?P<g>${w})`),
   fc.constant('^'),
   fc.constant('$'),
+  // Quantifiers that make the atom before optional (or not), a top-level alternation, escapes.
+  word.map((w) => `${w.replace(/[.]/g, '\\.')}?`),
+  word.map((w) => `${w.replace(/[.]/g, '\\.')}*`),
+  word.map((w) => `${w.replace(/[.]/g, '\\.')}{0,2}`),
+  word.map((w) => `${w.replace(/[.]/g, '\\.')}+`),
+  fc.tuple(word, word).map(([a, b]) => `${a}|${b}`),
+  fc.constant('\\x2d'),
+  fc.constant('\\-'),
 );
 const regex = fc.array(regexPiece, { minLength: 1, maxLength: 4 }).map((p) => p.join(''));
 
@@ -110,6 +137,21 @@ describe('RuleMatcher', () => {
       ],
       e: { message: 'LINK DOWN' },
       want: 2,
+    },
+    {
+      what: 'a regex is tried on a non-ASCII message even without its literal in lower case (ſ folds to s)',
+      rows: [row({ id: 1, match_string: 'SYS-5-CONFIG_I', match_type: 'regex' })],
+      e: { message: '%ſYS-5-CONFIG_I: Configured from console' },
+      want: 1,
+    },
+    {
+      what: 'a regex whose literal is absent does not match; present, it does',
+      rows: [
+        row({ id: 1, match_string: 'BGP-5-ADJCHANGE.*neighbor \\S+ Down', match_type: 'regex' }),
+        row({ id: 2, match_string: 'neighbor', priority: 200 }),
+      ],
+      e: { message: '%BGP-5-ADJCHANGE: neighbor 10.0.0.1 Down' },
+      want: 1,
     },
     {
       what: 'a priority tie goes to the lower id',
