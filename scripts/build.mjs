@@ -14,6 +14,7 @@ const result = await build({
   entryPoints: {
     mutt: 'src/cli/main.ts',
     worker: 'src/runtime/workers/entry.ts',
+    'syslog-parser': 'src/listeners/syslog/parser-thread.ts',
     ...(withBench ? { bench: 'bench/run.ts' } : {}),
   },
   outdir: 'dist',

@@ -11,6 +11,8 @@ import { Enqueuer } from '../src/listeners/enqueue.ts';
 import { QueueGate } from '../src/listeners/syslog/backpressure.ts';
 import { HostNames } from '../src/listeners/reverse-dns.ts';
 import { SyslogTelemetry } from '../src/listeners/syslog/metrics.ts';
+import { Encoder } from '../src/listeners/syslog/encoder.ts';
+import { parserThreadUrl } from '../src/listeners/syslog/index.ts';
 import { StreamListener } from '../src/listeners/syslog/tcp.ts';
 import { UdpListener } from '../src/listeners/syslog/udp.ts';
 import { createRedis, whenReady } from '../src/runtime/redis.ts';
@@ -160,11 +162,14 @@ describe('Redis outage', () => {
     const telemetry = new SyslogTelemetry(new Registry(), quietLog());
     const enqueuer = new Enqueuer({ redis, keys, cap: 1_000_000 });
     const gate = new QueueGate({ redis, queueKey: keys.ingestQueue, cap: 1_000_000, lowWater: 900_000 });
+    // The parser thread, as the daemon runs it.
+    const encoder = new Encoder({ threadUrl: parserThreadUrl(), tz: 'UTC', log: quietLog() });
     const common = {
       address: '127.0.0.1',
       maxSize: 65536,
       tz: 'UTC',
       enqueuer,
+      encoder,
       telemetry,
       log: quietLog(),
       hostnames: new HostNames(false),
@@ -182,6 +187,7 @@ describe('Redis outage', () => {
     await tcp.start();
     await udp.start();
     try {
+      expect(encoder.threaded).toBe(true);
       const s = await openTcp(tcp.boundPort);
       s.write('<13>1 - h app - - - tcp 0\n');
       await until(async () => (await value(telemetry.queued)) === 1, 'the first event');
@@ -218,6 +224,7 @@ describe('Redis outage', () => {
       await tcp.stop();
       await udp.stop();
       gate.stop();
+      await encoder.close();
       redis.disconnect();
     }
   }, 90_000);

@@ -110,7 +110,12 @@ describe('syslog from real clients', () => {
 
   it('logs the bound ports', async () => {
     const ready = await m.p.waitForMessage('syslog listeners ready');
-    expect(ready).toMatchObject({ syslogUdpPort: m.udp, syslogTcpPort: m.tcp, syslogTlsPort: m.tls });
+    expect(ready).toMatchObject({
+      syslogUdpPort: m.udp,
+      syslogTcpPort: m.tcp,
+      syslogTlsPort: m.tls,
+      syslogParserThread: true,
+    });
     // The receive buffer is read back after bind; a kernel cap below SYSLOG_UDP_RCVBUF is reported.
     const rmemMax = Number(readFileSync('/proc/sys/net/core/rmem_max', 'utf8'));
     const granted = ready.syslogUdpRcvbuf as number;
@@ -489,9 +494,14 @@ describe('limits and start-up errors', () => {
     }
   });
 
-  it('SYSLOG_REVERSE_DNS names senders whose messages carry no hostname (UDP and TCP)', async () => {
-    const m = await serve({ SYSLOG_REVERSE_DNS: 'true', SYSLOG_TLS_PORT: '0' });
+  it('SYSLOG_REVERSE_DNS names senders whose messages carry no hostname (UDP and TCP), parsed on the main thread', async () => {
+    const m = await serve({
+      SYSLOG_REVERSE_DNS: 'true',
+      SYSLOG_TLS_PORT: '0',
+      SYSLOG_PARSER_THREAD: 'false',
+    });
     try {
+      expect(await m.p.waitForMessage('syslog listeners ready')).toMatchObject({ syslogParserThread: false });
       const a = `no host over udp ${Math.random()}`;
       const b = `no host over tcp ${Math.random()}`;
       await udpSend(m.udp, `<13>${a}`);

@@ -4,6 +4,7 @@
 // and the metrics.
 import type { ListenerFactory } from '../types.ts';
 import { QueueGate } from './backpressure.ts';
+import { Encoder } from './encoder.ts';
 import { lowWaterMark, tlsOptions } from './config.ts';
 import { HostNames } from '../reverse-dns.ts';
 import { SyslogTelemetry } from './metrics.ts';
@@ -13,6 +14,13 @@ import { UdpListener } from './udp.ts';
 export { parseBytes, parseText } from './message.ts';
 export { StreamListener } from './tcp.ts';
 export { UdpListener } from './udp.ts';
+
+/** The parser thread's script: next to the bundle (dist/syslog-parser.js), or the source under tests. */
+export function parserThreadUrl(): URL {
+  return import.meta.url.endsWith('.ts')
+    ? new URL('./parser-thread.ts', import.meta.url)
+    : new URL('./syslog-parser.js', import.meta.url);
+}
 
 export const syslogListener: ListenerFactory = async (ctx) => {
   const c = ctx.config;
@@ -38,7 +46,13 @@ export const syslogListener: ListenerFactory = async (ctx) => {
     },
   });
   const address = c.SYSLOG_LISTEN_ADDRESS;
+  const encoder = new Encoder({
+    threadUrl: c.SYSLOG_PARSER_THREAD ? parserThreadUrl() : undefined,
+    tz: c.SYSLOG_DEFAULT_TIMEZONE,
+    log,
+  });
   const common = {
+    encoder,
     address,
     maxSize: c.SYSLOG_MAX_MESSAGE_SIZE,
     tz: c.SYSLOG_DEFAULT_TIMEZONE,
@@ -102,8 +116,10 @@ export const syslogListener: ListenerFactory = async (ctx) => {
   } catch (err) {
     gate.stop();
     for (const s of started) await s.stop(0);
+    await encoder.close();
     throw err;
   }
+  info.syslogParserThread = encoder.threaded;
   log.info(
     { ...info, address: address ?? 'all interfaces', timezone: c.SYSLOG_DEFAULT_TIMEZONE },
     'syslog listeners ready',
@@ -116,6 +132,7 @@ export const syslogListener: ListenerFactory = async (ctx) => {
       const stopping = Promise.all(started.map((s) => s.stop()));
       await stopping;
       gate.stop();
+      await encoder.close();
     },
   };
 };

@@ -49,10 +49,21 @@ export function parseText(text: string, o: ParseOptions): SyslogMessage {
     if (c === 32 || c === 10 || c === 13 || c === 0 || c === 9) i++;
     else break;
   }
+  // Every field present from the start: one object shape for every message (the encoder's property
+  // reads stay monomorphic, and no field added later changes the shape).
   const m: SyslogMessage = {
     facility: 1,
     severity: 5,
+    timestamp: undefined,
+    hostname: undefined,
+    appName: undefined,
+    procid: undefined,
+    msgid: undefined,
+    structuredData: undefined,
     message: '',
+    parseError: undefined,
+    cisco: undefined,
+    invalidUtf8: undefined,
     format: 'rfc3164',
   };
   let pri = -1;

@@ -20,7 +20,8 @@ import type { Logger } from '../../runtime/logging.ts';
 import type { QueueGate } from './backpressure.ts';
 import { Framer } from './framing.ts';
 import type { HostNames } from '../reverse-dns.ts';
-import { Intake } from './intake.ts';
+import type { Encoder } from './encoder.ts';
+import { type Frame, Intake } from './intake.ts';
 import type { SyslogTelemetry } from './metrics.ts';
 
 export interface StreamOptions {
@@ -36,6 +37,8 @@ export interface StreamOptions {
   idleTimeoutMs: number;
   maxConnections: number;
   enqueuer: Enqueuer;
+  /** Frames → event JSON (on the parser thread when there is one). */
+  encoder: Encoder;
   gate: QueueGate;
   telemetry: SyslogTelemetry;
   log: Logger;
@@ -152,9 +155,11 @@ class Connection {
   private readonly framer: Framer;
   private readonly ip: string;
   private host: string;
-  private batch: string[] = [];
+  private batch: Frame[] = [];
   private batchBytes = 0;
-  private inflight?: string[];
+  private inflight?: Frame[];
+  /** The in-flight batch's events, once encoded (kept for the retries of a refused push). */
+  private encoded?: string[];
   private paused = false;
   private blocked = false;
   private ended = false;
@@ -172,9 +177,15 @@ class Connection {
     this.framer = new Framer({
       maxSize: l.o.maxSize,
       onFrame: (frame, truncated) => {
-        const item = l.intake.encode(frame, truncated, this.ip, this.host, Date.now());
-        this.batch.push(item);
-        this.batchBytes += item.length;
+        l.intake.received(frame.length, truncated);
+        this.batch.push({
+          buf: frame,
+          truncated,
+          sourceIp: this.ip,
+          fallbackHost: this.host,
+          now: Date.now(),
+        });
+        this.batchBytes += frame.length;
       },
     });
     socket.setNoDelay(true);
@@ -252,6 +263,7 @@ class Connection {
     const lost = (this.inflight?.length ?? 0) + this.batch.length;
     this.abandoned = true;
     this.inflight = undefined;
+    this.encoded = undefined;
     this.batch = [];
     this.finishIfIdle();
     return lost;
@@ -287,9 +299,12 @@ class Connection {
     const l = this.l;
     const t = l.o.telemetry;
     const transport = l.o.transport;
+    const frames = this.inflight;
+    if (!frames || this.abandoned) return;
+    this.encoded = await l.o.encoder.encode(l.intake, frames);
     l.intake.flush();
     for (;;) {
-      const items = this.inflight;
+      const items = this.encoded;
       if (!items || this.abandoned) return;
       // Behind a closed gate, wait instead of knocking on a full queue.
       if (l.o.gate.closed) {
@@ -325,6 +340,7 @@ class Connection {
       if (this.abandoned) return;
       t.queued.inc({ transport }, items.length);
       this.inflight = undefined;
+      this.encoded = undefined;
       this.blocked = false;
       this.setPaused(false);
       this.pump();

@@ -1,12 +1,13 @@
 // Syslog over UDP (SYSLOG_UDP_PORT): one dual-stack socket with a large kernel receive buffer.
-// Datagrams read within 2 ms (at most 1,000 of them) become one batch for the shared enqueuer (one Lua call for all
-// of them). UDP has no way to slow a sender down: at the ingest-queue cap a batch is shed and
+// Datagrams read within 2 ms (at most 1,000 of them) become one batch: parsed on the parser thread
+// (encoder.ts), then handed to the shared enqueuer (one Lua call for all of them). UDP has no way to slow a sender down: at the ingest-queue cap a batch is shed and
 // counted; while Redis is unreachable events wait in a bounded buffer and are retried.
 import type { RemoteInfo, Socket } from 'node:dgram';
 import type { Enqueuer, EnqueueOutcome } from '../enqueue.ts';
 import { bindUdp, normalizeAddress } from '../../runtime/listen.ts';
 import type { Logger } from '../../runtime/logging.ts';
 import type { HostNames } from '../reverse-dns.ts';
+import type { Encoder, Item } from './encoder.ts';
 import { Intake } from './intake.ts';
 import type { SyslogTelemetry } from './metrics.ts';
 
@@ -18,6 +19,8 @@ export interface UdpOptions {
   maxSize: number;
   tz: string;
   enqueuer: Enqueuer;
+  /** Frames → event JSON (on the parser thread when there is one). */
+  encoder: Encoder;
   telemetry: SyslogTelemetry;
   log: Logger;
   hostnames: HostNames;
@@ -33,7 +36,7 @@ export class UdpListener {
   private readonly o: UdpOptions;
   private socket?: Socket;
   private readonly intake: Intake;
-  private batch: string[] = [];
+  private batch: Item[] = [];
   private scheduled = false;
   private timer?: NodeJS.Timeout;
   private handoffs = 0;
@@ -90,6 +93,7 @@ export class UdpListener {
     if (truncated) buf = buf.subarray(0, this.o.maxSize);
     const ip = normalizeAddress(rinfo.address);
     const h = this.o.hostnames;
+    let host = ip;
     if (h.enabled) {
       const name = h.cached(ip);
       if (name === undefined) {
@@ -104,13 +108,13 @@ export class UdpListener {
         );
         return;
       }
-      this.add(this.intake.encode(buf, truncated, ip, name, now));
-      return;
+      host = name;
     }
-    this.add(this.intake.encode(buf, truncated, ip, ip, now));
+    this.intake.received(buf.length, truncated);
+    this.add({ buf, truncated, sourceIp: ip, fallbackHost: host, now });
   }
 
-  private add(item: string): void {
+  private add(item: Item): void {
     this.batch.push(item);
     if (!this.scheduled) {
       this.scheduled = true;
@@ -127,25 +131,27 @@ export class UdpListener {
   private flush(): void {
     this.scheduled = false;
     this.timer = undefined;
-    const items = this.batch;
+    const batch = this.batch;
     this.batch = [];
-    this.intake.flush();
-    if (this.pending.length > 0) {
-      // Held events go first, so events reach Redis in the order they were received.
-      this.hold(items);
-      this.settle();
-      return;
-    }
-    this.o.enqueuer.push(items).then(
-      (outcome) => {
-        this.settled(outcome, items.length);
-        this.settle();
-      },
-      () => {
+    void this.o.encoder.encode(this.intake, batch).then((items) => {
+      this.intake.flush();
+      if (this.pending.length > 0) {
+        // Held events go first, so events reach Redis in the order they were received.
         this.hold(items);
         this.settle();
-      },
-    );
+        return;
+      }
+      this.o.enqueuer.push(items).then(
+        (outcome) => {
+          this.settled(outcome, items.length);
+          this.settle();
+        },
+        () => {
+          this.hold(items);
+          this.settle();
+        },
+      );
+    });
   }
 
   private settled(outcome: EnqueueOutcome, n: number): void {

@@ -318,6 +318,11 @@ export const schema = {
     doc: 'Name the `hostname` of a syslog message whose header has none by looking its source address up through the system resolver (`/etc/hosts`, then DNS; cached five minutes; the address is used when the lookup fails or takes more than a second).',
     default: false,
   }),
+  SYSLOG_PARSER_THREAD: bool({
+    group: G.listeners,
+    doc: 'Parse syslog messages and build their events on a thread of their own, leaving the main thread to read the sockets and write to Redis (about 40 % of the per-message work moves off it; the UDP rate read without loss rises accordingly). Events keep their order. With `false`, or with SYSLOG_REVERSE_DNS for a name not yet in the cache, the main thread parses. If the thread fails, the main thread takes over the messages it held.',
+    default: true,
+  }),
   SYSLOG_TCP_IDLE_TIMEOUT: int({
     group: G.listeners,
     doc: 'Seconds a syslog TCP or TLS connection may stay silent before MUTT closes it (0: never).',
