@@ -166,8 +166,36 @@ function nodeSpread(xs: number[]): string {
     : `the Node empty handler passed between ${fmt(lo)} and ${fmt(hi)}/s from run to run`;
 }
 
+const RMEM_MAX = '/proc/sys/net/core/rmem_max';
+
+/**
+ * net.core.rmem_max as MUTT's install sets it (etc/sysctl.d/60-mutt-udp.conf), applied for the run
+ * when it is lower and this process may write it; returns how to restore it and what was done.
+ */
+function applyUdpSysctl(): { restore: () => void; note: string } {
+  const want = Number(
+    /net\.core\.rmem_max\s*=\s*(\d+)/.exec(readFileSync('etc/sysctl.d/60-mutt-udp.conf', 'utf8'))![1],
+  );
+  const before = Number(readFileSync(RMEM_MAX, 'utf8').trim());
+  const mib = (n: number) => `${fmt(n / 1024 / 1024)} MiB`;
+  if (before >= want) return { restore: () => undefined, note: `net.core.rmem_max ${mib(before)}` };
+  try {
+    writeFileSync(RMEM_MAX, String(want));
+  } catch {
+    return {
+      restore: () => undefined,
+      note: `net.core.rmem_max ${mib(before)} (etc/sysctl.d/60-mutt-udp.conf not applied: run as root to apply it as the install does)`,
+    };
+  }
+  return {
+    restore: () => writeFileSync(RMEM_MAX, String(before)),
+    note: `net.core.rmem_max ${mib(want)} as etc/sysctl.d/60-mutt-udp.conf sets it at install (the machine's ${mib(before)} was restored afterwards)`,
+  };
+}
+
 export async function syslogBench(o: { seconds: number; runs: number }): Promise<void> {
   const loadBefore = loadavg()[0]!;
+  const sysctl = applyUdpSysctl();
   ensureTool('rsyslogd', 'rsyslog');
   const dir = scratchDir('syslog');
   const base = 20_000 + Math.floor(Math.random() * 500) * 4;
@@ -265,6 +293,7 @@ export async function syslogBench(o: { seconds: number; runs: number }): Promise
     node.child.kill();
     rsyslog.kill();
     await mutt.stop();
+    sysctl.restore();
     // rsyslog's output files reach gigabytes.
     rmSync(dir, { recursive: true, force: true });
   }
@@ -286,8 +315,8 @@ export async function syslogBench(o: { seconds: number; runs: number }): Promise
   const md = `## Syslog
 
 Command: \`npm run bench -- syslog\` (${o.runs} run${o.runs === 1 ? '' : 's'}; each step sends for ${o.seconds} s; medians). Measured ${new Date().toISOString().slice(0, 10)} on: ${machine()}; 1-minute load average ${fmt(loadBefore, 1)} before and ${fmt(loadavg()[0]!, 1)} after the run (on 2 cores, anything above about 1 is other work competing with the receivers).
-Load: ${SIZE}-byte RFC 3164 messages (\`<134>Mar 10 12:00:00 edge-rtr-01 bgpd[2211]: seq N …\`) sent over loopback from Node.js. UDP: fixed rates (${RATES.map((r) => fmt(r / 1000)).join(', ')} thousand/s) until a step loses a message; a step passes only when every message sent is counted. TCP: ${TCP_CONNECTIONS} connections writing LF-framed messages as fast as the receiver reads (closed loop) for ${Math.min(o.seconds, TCP_SECONDS)} s; rate = messages counted / time until the last was counted.
-MUTT: \`mutt serve\` with \`MUTT_ROLES=listeners\` — parsing, the event JSON, and the durable enqueue into its embedded Redis (Unix socket, AOF \`everysec\`); counted with \`LLEN\` of the ingest queue. Node: an empty \`'message'\` handler on a UDP socket with the same 8 MiB receive buffer (the platform's ceiling). rsyslog: Debian's rsyslogd, \`imudp\`/\`imtcp\` → \`omfile\` (one line per message), counted in the file. All measured in the same run, one after the other.
+Load: ${SIZE}-byte RFC 3164 messages (\`<134>Mar 10 12:00:00 edge-rtr-01 bgpd[2211]: seq N …\`) sent over loopback from Node.js (UDP: one socket, bursts of about 1 ms of messages with a sleep between them, so that the sender does not take a core from the receiver). UDP: fixed rates (${RATES.map((r) => fmt(r / 1000)).join(', ')} thousand/s) until a step loses a message; a step passes only when every message sent is counted. TCP: ${TCP_CONNECTIONS} connections writing LF-framed messages as fast as the receiver reads (closed loop) for ${Math.min(o.seconds, TCP_SECONDS)} s; rate = messages counted / time until the last was counted.
+MUTT: \`mutt serve\` with \`MUTT_ROLES=listeners\` — parsing, the event JSON, and the durable enqueue into its embedded Redis (Unix socket, AOF \`everysec\`); counted with \`LLEN\` of the ingest queue. Node: an empty \`'message'\` handler on a UDP socket with the same 8 MiB receive buffer (the platform's ceiling). rsyslog: Debian's rsyslogd, \`imudp\` (\`rcvbufSize="8m"\`)/\`imtcp\` → \`omfile\` (one line per message), counted in the file. All measured in the same run, one after the other; ${sysctl.note}.
 
 | receiver | UDP: highest rate with 0 loss | vs. Node ceiling | CPU at that rate | UDP: first step with loss | TCP (closed loop) |
 |---|---|---|---|---|---|
@@ -299,7 +328,7 @@ MUTT ÷ rsyslog: UDP ${ratio(mu, ru)}, TCP ${ratio(mt, rt)}. Per run (UDP MUTT �
 
 The event MUTT queued for one message: \`${sample.slice(0, 400)}\`
 
-Reading the figures: on this shared 2-core machine the UDP ceiling itself moves with the other work (${nodeSpread(runs.map((r) => figure(r.node)))}), so the ratio to the ceiling measured in the same run says more than the absolute rate. MUTT runs reception, parsing and the Redis writes on one thread; a CPU profile at 30,000/s ([SYSLOG.md](SYSLOG.md#limits-and-choices)) puts the largest cost in writing about 430 bytes of event JSON per message to Redis's socket. rsyslog parses on several threads and only appends to a file. ${mu >= 50_000 && mt >= 100_000 ? 'Both targets are met in this run.' : 'The 50,000/s UDP and 100,000/s TCP targets are not both met here; taking reception and parsing off the main thread (worker threads, `reusePort`) is the way to reach them.'}
+Reading the figures: on this shared 2-core machine the UDP ceiling itself moves with the other work (${nodeSpread(runs.map((r) => figure(r.node)))}), so the ratio to the ceiling measured in the same run says more than the absolute rate. MUTT reads the sockets and writes to Redis on its main thread and parses on its parser thread (\`SYSLOG_PARSER_THREAD\`); Redis runs on the same two cores as MUTT and the sender. Where the main thread's time goes is in [SYSLOG.md](SYSLOG.md#limits-and-choices). rsyslog parses on several threads and only appends to a file. ${mu >= 50_000 && mt >= 100_000 ? 'Both targets are met in this run.' : 'The 50,000/s UDP and 100,000/s TCP targets are not both met in this run.'}
 `;
   writeSection('syslog', md);
   process.stdout.write(`${md}\n`);
