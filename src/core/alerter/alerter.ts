@@ -14,7 +14,8 @@
 //
 // An item leaves the processing list only in that last step, after its audit row committed, so a
 // crash at any point leaves it in the processing list; the next life of this worker (same pod) or a
-// janitor returns it and it is processed again: at least once, duplicates bounded by one batch.
+// janitor returns it and it is processed again: at least once, duplicates bounded by the batches in
+// hand (two: one being settled while the next is decided).
 // PostgreSQL or Redis being unreachable is waited out with backoff, holding the batch.
 import type { Redis } from 'ioredis';
 import type pg from 'pg';
@@ -77,6 +78,18 @@ const FINISH = { finish: true } as const;
 const DAY_MS = 86_400_000;
 /** Triples per move-4 call (keeps one call's arguments reasonable). */
 const SETTLE_CHUNK = 1000;
+
+/** A batch parsed, matched and decided, waiting for its audit rows and its settle. */
+interface Decided {
+  items: string[];
+  entries: Entry[];
+  unhandled: Entry[];
+  /** YYYY-MM → an instant in it, for the months the audit rows need. */
+  needMonths: Map<string, number>;
+  now: Date;
+  snap: RuleSnapshot;
+  started: number;
+}
 
 interface Entry {
   raw: string;
@@ -196,23 +209,45 @@ export class Alerter extends Loop {
       },
       'alerter started',
     );
+    // Two batches at most: one being audited and settled (`finishing`) while the next is taken and
+    // decided. Settles happen in the order the batches were taken.
+    let finishing: Promise<boolean> | undefined;
+    const drain = async () => {
+      const f = finishing;
+      finishing = undefined;
+      return f ? f : true;
+    };
     while (!this.closed) {
       await this.housekeeping();
       if (this.closed) break;
       const pressure = await this.retryIfFailed('reading the alert queue length', () => this.backpressure());
+      if (pressure !== 'ok') await drain();
       if (pressure === 'defer') {
         this.o.metrics.shed.inc({ mode: 'defer' });
         await this.sleep(this.dynamic.get('alerter_defer_sleep_ms'));
         continue;
       }
+      // With a batch in hand, only new items are moved (never blocking); without, a plain take also
+      // returns anything the processing list still holds.
       const items = await this.retryIfFailed('taking events', () =>
-        this.queue.take(undefined, this.blockSeconds()),
+        finishing ? this.queue.takeMore() : this.queue.take(undefined, this.blockSeconds()),
       );
-      if (!items || items.length === 0) continue;
+      if (!items || items.length === 0) {
+        await drain();
+        continue;
+      }
       this.o.metrics.batchSize.observe(items.length);
-      if (pressure === 'shed') await this.shed(items);
-      else await this.process(items);
+      if (pressure === 'shed') {
+        await this.shed(items);
+        continue;
+      }
+      const decided = this.decide(items);
+      // The batch before must be settled first; if it could not be, this one is not finished either
+      // and the next plain take returns both, to be decided again.
+      if (!(await drain())) continue;
+      finishing = this.finish(decided);
     }
+    await drain();
   }
 
   protected override cleanupSteps(): [string, () => Promise<unknown>][] {
@@ -411,6 +446,11 @@ export class Alerter extends Loop {
 
   /** Decides, audits and settles one batch. */
   async process(items: string[]): Promise<void> {
+    await this.finish(this.decide(items));
+  }
+
+  /** Parses, matches and decides a batch (no I/O). */
+  private decide(items: string[]): Decided {
     const started = performance.now();
     const snap = this.snapshot!;
     const c = this.o.config;
@@ -470,12 +510,20 @@ export class Alerter extends Loop {
         entries.push(this.poison(e, `processing failed: ${asError(err).message}`, now));
       }
     }
+    return { items, entries, unhandled, needMonths, now, snap, started };
+  }
 
+  /**
+   * Audits and settles a decided batch: true once it is settled, false when it must be taken again
+   * (stopping, or the rules changed under it).
+   */
+  private async finish(b: Decided): Promise<boolean> {
+    const { entries, unhandled, needMonths, now, snap } = b;
     // Months without a partition: created when inside the kept range, else the receive time is used.
     const refused = new Set<string>();
     for (const [month, ms] of needMonths) {
       const ok = await this.retryIfFailed('creating an audit-log partition', () => this.audit.accepts(ms));
-      if (ok === undefined) return; // closing: the batch stays in hand and is returned
+      if (ok === undefined) return false; // closing: the batch stays in hand and is returned
       if (!ok) refused.add(month);
     }
     const rows: AuditRow[] = [];
@@ -490,8 +538,8 @@ export class Alerter extends Loop {
       rows.push(r);
     }
 
-    if (unhandled.length > 0 && !(await this.countUnhandled(unhandled, snap, now))) return;
-    if (rows.length > 0 && !(await this.writeAudit(entries, now))) return;
+    if (unhandled.length > 0 && !(await this.countUnhandled(unhandled, snap, now))) return false;
+    if (rows.length > 0 && !(await this.writeAudit(entries, now))) return false;
     // Counted before the settle (which retries until it succeeds), so that anyone who sees the
     // processing list empty also sees the counters.
     const m = this.o.metrics;
@@ -500,9 +548,10 @@ export class Alerter extends Loop {
     for (const [status, n] of Object.entries(counts)) if (n > 0) m.events.inc({ status }, n);
     const audited = entries.filter((en) => en.row).length;
     if (audited > 0) m.auditRows.inc(audited);
-    if (!(await this.settle(entries))) return;
-    const seconds = (performance.now() - started) / 1000;
-    for (let i = 0; i < items.length; i++) m.latency.observe(seconds);
+    if (!(await this.settle(entries))) return false;
+    const seconds = (performance.now() - b.started) / 1000;
+    for (let i = 0; i < b.items.length; i++) m.latency.observe(seconds);
+    return true;
   }
 
   /** Runs the unhandled counters; a meta-alert rides on the settle of the event that triggered it. */
