@@ -424,6 +424,37 @@ describe('housekeeping', () => {
     expect(left).toContain(name(2));
   });
 
+  it('decides again the batches in hand when their matched rule was deleted under them', async () => {
+    const gone = await addRule(svc.pool, { match_string: 'down', priority: 10 });
+    const kept = await addRule(svc.pool, { match_string: 'link', priority: 200 });
+    // Long reload interval: only the foreign-key refusal tells this alerter the rule is gone.
+    const a = await start({ CACHE_RELOAD_INTERVAL: '3600' });
+    // Deleted without the change notification (triggers off for this session): the cache keeps it.
+    const c = await svc.pool.connect();
+    try {
+      await c.query('SET session_replication_role = replica');
+      await c.query('DELETE FROM alert_rules WHERE id = $1', [gone]);
+    } finally {
+      await c.query('RESET session_replication_role');
+      c.release();
+    }
+    // Several batches, so that one is decided while the one before it is refused.
+    const n = 3000;
+    await pushEvents(
+      a.redis,
+      a.keys,
+      Array.from({ length: n }, (_, i) => event({ message: `link down ${i}` })),
+    );
+    await drained(a.redis, a.keys);
+    const rows = await auditRows(svc.pool);
+    expect(rows).toHaveLength(n);
+    expect(new Set(rows.map((r) => r.matched_rule_id))).toEqual(new Set([kept]));
+    expect(new Set(rows.map((r) => JSON.parse(r.raw_message).message)).size).toBe(n);
+    expect(a.lines.some((l) => l.msg === 'rules loaded' && l.why === 'a matched rule was deleted')).toBe(
+      true,
+    );
+  });
+
   it('pushes nothing for a batch a janitor returned while it was being processed', async () => {
     await addRule(svc.pool, { match_string: 'down', prod_handling: 'Page_and_ticket' });
     const a = await start();
