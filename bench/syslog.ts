@@ -106,6 +106,25 @@ const udpLadder = (
   seconds: number,
 ) => ladder({ name, rates: RATES, blast: (rate, s, id) => blast(port, rate, s, id), count, pids, seconds });
 
+/**
+ * Stands in for the alerter: once a second takes everything in the ingest queue (counted and
+ * unlinked in one atomic call), so that Redis holds what it holds under a running MUTT rather than
+ * millions of events (whose AOF rewrites would compete for the two cores). `count()` is what was
+ * taken plus what is waiting.
+ */
+function queueConsumer(redis: Redis, key: string) {
+  const TAKE =
+    "local n = redis.call('LLEN', KEYS[1]) if n > 0 then redis.call('UNLINK', KEYS[1]) end return n";
+  let taken = 0;
+  const timer = setInterval(() => {
+    void redis.eval(TAKE, 1, key).then((n) => (taken += Number(n)));
+  }, 1000);
+  return {
+    count: async () => taken + (await redis.llen(key)),
+    stop: () => clearInterval(timer),
+  };
+}
+
 /** Lines in a file, counted incrementally (the file only grows). */
 function lineCounter(file: string): () => Promise<number> {
   let offset = 0;
@@ -254,10 +273,11 @@ export async function syslogBench(o: { seconds: number; runs: number }): Promise
     sample = (await redis.lindex('mutt:ingest_queue', 0)) ?? '';
     await redis.unlink('mutt:ingest_queue');
     for (let run = 1; run <= o.runs; run++) {
+      const consumer = queueConsumer(redis, 'mutt:ingest_queue');
       const m = await udpLadder(
         'mutt udp',
         ports.muttUdp,
-        llen,
+        consumer.count,
         () => [mutt.child.pid!, redisPid],
         o.seconds,
       );
@@ -279,7 +299,8 @@ export async function syslogBench(o: { seconds: number; runs: number }): Promise
         const rate = counted / ((performance.now() - started) / 1000);
         return { sent, counted, rate };
       };
-      const tm = await tcp(ports.muttTcp, llen);
+      const tm = await tcp(ports.muttTcp, consumer.count);
+      consumer.stop();
       await redis.unlink('mutt:ingest_queue');
       const tr = await tcp(ports.rsTcp, rsTcp);
       process.stderr.write(
@@ -316,7 +337,7 @@ export async function syslogBench(o: { seconds: number; runs: number }): Promise
 
 Command: \`npm run bench -- syslog --runs ${o.runs} --seconds ${o.seconds}\` (${o.runs} run${o.runs === 1 ? '' : 's'}; each step sends for ${o.seconds} s; medians). Measured ${new Date().toISOString().slice(0, 10)} on: ${machine()}; 1-minute load average ${fmt(loadBefore, 1)} before and ${fmt(loadavg()[0]!, 1)} after the run (on 2 cores, anything above about 1 is other work competing with the receivers).
 Load: ${SIZE}-byte RFC 3164 messages (\`<134>Mar 10 12:00:00 edge-rtr-01 bgpd[2211]: seq N …\`) sent over loopback from Node.js (UDP: one socket, bursts of about 1 ms of messages with a sleep between them, so that the sender does not take a core from the receiver). UDP: fixed rates (${RATES.map((r) => fmt(r / 1000)).join(', ')} thousand/s) until a step loses a message; a step passes only when every message sent is counted. TCP: ${TCP_CONNECTIONS} connections writing LF-framed messages as fast as the receiver reads (closed loop) for ${Math.min(o.seconds, TCP_SECONDS)} s; rate = messages counted / time until the last was counted.
-MUTT: \`mutt serve\` with \`MUTT_ROLES=listeners\` — parsing, the event JSON, and the durable enqueue into its embedded Redis (Unix socket, AOF \`everysec\`); counted with \`LLEN\` of the ingest queue. Node: an empty \`'message'\` handler on a UDP socket with the same 8 MiB receive buffer (the platform's ceiling). rsyslog: Debian's rsyslogd, \`imudp\` (\`rcvbufSize="8m"\`)/\`imtcp\` → \`omfile\` (one line per message), counted in the file. All measured in the same run, one after the other; ${sysctl.note}.
+MUTT: \`mutt serve\` with \`MUTT_ROLES=listeners\` — parsing, the event JSON, and the durable enqueue into its embedded Redis (Unix socket, AOF \`everysec\`); counted in the ingest queue, which a stand-in for the alerter empties once a second (count and \`UNLINK\` in one Lua call) so that Redis holds what it would hold in service. Node: an empty \`'message'\` handler on a UDP socket with the same 8 MiB receive buffer (the platform's ceiling). rsyslog: Debian's rsyslogd, \`imudp\` (\`rcvbufSize="8m"\`)/\`imtcp\` → \`omfile\` (one line per message), counted in the file. All measured in the same run, one after the other; ${sysctl.note}.
 
 | receiver | UDP: highest rate with 0 loss | vs. Node ceiling | CPU at that rate | UDP: first step with loss | TCP (closed loop) |
 |---|---|---|---|---|---|

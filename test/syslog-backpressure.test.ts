@@ -148,6 +148,49 @@ describe('Redis outage', () => {
   });
   afterAll(async () => server?.stop());
 
+  it('UDP events still held when the shutdown grace runs out are counted as shed (shutdown)', async () => {
+    const config = svc.config({ REDIS_HOST: '127.0.0.1', REDIS_PORT: String(port) });
+    const redis = withScripts(
+      createRedis(
+        config,
+        { kind: 'tcp', host: '127.0.0.1', port },
+        { name: 'test', log: quietLog(), failFast: true },
+      ),
+    );
+    await whenReady(redis);
+    const telemetry = new SyslogTelemetry(new Registry(), quietLog());
+    const encoder = new Encoder({ tz: 'UTC', log: quietLog() });
+    const udp = new UdpListener({
+      address: '127.0.0.1',
+      maxSize: 65536,
+      tz: 'UTC',
+      enqueuer: new Enqueuer({ redis, keys: new Keys(config), cap: 1_000_000 }),
+      encoder,
+      telemetry,
+      log: quietLog(),
+      hostnames: new HostNames(false),
+      port: 0,
+      recvBufferBytes: 1 << 20,
+      pendingMax: 1000,
+    });
+    await udp.start();
+    await server!.stop();
+    try {
+      for (let i = 1; i <= 20; i++)
+        udp.onDatagram(Buffer.from(`<13>1 - h app - - - udp ${i}`), { address: '127.0.0.1' });
+      await until(() => udp.pendingEvents === 20, 'UDP events held');
+      const t0 = Date.now();
+      await udp.stop(300);
+      expect(Date.now() - t0).toBeLessThan(5000);
+      expect(udp.pendingEvents).toBe(0);
+      expect(await value(telemetry.shed, { reason: 'shutdown' })).toBe(20);
+      expect(await value(telemetry.pending)).toBe(0);
+    } finally {
+      redis.disconnect();
+      await start();
+    }
+  }, 60_000);
+
   it('TCP holds what it read and UDP buffers; all of it is queued when Redis returns', async () => {
     const config = svc.config({ REDIS_HOST: '127.0.0.1', REDIS_PORT: String(port) });
     const redis = withScripts(

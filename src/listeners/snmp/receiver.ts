@@ -21,6 +21,7 @@
 import type { RemoteInfo, Socket } from 'node:dgram';
 import snmp, { type DgramLikeSocket, type Notification, type Receiver } from 'net-snmp';
 import type { Enqueuer, EnqueueOutcome } from '../enqueue.ts';
+import { HeldEvents } from '../held-events.ts';
 import { bindUdp, normalizeAddress } from '../../runtime/listen.ts';
 import type { Logger } from '../../runtime/logging.ts';
 import {
@@ -76,11 +77,6 @@ interface Capture {
   error?: Error & { code?: number };
 }
 
-interface Pending {
-  item: string;
-  since: number;
-}
-
 const LEVEL = { noAuthNoPriv: 1, authNoPriv: 2, authPriv: 3 } as const;
 const INFORM_DEDUP_MS = 60_000;
 const VERSION_LABEL: Record<number, SnmpVersion> = { 0: 'v1', 1: 'v2c', 3: 'v3' };
@@ -102,10 +98,7 @@ export class TrapReceiver {
   private readonly startedAt = performance.now();
   private handoffs = 0;
   private idleWaiters: (() => void)[] = [];
-  private pending: Pending[] = [];
-  private retryTimer?: NodeJS.Timeout;
-  private retryDelay = 250;
-  private retrying = false;
+  private readonly held: HeldEvents;
   private closing = false;
   private notInTimeWindows = 0;
   private socketsClosed = false;
@@ -120,6 +113,25 @@ export class TrapReceiver {
     this.informs = new LruMap(o.limits?.informs ?? 10_000);
     this.names = new HostNames(o.reverseDns, o.limits?.reverseDns ?? 10_000);
     this.keyCache = installUsmKeyCache(o.limits?.localizedKeys);
+    const t = o.telemetry;
+    this.held = new HeldEvents({
+      enqueuer: o.enqueuer,
+      max: o.pendingMax,
+      track: (p) => this.track(p),
+      settled: (outcome, n) => this.settled(outcome, false, n),
+      holding: () =>
+        t.warn('redis', {}, 'Redis is unreachable: SNMP trap events are held in memory and retried'),
+      shed: (n, held) => {
+        t.dropped.inc({ reason: 'buffer_full' }, n);
+        t.warn(
+          'buffer_full',
+          { held },
+          'Redis unreachable and SNMP_PENDING_MAX_EVENTS trap events held: new traps are shed',
+        );
+      },
+      recovered: () => o.log.info('Redis answers again: SNMP trap events held in memory are queued'),
+      depth: (n) => t.pending.set(n),
+    });
   }
 
   /** Sizes of the bounded caches (for metrics and tests). */
@@ -138,7 +150,7 @@ export class TrapReceiver {
   }
 
   get pendingEvents(): number {
-    return this.pending.length;
+    return this.held.size;
   }
 
   async start(): Promise<void> {
@@ -485,9 +497,9 @@ export class TrapReceiver {
   ): Promise<boolean> {
     if (reverseOf && this.o.reverseDns) event.hostname = await this.names.resolve(reverseOf);
     const item = JSON.stringify(event);
-    if (!inform && this.pending.length > 0) {
+    if (!inform && this.held.size > 0) {
       // Held events go first, so traps reach Redis in the order they were received.
-      this.hold(item);
+      this.held.hold([item]);
       return false;
     }
     let outcome: EnqueueOutcome;
@@ -503,7 +515,7 @@ export class TrapReceiver {
         );
         return false;
       }
-      this.hold(item);
+      this.held.hold([item]);
       return false;
     }
     return this.settled(outcome, inform, 1);
@@ -525,63 +537,6 @@ export class TrapReceiver {
     return false;
   }
 
-  /** Keeps a trap event while Redis is unreachable; the oldest wins when the buffer is full. */
-  private hold(item: string): void {
-    const t = this.o.telemetry;
-    if (this.pending.length >= this.o.pendingMax) {
-      t.dropped.inc({ reason: 'buffer_full' });
-      t.warn(
-        'buffer_full',
-        { held: this.pending.length },
-        'Redis unreachable and SNMP_PENDING_MAX_EVENTS trap events held: new traps are shed',
-      );
-      return;
-    }
-    if (this.pending.length === 0)
-      t.warn('redis', {}, 'Redis is unreachable: SNMP trap events are held in memory and retried');
-    this.pending.push({ item, since: Date.now() });
-    t.pending.set(this.pending.length);
-    this.scheduleRetry();
-  }
-
-  private scheduleRetry(): void {
-    if (this.retryTimer || this.pending.length === 0) return;
-    this.retryTimer = setTimeout(() => {
-      this.retryTimer = undefined;
-      this.track(this.retry());
-    }, this.retryDelay);
-  }
-
-  private async retry(): Promise<void> {
-    // One retry loop at a time: two would push the same held events twice.
-    if (this.retrying) return;
-    this.retrying = true;
-    try {
-      await this.retryLoop();
-    } finally {
-      this.retrying = false;
-    }
-  }
-
-  private async retryLoop(): Promise<void> {
-    while (this.pending.length > 0) {
-      const batch = this.pending.slice(0, 5000);
-      let outcome: EnqueueOutcome;
-      try {
-        outcome = await this.o.enqueuer.push(batch.map((p) => p.item));
-      } catch {
-        this.retryDelay = Math.min(5000, this.retryDelay * 2);
-        if (!this.closing) this.scheduleRetry();
-        return;
-      }
-      this.pending = this.pending.slice(batch.length);
-      this.o.telemetry.pending.set(this.pending.length);
-      this.settled(outcome, false, batch.length);
-    }
-    this.retryDelay = 250;
-    this.o.log.info('Redis answers again: SNMP trap events held in memory are queued');
-  }
-
   /**
    * Stops reading, then waits until every event read has been handed to the enqueuer; trap events
    * held while Redis is unreachable get `graceMs` more, then are counted as lost.
@@ -589,22 +544,22 @@ export class TrapReceiver {
   async stop(graceMs = 5000): Promise<void> {
     if (this.closing) return;
     this.closing = true;
+    this.held.close();
     const deadline = Date.now() + graceMs;
-    while ((this.handoffs > 0 || this.pending.length > 0) && Date.now() < deadline) {
-      if (this.pending.length > 0 && !this.retryTimer) this.track(this.retry());
+    while ((this.handoffs > 0 || this.held.size > 0) && Date.now() < deadline) {
+      this.held.retryNow();
       await Promise.race([this.idle(), new Promise((r) => setTimeout(r, 100))]);
     }
-    if (this.retryTimer) clearTimeout(this.retryTimer);
     this.socketsClosed = true;
     await Promise.all(this.sockets.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
     this.receiver?.close();
-    if (this.pending.length > 0) {
-      this.o.telemetry.dropped.inc({ reason: 'shutdown' }, this.pending.length);
+    const lost = this.held.abandon();
+    if (lost > 0) {
+      this.o.telemetry.dropped.inc({ reason: 'shutdown' }, lost);
       this.o.log.error(
-        { lost: this.pending.length },
+        { lost },
         'Redis was unreachable until shutdown: SNMP trap events held in memory are lost',
       );
-      this.pending = [];
     }
   }
 }

@@ -4,6 +4,7 @@
 // counted; while Redis is unreachable events wait in a bounded buffer and are retried.
 import type { RemoteInfo, Socket } from 'node:dgram';
 import type { Enqueuer, EnqueueOutcome } from '../enqueue.ts';
+import { HeldEvents } from '../held-events.ts';
 import { bindUdp, normalizeAddress } from '../../runtime/listen.ts';
 import type { Logger } from '../../runtime/logging.ts';
 import type { HostNames } from '../reverse-dns.ts';
@@ -27,7 +28,6 @@ export interface UdpOptions {
   pendingMax: number;
 }
 
-const RETRY_BATCH = 5000;
 /** A batch leaves after FLUSH_MS or at FLUSH_AT events, whichever comes first. */
 const FLUSH_MS = 2;
 const FLUSH_AT = 1000;
@@ -41,10 +41,7 @@ export class UdpListener {
   private timer?: NodeJS.Timeout;
   private handoffs = 0;
   private idleWaiters: (() => void)[] = [];
-  private pending: string[] = [];
-  private retryTimer?: NodeJS.Timeout;
-  private retryDelay = 250;
-  private retrying = false;
+  private readonly held: HeldEvents;
   private closing = false;
   boundPort = 0;
   boundAddress = '';
@@ -52,10 +49,29 @@ export class UdpListener {
   constructor(o: UdpOptions) {
     this.o = o;
     this.intake = new Intake('udp', o.tz, o.telemetry);
+    const t = o.telemetry;
+    this.held = new HeldEvents({
+      enqueuer: o.enqueuer,
+      max: o.pendingMax,
+      track: (p) => this.track(p),
+      settled: (outcome, n) => this.settled(outcome, n),
+      holding: () =>
+        t.warn('udp_redis', {}, 'Redis is unreachable: UDP syslog events are held in memory and retried'),
+      shed: (n, held) => {
+        t.shed.inc({ transport: 'udp', reason: 'buffer_full' }, n);
+        t.warn(
+          'udp_buffer_full',
+          { held },
+          'Redis unreachable and SYSLOG_PENDING_MAX_EVENTS UDP syslog events held: new messages are shed',
+        );
+      },
+      recovered: () => o.log.info('Redis answers again: UDP syslog events held in memory are queued'),
+      depth: (n) => t.pending.set(n),
+    });
   }
 
   get pendingEvents(): number {
-    return this.pending.length;
+    return this.held.size;
   }
 
   async start(): Promise<void> {
@@ -135,9 +151,9 @@ export class UdpListener {
     this.batch = [];
     void this.o.encoder.encode(this.intake, batch).then((items) => {
       this.intake.flush();
-      if (this.pending.length > 0) {
+      if (this.held.size > 0) {
         // Held events go first, so events reach Redis in the order they were received.
-        this.hold(items);
+        this.held.hold(items);
         this.settle();
         return;
       }
@@ -147,7 +163,7 @@ export class UdpListener {
           this.settle();
         },
         () => {
-          this.hold(items);
+          this.held.hold(items);
           this.settle();
         },
       );
@@ -166,58 +182,6 @@ export class UdpListener {
       { depth: outcome.depth, limit: outcome.limit },
       'ingest queue full (MAX_INGEST_QUEUE_SIZE): UDP syslog messages are shed',
     );
-  }
-
-  private hold(items: string[]): void {
-    const t = this.o.telemetry;
-    if (this.pending.length === 0)
-      t.warn('udp_redis', {}, 'Redis is unreachable: UDP syslog events are held in memory and retried');
-    const room = Math.max(0, this.o.pendingMax - this.pending.length);
-    if (items.length > room) {
-      t.shed.inc({ transport: 'udp', reason: 'buffer_full' }, items.length - room);
-      t.warn(
-        'udp_buffer_full',
-        { held: this.pending.length },
-        'Redis unreachable and SYSLOG_PENDING_MAX_EVENTS UDP syslog events held: new messages are shed',
-      );
-    }
-    for (let k = 0; k < Math.min(room, items.length); k++) this.pending.push(items[k]!);
-    t.pending.set(this.pending.length);
-    this.scheduleRetry();
-  }
-
-  private scheduleRetry(): void {
-    if (this.retryTimer || this.pending.length === 0) return;
-    this.retryTimer = setTimeout(() => {
-      this.retryTimer = undefined;
-      this.handoffs++;
-      void this.retry().finally(() => this.settle());
-    }, this.retryDelay);
-  }
-
-  private async retry(): Promise<void> {
-    if (this.retrying) return;
-    this.retrying = true;
-    try {
-      while (this.pending.length > 0) {
-        const batch = this.pending.slice(0, RETRY_BATCH);
-        let outcome: EnqueueOutcome;
-        try {
-          outcome = await this.o.enqueuer.push(batch);
-        } catch {
-          this.retryDelay = Math.min(5000, this.retryDelay * 2);
-          this.scheduleRetry();
-          return;
-        }
-        this.pending = this.pending.slice(batch.length);
-        this.o.telemetry.pending.set(this.pending.length);
-        this.settled(outcome, batch.length);
-      }
-      this.retryDelay = 250;
-      this.o.log.info('Redis answers again: UDP syslog events held in memory are queued');
-    } finally {
-      this.retrying = false;
-    }
   }
 
   private track(p: Promise<unknown>): void {
@@ -247,23 +211,20 @@ export class UdpListener {
     if (this.closing) return;
     this.closing = true;
     await new Promise<void>((resolve) => (this.socket ? this.socket.close(() => resolve()) : resolve()));
+    this.held.close();
     const deadline = Date.now() + graceMs;
-    while ((this.handoffs > 0 || this.pending.length > 0) && Date.now() < deadline) {
-      if (this.pending.length > 0 && !this.retryTimer && !this.retrying) {
-        this.handoffs++;
-        void this.retry().finally(() => this.settle());
-      }
+    while ((this.handoffs > 0 || this.held.size > 0) && Date.now() < deadline) {
+      this.held.retryNow();
       await Promise.race([this.idle(), new Promise((r) => setTimeout(r, 100))]);
     }
-    if (this.retryTimer) clearTimeout(this.retryTimer);
     this.intake.flush();
-    if (this.pending.length > 0) {
-      this.o.telemetry.shed.inc({ transport: 'udp', reason: 'shutdown' }, this.pending.length);
+    const lost = this.held.abandon();
+    if (lost > 0) {
+      this.o.telemetry.shed.inc({ transport: 'udp', reason: 'shutdown' }, lost);
       this.o.log.error(
-        { lost: this.pending.length },
+        { lost },
         'Redis was unreachable until shutdown: UDP syslog events held in memory are lost',
       );
-      this.pending = [];
     }
   }
 }
