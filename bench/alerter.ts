@@ -560,7 +560,7 @@ The naive loop pays one synchronous commit (an fsync of the WAL) per event, as P
 
 Matching alone (in the benchmark process, the same events, medians): ${fmtUs(match.r10, 'indexed')} µs per event with 10 rules and ${fmtUs(match.r1000, 'indexed')} µs with 1,000 (rule by rule: ${fmtUs(match.r10, 'naive')} and ${fmtUs(match.r1000, 'naive')} µs). A regex whose required literal is not in the message is not run; the others go through one RE2Set pass.
 
-Where the time goes: MUTT's CPU (both workers and the main thread) is the largest share, then PostgreSQL's (the COPY of 500 rows per commit into the partitioned table and its three indexes), then Redis's (the batch moves, the settle's pushes, the unhandled counters). Each worker decides its next batch while PostgreSQL commits the previous one, so one worker keeps about a core busy; with two workers the two cores, shared with Redis and PostgreSQL, are the limit. Runs vary by up to ±15 % on this shared machine (see the per-run figures).
+Where the time goes: MUTT's CPU (both workers and the main thread) is the largest share, then PostgreSQL's (the COPY of 500 rows per commit into the partitioned table and its three indexes), then Redis's (the batch moves, the settle's pushes, the unhandled counters). Each worker decides its next batch while PostgreSQL commits the previous one, so one worker keeps about a core busy; with two workers the two cores, shared with Redis and PostgreSQL, are the limit. Runs vary on this shared machine; the per-run figures show by how much.
 `;
   writeSection('alerter', md);
   process.stdout.write(`${md}\n`);

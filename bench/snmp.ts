@@ -22,6 +22,7 @@ import { ensureTool, fmt, machine, median, scratchDir } from './lib/env.ts';
 import { startMutt } from './lib/mutt.ts';
 import { best, ladder, type Step, settle } from './lib/ladder.ts';
 import { writeSection } from './lib/report.ts';
+import { applyUdpSysctl, queueConsumer } from './lib/udp.ts';
 
 const RATES = [5_000, 10_000, 12_500, 15_000, 17_500, 20_000, 25_000, 30_000, 40_000, 50_000, 60_000, 80_000];
 
@@ -64,15 +65,15 @@ async function blast(
       s.send(copy);
       sent++;
     }
-    await new Promise((r) => setImmediate(r));
+    // Sleep between bursts: a sender that spins would take a core from the receiver under test
+    // (a real sender is another machine). Bursts of about 1 ms of traps.
+    await abortableSleep(1);
   }
   const elapsed = (performance.now() - started) / 1000;
   await abortableSleep(50);
   s.close();
   return { sent, elapsed };
 }
-
-/** Waits until `count()` stops growing (or reaches `want`), at most `maxMs`. */
 
 /** The rate ladder (bench/lib/ladder.ts) with this file's generator and rates. */
 const udpLadder = (
@@ -87,6 +88,7 @@ export async function snmpBench(o: { seconds: number; runs: number }): Promise<v
   // Other workloads on the machine starve both receivers alike; the report says how busy it was.
   const loadBefore = loadavg()[0]!;
   ensureTool('snmptrapd', 'snmptrapd');
+  const sysctl = applyUdpSysctl();
   const dir = scratchDir('snmp');
   const mibs = resolve('etc/mibs');
   const muttPort = 19_000 + Math.floor(Math.random() * 500);
@@ -170,13 +172,15 @@ export async function snmpBench(o: { seconds: number; runs: number }): Promise<v
         .split('\n')
         .find((l) => l.startsWith('TRAP ')) ?? '';
     for (let run = 1; run <= o.runs; run++) {
+      const consumer = queueConsumer(redis, 'mutt:ingest_queue');
       const m = await udpLadder(
         'mutt',
         muttPort,
-        () => redis.llen('mutt:ingest_queue'),
+        consumer.count,
         () => [mutt.child.pid!, redisPid],
         o.seconds,
       );
+      consumer.stop();
       await redis.unlink('mutt:ingest_queue');
       const t = await udpLadder('snmptrapd', trapdPort, trapdLines, () => [trapd.pid!], o.seconds);
       runs.push({ mutt: m, trapd: t });
@@ -185,6 +189,7 @@ export async function snmpBench(o: { seconds: number; runs: number }): Promise<v
     redis.disconnect();
     trapd.kill();
     await mutt.stop();
+    sysctl.restore();
   }
 
   const figure = (steps: Step[]) => best(steps)?.rate ?? 0;
@@ -199,9 +204,9 @@ export async function snmpBench(o: { seconds: number; runs: number }): Promise<v
   };
   const md = `## SNMP traps
 
-Command: \`npm run bench -- snmp\` (${o.runs} run${o.runs === 1 ? '' : 's'}; each step sends for ${o.seconds} s; medians). Measured ${new Date().toISOString().slice(0, 10)} on: ${machine()}; 1-minute load average ${fmt(loadBefore, 1)} before and ${fmt(loadavg()[0]!, 1)} after the run (on 2 cores, anything above about 1 is other work competing with the receivers).
-Load: SNMPv2c linkDown traps with 4 variable bindings (ifIndex, ifAdminStatus, ifOperStatus, ifDescr), pre-encoded once and sent over loopback from Node.js at fixed rates (${RATES.map((r) => fmt(r / 1000, r % 1000 === 0 ? 0 : 1)).join(', ')} thousand/s) until a step loses a trap. A step passes only when every trap sent is counted.
-MUTT: \`mutt serve\` with \`MUTT_ROLES=listeners\`, MIB translation on (\`/usr/share/snmp/mibs\` and \`etc/mibs\`), embedded Redis (Unix socket, AOF \`everysec\`); counted with \`LLEN\` of the ingest queue. snmptrapd: Debian's Net-SNMP ${'snmptrapd'} with the same MIBs, one log line per trap to a file; counted in the file. Both measured in the same run, one after the other.
+Command: \`npm run bench -- snmp --runs ${o.runs} --seconds ${o.seconds}\` (${o.runs} run${o.runs === 1 ? '' : 's'}; each step sends for ${o.seconds} s; medians). Measured ${new Date().toISOString().slice(0, 10)} on: ${machine()}; 1-minute load average ${fmt(loadBefore, 1)} before and ${fmt(loadavg()[0]!, 1)} after the run (on 2 cores, anything above about 1 is other work competing with the receivers).
+Load: SNMPv2c linkDown traps with 4 variable bindings (ifIndex, ifAdminStatus, ifOperStatus, ifDescr), pre-encoded once and sent over loopback from Node.js (one socket, bursts of about 1 ms of traps with a sleep between them, so that the sender does not take a core from the receiver) at fixed rates (${RATES.map((r) => fmt(r / 1000, r % 1000 === 0 ? 0 : 1)).join(', ')} thousand/s) until a step loses a trap. A step passes only when every trap sent is counted.
+MUTT: \`mutt serve\` with \`MUTT_ROLES=listeners\`, MIB translation on (\`/usr/share/snmp/mibs\` and \`etc/mibs\`), embedded Redis (Unix socket, AOF \`everysec\`); counted in the ingest queue, which a stand-in for the alerter empties once a second (count and \`UNLINK\` in one Lua call) so that Redis holds what it would hold in service. snmptrapd: Debian's Net-SNMP ${'snmptrapd'} with the same MIBs and the same 8 MiB receive buffer, one log line per trap to a file; counted in the file. Both measured in the same run, one after the other; ${sysctl.note}.
 
 | receiver | highest rate with 0 loss | target | CPU at that rate | first step with loss |
 |---|---|---|---|---|

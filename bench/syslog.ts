@@ -25,6 +25,7 @@ import { ensureTool, fmt, machine, median, scratchDir } from './lib/env.ts';
 import { startMutt } from './lib/mutt.ts';
 import { best, ladder, type Step, settle } from './lib/ladder.ts';
 import { writeSection } from './lib/report.ts';
+import { applyUdpSysctl, queueConsumer } from './lib/udp.ts';
 
 const RATES = [10_000, 20_000, 30_000, 40_000, 50_000, 60_000, 70_000, 80_000, 100_000, 120_000, 150_000];
 const TCP_CONNECTIONS = 4;
@@ -106,25 +107,6 @@ const udpLadder = (
   seconds: number,
 ) => ladder({ name, rates: RATES, blast: (rate, s, id) => blast(port, rate, s, id), count, pids, seconds });
 
-/**
- * Stands in for the alerter: once a second takes everything in the ingest queue (counted and
- * unlinked in one atomic call), so that Redis holds what it holds under a running MUTT rather than
- * millions of events (whose AOF rewrites would compete for the two cores). `count()` is what was
- * taken plus what is waiting.
- */
-function queueConsumer(redis: Redis, key: string) {
-  const TAKE =
-    "local n = redis.call('LLEN', KEYS[1]) if n > 0 then redis.call('UNLINK', KEYS[1]) end return n";
-  let taken = 0;
-  const timer = setInterval(() => {
-    void redis.eval(TAKE, 1, key).then((n) => (taken += Number(n)));
-  }, 1000);
-  return {
-    count: async () => taken + (await redis.llen(key)),
-    stop: () => clearInterval(timer),
-  };
-}
-
 /** Lines in a file, counted incrementally (the file only grows). */
 function lineCounter(file: string): () => Promise<number> {
   let offset = 0;
@@ -183,33 +165,6 @@ function nodeSpread(xs: number[]): string {
   return xs.length < 2 || lo === hi
     ? `the Node empty handler passed ${fmt(lo)}/s here; on busier runs it has passed half that`
     : `the Node empty handler passed between ${fmt(lo)} and ${fmt(hi)}/s from run to run`;
-}
-
-const RMEM_MAX = '/proc/sys/net/core/rmem_max';
-
-/**
- * net.core.rmem_max as MUTT's install sets it (etc/sysctl.d/60-mutt-udp.conf), applied for the run
- * when it is lower and this process may write it; returns how to restore it and what was done.
- */
-function applyUdpSysctl(): { restore: () => void; note: string } {
-  const want = Number(
-    /net\.core\.rmem_max\s*=\s*(\d+)/.exec(readFileSync('etc/sysctl.d/60-mutt-udp.conf', 'utf8'))![1],
-  );
-  const before = Number(readFileSync(RMEM_MAX, 'utf8').trim());
-  const mib = (n: number) => `${fmt(n / 1024 / 1024)} MiB`;
-  if (before >= want) return { restore: () => undefined, note: `net.core.rmem_max ${mib(before)}` };
-  try {
-    writeFileSync(RMEM_MAX, String(want));
-  } catch {
-    return {
-      restore: () => undefined,
-      note: `net.core.rmem_max ${mib(before)} (etc/sysctl.d/60-mutt-udp.conf not applied: run as root to apply it as the install does)`,
-    };
-  }
-  return {
-    restore: () => writeFileSync(RMEM_MAX, String(before)),
-    note: `net.core.rmem_max ${mib(want)} as etc/sysctl.d/60-mutt-udp.conf sets it at install (the machine's ${mib(before)} was restored afterwards)`,
-  };
 }
 
 export async function syslogBench(o: { seconds: number; runs: number }): Promise<void> {

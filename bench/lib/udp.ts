@@ -1,0 +1,51 @@
+// What the UDP benchmarks (syslog, SNMP traps) share besides the rate ladder: the kernel setting
+// MUTT's install applies, and a stand-in for the alerter that keeps the ingest queue short.
+import { readFileSync, writeFileSync } from 'node:fs';
+import type { Redis } from 'ioredis';
+import { fmt } from './env.ts';
+
+const RMEM_MAX = '/proc/sys/net/core/rmem_max';
+
+/**
+ * net.core.rmem_max as MUTT's install sets it (etc/sysctl.d/60-mutt-udp.conf), applied for the run
+ * when it is lower and this process may write it; returns how to restore it and what was done.
+ */
+export function applyUdpSysctl(): { restore: () => void; note: string } {
+  const want = Number(
+    /net\.core\.rmem_max\s*=\s*(\d+)/.exec(readFileSync('etc/sysctl.d/60-mutt-udp.conf', 'utf8'))![1],
+  );
+  const before = Number(readFileSync(RMEM_MAX, 'utf8').trim());
+  const mib = (n: number) => `${fmt(n / 1024 / 1024)} MiB`;
+  if (before >= want) return { restore: () => undefined, note: `net.core.rmem_max ${mib(before)}` };
+  try {
+    writeFileSync(RMEM_MAX, String(want));
+  } catch {
+    return {
+      restore: () => undefined,
+      note: `net.core.rmem_max ${mib(before)} (etc/sysctl.d/60-mutt-udp.conf not applied: run as root to apply it as the install does)`,
+    };
+  }
+  return {
+    restore: () => writeFileSync(RMEM_MAX, String(before)),
+    note: `net.core.rmem_max ${mib(want)} as etc/sysctl.d/60-mutt-udp.conf sets it at install (the machine's ${mib(before)} was restored afterwards)`,
+  };
+}
+
+/**
+ * Stands in for the alerter: once a second takes everything in the ingest queue (counted and
+ * unlinked in one atomic call), so that Redis holds what it holds under a running MUTT rather than
+ * millions of events (whose AOF rewrites would compete for the two cores). `count()` is what was
+ * taken plus what is waiting.
+ */
+export function queueConsumer(redis: Redis, key: string) {
+  const TAKE =
+    "local n = redis.call('LLEN', KEYS[1]) if n > 0 then redis.call('UNLINK', KEYS[1]) end return n";
+  let taken = 0;
+  const timer = setInterval(() => {
+    void redis.eval(TAKE, 1, key).then((n) => (taken += Number(n)));
+  }, 1000);
+  return {
+    count: async () => taken + (await redis.llen(key)),
+    stop: () => clearInterval(timer),
+  };
+}
