@@ -123,6 +123,8 @@ export class Alerter extends Loop {
   private listener?: pg.PoolClient;
   private listening?: Promise<void>;
   private listenedBefore = false;
+  /** A settle found the processing list not as expected: read it whole with the next take. */
+  private resync = false;
 
   constructor(o: AlerterOptions) {
     super(o.log);
@@ -227,6 +229,13 @@ export class Alerter extends Loop {
         await this.sleep(this.dynamic.get('alerter_defer_sleep_ms'));
         continue;
       }
+      // The processing list held something this worker did not know of (a batch settle's guard
+      // failed: a lost reply to a take, or a janitor's move): once the batch in hand is settled, a
+      // plain take reads the whole list again.
+      if (this.resync) {
+        await drain();
+        this.resync = false;
+      }
       // With a batch in hand, only new items are moved (never blocking); without, a plain take also
       // returns anything the processing list still holds.
       const items = await this.retryIfFailed('taking events', () =>
@@ -246,6 +255,8 @@ export class Alerter extends Loop {
       // and the next plain take returns both, to be decided again.
       if (!(await drain())) continue;
       finishing = this.finish(decided);
+      // Awaited by the next drain(); until then a failure must not count as unhandled.
+      finishing.catch(() => undefined);
     }
     await drain();
   }
@@ -726,6 +737,7 @@ export class Alerter extends Loop {
       FINISH,
     );
     if (whole === 1) return true;
+    this.resync = true;
     let missing = 0;
     for (let i = 0; i < entries.length; i += SETTLE_CHUNK) {
       const ops: string[] = [];

@@ -45,6 +45,10 @@ const regexPiece = fc.oneof(
   word.map((w) => `${w.replace(/[.]/g, '\\.')}+`),
   fc.tuple(word, word).map(([a, b]) => `${a}|${b}`),
   fc.constant('\\x2d'),
+  // POSIX classes inside a class: their ']' does not close it.
+  fc.constant('[[:digit:]]'),
+  fc.constant('[a[:space:]]'),
+  fc.constant('-[[:^alpha:]]-'),
   fc.constant('\\-'),
 );
 const regex = fc.array(regexPiece, { minLength: 1, maxLength: 4 }).map((p) => p.join(''));
@@ -142,6 +146,15 @@ describe('RuleMatcher', () => {
       what: 'a regex is tried on a non-ASCII message even without its literal in lower case (ſ folds to s)',
       rows: [row({ id: 1, match_string: 'SYS-5-CONFIG_I', match_type: 'regex' })],
       e: { message: '%ſYS-5-CONFIG_I: Configured from console' },
+      want: 1,
+    },
+    {
+      what: 'a POSIX class inside a class does not end it early (the literal is read after it)',
+      rows: [
+        row({ id: 1, match_string: '%LINK-[[:digit:]]-UPDOWN', match_type: 'regex' }),
+        row({ id: 2, match_string: 'updown', priority: 200 }),
+      ],
+      e: { message: '%LINK-3-UPDOWN: Interface Gi0/1, changed state to down' },
       want: 1,
     },
     {

@@ -100,7 +100,12 @@ export function requiredLiteral(pattern: string): string | undefined {
     if (pattern[j] === ']') j++;
     for (; j < pattern.length; j++) {
       if (pattern[j] === '\\') j++;
-      else if (pattern[j] === ']') return j;
+      else if (pattern[j] === '[' && pattern[j + 1] === ':') {
+        // A POSIX class ([:digit:], [:^space:]) inside the class: its ']' does not close the class.
+        const close = pattern.indexOf(':]', j + 2);
+        if (close === -1) return pattern.length;
+        j = close + 1;
+      } else if (pattern[j] === ']') return j;
     }
     return pattern.length;
   };
