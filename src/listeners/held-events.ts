@@ -26,6 +26,8 @@ export interface HeldEventsOptions {
   recovered(): void;
   /** The number of events held changed. */
   depth(n: number): void;
+  /** `n` held events were given up at shutdown (the grace ran out with Redis still unreachable). */
+  lost(n: number): void;
 }
 
 export class HeldEvents {
@@ -35,6 +37,9 @@ export class HeldEvents {
   private delay = FIRST_DELAY_MS;
   private retrying = false;
   private closing = false;
+  private abandoned = false;
+  /** Events of the retry push in flight (still in `items` until Redis answers). */
+  private pushing = 0;
 
   constructor(o: HeldEventsOptions) {
     this.o = o;
@@ -67,13 +72,19 @@ export class HeldEvents {
     if (this.items.length > 0 && !this.retrying) this.o.track(this.retry());
   }
 
-  /** Gives up what is still held; returns how many events that was. */
-  abandon(): number {
+  /**
+   * Gives up what is still held (reported through `lost`). A retry push already in flight is not
+   * counted here: it is queued if Redis answers it, and reported lost if it fails.
+   */
+  abandon(): void {
     this.close();
-    const n = this.items.length;
+    this.abandoned = true;
+    const n = this.items.length - this.pushing;
     this.items = [];
-    if (n > 0) this.o.depth(0);
-    return n;
+    if (n > 0) {
+      this.o.depth(0);
+      this.o.lost(n);
+    }
   }
 
   private schedule(): void {
@@ -92,19 +103,26 @@ export class HeldEvents {
       while (this.items.length > 0) {
         const batch = this.items.slice(0, RETRY_BATCH);
         let outcome: EnqueueOutcome;
+        this.pushing = batch.length;
         try {
           outcome = await this.o.enqueuer.push(batch);
         } catch {
+          this.pushing = 0;
+          if (this.abandoned) {
+            this.o.lost(batch.length);
+            return;
+          }
           this.delay = Math.min(MAX_DELAY_MS, this.delay * 2);
           this.schedule();
           return;
         }
+        this.pushing = 0;
         this.items = this.items.slice(batch.length);
         this.o.depth(this.items.length);
         this.o.settled(outcome, batch.length);
       }
       this.delay = FIRST_DELAY_MS;
-      this.o.recovered();
+      if (!this.abandoned) this.o.recovered();
     } finally {
       this.retrying = false;
     }

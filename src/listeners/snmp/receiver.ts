@@ -131,6 +131,13 @@ export class TrapReceiver {
       },
       recovered: () => o.log.info('Redis answers again: SNMP trap events held in memory are queued'),
       depth: (n) => t.pending.set(n),
+      lost: (n) => {
+        t.dropped.inc({ reason: 'shutdown' }, n);
+        o.log.error(
+          { lost: n },
+          'Redis was unreachable until shutdown: SNMP trap events held in memory are lost',
+        );
+      },
     });
   }
 
@@ -553,13 +560,6 @@ export class TrapReceiver {
     this.socketsClosed = true;
     await Promise.all(this.sockets.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
     this.receiver?.close();
-    const lost = this.held.abandon();
-    if (lost > 0) {
-      this.o.telemetry.dropped.inc({ reason: 'shutdown' }, lost);
-      this.o.log.error(
-        { lost },
-        'Redis was unreachable until shutdown: SNMP trap events held in memory are lost',
-      );
-    }
+    this.held.abandon();
   }
 }

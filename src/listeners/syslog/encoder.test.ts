@@ -92,8 +92,11 @@ describe('Encoder', () => {
         return k % 10 === 5 ? `{"pre":${n}}` : frame(`<13>Mar 10 12:00:00 h app: seq ${n}`, n);
       }),
     );
-    const results = await Promise.all(batches.map((items) => enc.encode(i, items)));
-    const seq = results.flat().map((s) => {
+    // Every tenth batch holds only events encoded before: it must not overtake the ones on the thread.
+    for (let b = 9; b < 50; b += 10) batches[b] = batches[b]!.map((_, k) => `{"pre":${b * 40 + k}}`);
+    const resolved: string[][] = [];
+    await Promise.all(batches.map((items) => enc.encode(i, items).then((events) => resolved.push(events))));
+    const seq = resolved.flat().map((s) => {
       const e = JSON.parse(s) as { pre?: number; message?: string };
       return e.pre ?? Number(e.message!.split(' ')[1]);
     });

@@ -51,6 +51,8 @@ export class Encoder {
   private readonly pending = new Map<number, Pending>();
   private nextId = 1;
   private closing = false;
+  /** The latest batch's result: each batch resolves only after the one before it. */
+  private tail: Promise<unknown> = Promise.resolve();
 
   constructor(o: EncoderOptions) {
     this.o = o;
@@ -93,8 +95,19 @@ export class Encoder {
     this.worker = w;
   }
 
-  /** The events of `items`, in order. Never rejects. */
+  /**
+   * The events of `items`, in order. Never rejects. Batches resolve in the order they were given,
+   * whether or not they went to the thread (a batch of events encoded before, or one encoded here,
+   * does not overtake a batch still on the thread).
+   */
   encode(intake: Intake, items: Item[]): Promise<string[]> {
+    const result = this.encodeNow(intake, items);
+    const ordered = this.tail.then(() => result);
+    this.tail = ordered;
+    return ordered;
+  }
+
+  private encodeNow(intake: Intake, items: Item[]): Promise<string[]> {
     const w = this.worker;
     if (!w || items.length === 0) return Promise.resolve(this.inline(intake, items));
     let frames = 0;

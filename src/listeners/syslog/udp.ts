@@ -67,6 +67,13 @@ export class UdpListener {
       },
       recovered: () => o.log.info('Redis answers again: UDP syslog events held in memory are queued'),
       depth: (n) => t.pending.set(n),
+      lost: (n) => {
+        t.shed.inc({ transport: 'udp', reason: 'shutdown' }, n);
+        o.log.error(
+          { lost: n },
+          'Redis was unreachable until shutdown: UDP syslog events held in memory are lost',
+        );
+      },
     });
   }
 
@@ -218,13 +225,6 @@ export class UdpListener {
       await Promise.race([this.idle(), new Promise((r) => setTimeout(r, 100))]);
     }
     this.intake.flush();
-    const lost = this.held.abandon();
-    if (lost > 0) {
-      this.o.telemetry.shed.inc({ transport: 'udp', reason: 'shutdown' }, lost);
-      this.o.log.error(
-        { lost },
-        'Redis was unreachable until shutdown: UDP syslog events held in memory are lost',
-      );
-    }
+    this.held.abandon();
   }
 }
