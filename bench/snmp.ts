@@ -11,7 +11,6 @@
 // counted (0 loss). The figure is the highest rate that passed. The generator pre-encodes the trap
 // once and only rewrites the request-id, so it costs a few percent of a core.
 import { spawn } from 'node:child_process';
-import { createSocket } from 'node:dgram';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -22,7 +21,7 @@ import { ensureTool, fmt, machine, median, scratchDir } from './lib/env.ts';
 import { startMutt } from './lib/mutt.ts';
 import { best, ladder, type Step, settle } from './lib/ladder.ts';
 import { writeSection } from './lib/report.ts';
-import { applyUdpSysctl, queueConsumer } from './lib/udp.ts';
+import { applyUdpSysctl, openLoopUdp, queueConsumer } from './lib/udp.ts';
 
 const RATES = [5_000, 10_000, 12_500, 15_000, 17_500, 20_000, 25_000, 30_000, 40_000, 50_000, 60_000, 80_000];
 
@@ -44,35 +43,14 @@ function template(): { buf: Buffer; idAt: number } {
   return { buf, idAt };
 }
 
-/** Sends `rate` traps per second for `seconds`, open loop. Returns how many were sent. */
-async function blast(
-  port: number,
-  rate: number,
-  seconds: number,
-  firstId: number,
-): Promise<{ sent: number; elapsed: number }> {
+/** Sends `rate` traps per second for `seconds`, open loop, each with its own request-id. */
+function blast(port: number, rate: number, seconds: number, firstId: number) {
   const { buf, idAt } = template();
-  const s = createSocket('udp4');
-  await new Promise<void>((r) => s.connect(port, '127.0.0.1', () => r()));
-  const total = Math.round(rate * seconds);
-  const started = performance.now();
-  let sent = 0;
-  while (sent < total) {
-    const due = Math.min(total, Math.floor(((performance.now() - started) / 1000) * rate));
-    while (sent < due) {
-      const copy = Buffer.from(buf);
-      copy.writeUInt32BE((firstId + sent) & 0x7fffffff, idAt);
-      s.send(copy);
-      sent++;
-    }
-    // Sleep between bursts: a sender that spins would take a core from the receiver under test
-    // (a real sender is another machine). Bursts of about 1 ms of traps.
-    await abortableSleep(1);
-  }
-  const elapsed = (performance.now() - started) / 1000;
-  await abortableSleep(50);
-  s.close();
-  return { sent, elapsed };
+  return openLoopUdp(port, rate, seconds, (n) => {
+    const copy = Buffer.from(buf);
+    copy.writeUInt32BE((firstId + n) & 0x7fffffff, idAt);
+    return copy;
+  });
 }
 
 /** The rate ladder (bench/lib/ladder.ts) with this file's generator and rates. */

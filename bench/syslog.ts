@@ -13,7 +13,6 @@
 // the figure is messages counted divided by the time until the last one was counted. The same
 // generator feeds MUTT (LF framing, counted in Redis) and rsyslog (imtcp → omfile).
 import { type ChildProcess, fork, spawn } from 'node:child_process';
-import { createSocket } from 'node:dgram';
 import { mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { connect } from 'node:net';
@@ -25,7 +24,7 @@ import { ensureTool, fmt, machine, median, scratchDir } from './lib/env.ts';
 import { startMutt } from './lib/mutt.ts';
 import { best, ladder, type Step, settle } from './lib/ladder.ts';
 import { writeSection } from './lib/report.ts';
-import { applyUdpSysctl, queueConsumer } from './lib/udp.ts';
+import { applyUdpSysctl, openLoopUdp, queueConsumer } from './lib/udp.ts';
 
 const RATES = [10_000, 20_000, 30_000, 40_000, 50_000, 60_000, 70_000, 80_000, 100_000, 120_000, 150_000];
 const TCP_CONNECTIONS = 4;
@@ -49,29 +48,13 @@ function stamp(buf: Buffer, at: number, n: number): void {
   }
 }
 
-async function blast(port: number, rate: number, seconds: number, first: number) {
+function blast(port: number, rate: number, seconds: number, first: number) {
   const { buf, seqAt } = template();
-  const s = createSocket('udp4');
-  await new Promise<void>((r) => s.connect(port, '127.0.0.1', () => r()));
-  const total = Math.round(rate * seconds);
-  const started = performance.now();
-  let sent = 0;
-  while (sent < total) {
-    const due = Math.min(total, Math.floor(((performance.now() - started) / 1000) * rate));
-    while (sent < due) {
-      const copy = Buffer.from(buf);
-      stamp(copy, seqAt, first + sent);
-      s.send(copy);
-      sent++;
-    }
-    // Sleep between bursts: a sender that spins would take a core from the receiver under test
-    // (a real sender is another machine). Bursts of about 1 ms of messages.
-    await abortableSleep(1);
-  }
-  const elapsed = (performance.now() - started) / 1000;
-  await abortableSleep(50);
-  s.close();
-  return { sent, elapsed };
+  return openLoopUdp(port, rate, seconds, (n) => {
+    const copy = Buffer.from(buf);
+    stamp(copy, seqAt, first + n);
+    return copy;
+  });
 }
 
 /** Closed loop over several TCP connections for `seconds`; LF-framed. Returns messages written. */

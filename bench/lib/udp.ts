@@ -1,8 +1,38 @@
-// What the UDP benchmarks (syslog, SNMP traps) share besides the rate ladder: the kernel setting
-// MUTT's install applies, and a stand-in for the alerter that keeps the ingest queue short.
+// What the UDP benchmarks (syslog, SNMP traps) share besides the rate ladder: the open-loop sender,
+// the kernel setting MUTT's install applies, and a stand-in for the alerter that keeps the ingest
+// queue short.
+import { createSocket } from 'node:dgram';
 import { readFileSync, writeFileSync } from 'node:fs';
 import type { Redis } from 'ioredis';
+import { abortableSleep } from '../../src/runtime/sleep.ts';
 import { fmt } from './env.ts';
+
+/**
+ * Sends `rate` datagrams per second for `seconds` from one socket, open loop: `datagram(n)` builds the
+ * n-th (0-based). Bursts of about 1 ms with a sleep between them: a sender that spins would take a
+ * core from the receiver under test (a real sender is another machine).
+ */
+export async function openLoopUdp(
+  port: number,
+  rate: number,
+  seconds: number,
+  datagram: (n: number) => Buffer,
+): Promise<{ sent: number; elapsed: number }> {
+  const s = createSocket('udp4');
+  await new Promise<void>((r) => s.connect(port, '127.0.0.1', () => r()));
+  const total = Math.round(rate * seconds);
+  const started = performance.now();
+  let sent = 0;
+  while (sent < total) {
+    const due = Math.min(total, Math.floor(((performance.now() - started) / 1000) * rate));
+    for (; sent < due; sent++) s.send(datagram(sent));
+    await abortableSleep(1);
+  }
+  const elapsed = (performance.now() - started) / 1000;
+  await abortableSleep(50);
+  s.close();
+  return { sent, elapsed };
+}
 
 const RMEM_MAX = '/proc/sys/net/core/rmem_max';
 
