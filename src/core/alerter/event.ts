@@ -5,6 +5,7 @@ import { createHash } from 'node:crypto';
 import { parseJsonLenient } from '../protocol/json.ts';
 import { severityNumber } from '../protocol/severity.ts';
 import { normaliseOid } from './rules.ts';
+import { digitsAt } from '../protocol/digits.ts';
 
 export interface AlerterEvent {
   /** The exact queue item (settling removes this string from the processing list). */
@@ -134,17 +135,6 @@ export function eventInstant(v: unknown): { iso: string; ms: number } | undefine
   return undefined;
 }
 
-/** Digits at i..i+n-1 as a number, or -1. */
-function digits(s: string, i: number, n: number): number {
-  let v = 0;
-  for (let k = i; k < i + n; k++) {
-    const c = s.charCodeAt(k) - 48;
-    if (c < 0 || c > 9) return -1;
-    v = v * 10 + c;
-  }
-  return v;
-}
-
 /**
  * The shape MUTT's listeners and JavaScript write (`YYYY-MM-DDTHH:MM:SS.mmmZ`, Date#toISOString),
  * read without a regex; undefined for anything else (the general path decides).
@@ -160,13 +150,13 @@ function isoMillisZ(s: string): { iso: string; ms: number } | undefined {
     s.charCodeAt(23) !== 90
   )
     return undefined;
-  const Y = digits(s, 0, 4);
-  const M = digits(s, 5, 2);
-  const D = digits(s, 8, 2);
-  const H = digits(s, 11, 2);
-  const I = digits(s, 14, 2);
-  const S = digits(s, 17, 2);
-  const F = digits(s, 20, 3);
+  const Y = digitsAt(s, 0, 4);
+  const M = digitsAt(s, 5, 2);
+  const D = digitsAt(s, 8, 2);
+  const H = digitsAt(s, 11, 2);
+  const I = digitsAt(s, 14, 2);
+  const S = digitsAt(s, 17, 2);
+  const F = digitsAt(s, 20, 3);
   if (Y < 0 || M < 1 || M > 12 || D < 1 || D > daysIn(Y, M) || H < 0 || H > 23 || I < 0 || I > 59) return;
   if (S < 0 || S > 59 || F < 0) return undefined;
   return { iso: `${s.slice(0, 23)}000+00:00`, ms: Date.UTC(Y, M - 1, D, H, I, S, F) };

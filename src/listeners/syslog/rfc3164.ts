@@ -6,6 +6,7 @@
 import type { SyslogMessage } from './message.ts';
 import { parseRfc3339 } from './rfc5424.ts';
 import { inferYear, validDate, zonedToUtc } from './time.ts';
+import { digitsAt } from '../../core/protocol/digits.ts';
 
 export interface Rfc3164Options {
   /** Epoch ms of reception (year inference, and the timestamp when none is given). */
@@ -45,16 +46,6 @@ const isDigit = (c: number) => c >= 48 && c <= 57;
 const isUpper = (c: number) => c >= 65 && c <= 90;
 const isAlpha = (c: number) => (c | 32) >= 97 && (c | 32) <= 122;
 
-function num(s: string, i: number, n: number): number {
-  let v = 0;
-  for (let k = 0; k < n; k++) {
-    const c = s.charCodeAt(i + k) - 48;
-    if (c < 0 || c > 9) return -1;
-    v = v * 10 + c;
-  }
-  return v;
-}
-
 interface Stamp {
   end: number;
   /** Epoch ms, or NaN for a recognised but impossible date (February 30). */
@@ -64,9 +55,9 @@ interface Stamp {
 
 /** hh:mm:ss[.frac] at i: [h, m, s, ms, end] or undefined. */
 function clock(s: string, i: number): [number, number, number, number, number] | undefined {
-  const h = num(s, i, 2);
-  const mi = num(s, i + 3, 2);
-  const sec = num(s, i + 6, 2);
+  const h = digitsAt(s, i, 2);
+  const mi = digitsAt(s, i + 3, 2);
+  const sec = digitsAt(s, i + 6, 2);
   if (h < 0 || mi < 0 || sec < 0 || s.charCodeAt(i + 2) !== 58 || s.charCodeAt(i + 5) !== 58) return;
   let j = i + 8;
   let ms = 0;
@@ -100,7 +91,7 @@ function timestamp(s: string, i: number, o: Rfc3164Options): Stamp | undefined {
       return { end: stop, t, text: s.slice(start, stop) };
     }
     // NX-OS: "2024 Jan 15 10:00:00"
-    year = num(s, i, 4);
+    year = digitsAt(s, i, 4);
     if (year < 0 || s.charCodeAt(i + 4) !== 32) return undefined;
     i += 5;
   }
@@ -111,17 +102,17 @@ function timestamp(s: string, i: number, o: Rfc3164Options): Stamp | undefined {
   if (s.charCodeAt(i) === 32) i++; // "Mar  1"
   let d: number;
   if (isDigit(s.charCodeAt(i)) && isDigit(s.charCodeAt(i + 1))) {
-    d = num(s, i, 2);
+    d = digitsAt(s, i, 2);
     i += 2;
   } else if (isDigit(s.charCodeAt(i))) {
-    d = num(s, i, 1);
+    d = digitsAt(s, i, 1);
     i += 1;
   } else return undefined;
   if (s.charCodeAt(i) !== 32) return undefined;
   i++;
   // "Mmm dd yyyy hh:mm:ss" (Cisco with year, ASA)
   if (year < 0 && isDigit(s.charCodeAt(i + 3)) && s.charCodeAt(i + 4) === 32) {
-    year = num(s, i, 4);
+    year = digitsAt(s, i, 4);
     if (year < 0) return undefined;
     i += 5;
   }
@@ -130,10 +121,10 @@ function timestamp(s: string, i: number, o: Rfc3164Options): Stamp | undefined {
   const [h, mi, sec, ms] = c;
   i = c[4];
   // "Mmm dd hh:mm:ss yyyy"
-  if (year < 0 && s.charCodeAt(i) === 32 && num(s, i + 1, 4) >= 0 && !isDigit(s.charCodeAt(i + 5))) {
+  if (year < 0 && s.charCodeAt(i) === 32 && digitsAt(s, i + 1, 4) >= 0 && !isDigit(s.charCodeAt(i + 5))) {
     const after = s.charCodeAt(i + 5);
     if (after === 32 || after === 58 || Number.isNaN(after)) {
-      year = num(s, i + 1, 4);
+      year = digitsAt(s, i + 1, 4);
       i += 5;
     }
   }

@@ -3,6 +3,7 @@
 // rest of the text as the message and says what went wrong in `parseError`.
 import type { SyslogMessage } from './message.ts';
 import { validDate } from './time.ts';
+import { digitsAt } from '../../core/protocol/digits.ts';
 
 export type StructuredData = Record<string, Record<string, string | string[]>>;
 
@@ -16,16 +17,6 @@ function field(s: string, i: number, max: number): number {
   return end;
 }
 
-const digits = (s: string, i: number, n: number): number => {
-  let v = 0;
-  for (let k = 0; k < n; k++) {
-    const c = s.charCodeAt(i + k) - 48;
-    if (c < 0 || c > 9) return -1;
-    v = v * 10 + c;
-  }
-  return v;
-};
-
 /** RFC 3339 timestamp as in RFC 5424 §6.2.3; epoch ms, or NaN when invalid. */
 export function parseRfc3339(s: string, start: number, end: number): number {
   const i = start;
@@ -33,12 +24,12 @@ export function parseRfc3339(s: string, start: number, end: number): number {
   const t = s.charCodeAt(i + 10);
   if ((t !== 84 && t !== 116 && t !== 32) || s.charCodeAt(i + 13) !== 58 || s.charCodeAt(i + 16) !== 58)
     return Number.NaN;
-  const y = digits(s, i, 4);
-  const mo = digits(s, i + 5, 2);
-  const d = digits(s, i + 8, 2);
-  const h = digits(s, i + 11, 2);
-  const mi = digits(s, i + 14, 2);
-  const sec = digits(s, i + 17, 2);
+  const y = digitsAt(s, i, 4);
+  const mo = digitsAt(s, i + 5, 2);
+  const d = digitsAt(s, i + 8, 2);
+  const h = digitsAt(s, i + 11, 2);
+  const mi = digitsAt(s, i + 14, 2);
+  const sec = digitsAt(s, i + 17, 2);
   if (y < 0 || mo < 0 || d < 0 || h < 0 || mi < 0 || sec < 0) return Number.NaN;
   if (!validDate(y, mo - 1, d, h, mi, sec)) return Number.NaN;
   let j = i + 19;
@@ -61,8 +52,8 @@ export function parseRfc3339(s: string, start: number, end: number): number {
   const z = s.charCodeAt(j);
   if (z === 90 || z === 122) j++;
   else if (z === 43 || z === 45) {
-    const oh = digits(s, j + 1, 2);
-    const om = digits(s, j + 4, 2);
+    const oh = digitsAt(s, j + 1, 2);
+    const om = digitsAt(s, j + 4, 2);
     if (oh < 0 || om < 0 || oh > 23 || om > 59 || s.charCodeAt(j + 3) !== 58) return Number.NaN;
     offset = (z === 43 ? 1 : -1) * (oh * 60 + om) * 60_000;
     j += 6;
