@@ -103,6 +103,32 @@ describe('Encoder', () => {
     expect(seq).toEqual(Array.from({ length: 2000 }, (_, n) => n));
   });
 
+  it('parses on the calling thread, in order, when the thread is more than maxPendingFrames behind', async () => {
+    let overflow = 0;
+    const enc = new Encoder({
+      threadUrl: parserThreadUrl(),
+      tz: 'Europe/Paris',
+      log,
+      maxPendingFrames: 1000,
+      onOverflow: (n) => (overflow += n),
+    });
+    open.push(enc);
+    const { intake: i } = intake();
+    const batches = Array.from({ length: 5 }, (_, b) =>
+      Array.from({ length: 800 }, (_, k) => frame(`<13>Mar 10 12:00:00 h app: seq ${b * 800 + k}`, k)),
+    );
+    // All sent at once: the first goes to the thread, the next ones would pass the bound.
+    const resolved: string[][] = [];
+    await Promise.all(batches.map((items) => enc.encode(i, items).then((e) => resolved.push(e))));
+    expect(overflow).toBeGreaterThanOrEqual(800);
+    expect(enc.overflowBatches).toBeGreaterThanOrEqual(1);
+    const seq = resolved
+      .flat()
+      .map((s) => Number((JSON.parse(s) as { message: string }).message.split(' ')[1]));
+    expect(seq).toEqual(Array.from({ length: 4000 }, (_, n) => n));
+    expect(logLines.some((l) => l.msg.includes('the syslog parser thread is behind'))).toBe(true);
+  });
+
   it('parses the batches a failed thread held on the main thread, and goes on without it', async () => {
     const enc = threaded();
     const { intake: i } = intake();

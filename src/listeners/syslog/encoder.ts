@@ -8,7 +8,7 @@
 // thread, one message port), so events keep their order. The main thread keeps every batch until
 // its events are back: if the thread fails, it parses them itself and goes on without the thread.
 import { Worker } from 'node:worker_threads';
-import type { Logger } from '../../runtime/logging.ts';
+import { type Logger, LogLimiter } from '../../runtime/logging.ts';
 import type { Frame, Intake } from './intake.ts';
 
 /** What the main thread sends: the frames of a batch back to back in `data`. */
@@ -34,13 +34,25 @@ export type Item = Frame | string;
 
 interface Pending {
   items: Item[];
+  frames: number;
   intake: Intake;
   resolve: (events: string[]) => void;
 }
 
+/**
+ * Frames at most on their way to the thread or back. Beyond, batches are parsed on the calling thread:
+ * the main thread slows down and the kernel (UDP receive buffer, TCP window) holds what follows,
+ * rather than MUTT's memory.
+ */
+const MAX_PENDING_FRAMES = 100_000;
+
 export interface EncoderOptions {
   /** The parser thread's script; undefined: parse on the calling thread. */
   threadUrl?: URL;
+  /** Bound on the frames in flight to the thread (MAX_PENDING_FRAMES). */
+  maxPendingFrames?: number;
+  /** Called with the frames of a batch parsed here because the thread was too far behind. */
+  onOverflow?: (frames: number) => void;
   tz: string;
   log: Logger;
 }
@@ -53,6 +65,11 @@ export class Encoder {
   private closing = false;
   /** The latest batch's result: each batch resolves only after the one before it. */
   private tail: Promise<unknown> = Promise.resolve();
+  /** Frames in the batches the thread holds. */
+  private pendingFrames = 0;
+  /** Batches parsed here because the thread was MAX_PENDING_FRAMES behind. */
+  overflowBatches = 0;
+  private readonly logs = new LogLimiter(60_000);
 
   constructor(o: EncoderOptions) {
     this.o = o;
@@ -70,6 +87,7 @@ export class Encoder {
       const p = this.pending.get(r.id);
       if (!p) return;
       this.pending.delete(r.id);
+      this.pendingFrames -= p.frames;
       p.intake.addParseErrors(r.parseErrors);
       if (r.events.length === p.items.length) p.resolve(r.events);
       else {
@@ -86,6 +104,7 @@ export class Encoder {
       // Every batch it held is parsed here, in order (the map keeps insertion order).
       for (const [id, p] of this.pending) {
         this.pending.delete(id);
+        this.pendingFrames -= p.frames;
         p.resolve(this.inline(p.intake, p.items));
       }
     };
@@ -118,6 +137,17 @@ export class Encoder {
         bytes += it.buf.length;
       }
     if (frames === 0) return Promise.resolve(items as string[]);
+    if (this.pendingFrames + frames > (this.o.maxPendingFrames ?? MAX_PENDING_FRAMES)) {
+      this.overflowBatches++;
+      this.o.onOverflow?.(frames);
+      const suppressed = this.logs.take('overflow');
+      if (suppressed >= 0)
+        this.o.log.warn(
+          { pending_frames: this.pendingFrames, overflow_batches: this.overflowBatches, suppressed },
+          'the syslog parser thread is behind: the main thread parses too (reading slows down)',
+        );
+      return Promise.resolve(this.inline(intake, items));
+    }
     const data = new ArrayBuffer(bytes);
     const view = new Uint8Array(data);
     const req: ParseRequest = {
@@ -143,11 +173,13 @@ export class Encoder {
       k++;
     }
     return new Promise((resolve) => {
-      this.pending.set(req.id, { items, intake, resolve });
+      this.pending.set(req.id, { items, frames, intake, resolve });
+      this.pendingFrames += frames;
       try {
         w.postMessage(req, [data]);
       } catch (err) {
         this.pending.delete(req.id);
+        this.pendingFrames -= frames;
         this.o.log.error(
           { err: (err as Error).message },
           'could not hand a batch to the syslog parser thread',

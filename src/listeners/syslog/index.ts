@@ -50,6 +50,7 @@ export const syslogListener: ListenerFactory = async (ctx) => {
     threadUrl: c.SYSLOG_PARSER_THREAD ? parserThreadUrl() : undefined,
     tz: c.SYSLOG_DEFAULT_TIMEZONE,
     log,
+    onOverflow: (frames) => telemetry.parsedOnMain.inc(frames),
   });
   const common = {
     encoder,

@@ -29,6 +29,7 @@ export class SyslogTelemetry {
   readonly queued: Counter<'transport'>;
   readonly parseErrors: Counter<'transport'>;
   readonly truncated: Counter<'transport'>;
+  readonly parsedOnMain: Counter;
   readonly shed: Counter<'transport' | 'reason'>;
   readonly connections: Gauge<'transport'>;
   readonly closed: Counter<'transport' | 'reason'>;
@@ -71,6 +72,11 @@ export class SyslogTelemetry {
       name: 'mutt_syslog_truncated_total',
       help: 'Syslog messages cut at SYSLOG_MAX_MESSAGE_SIZE (queued with `truncated: true`)',
       labelNames,
+      registers: r,
+    });
+    this.parsedOnMain = new Counter({
+      name: 'mutt_syslog_parser_overflow_total',
+      help: 'Syslog messages parsed on the main thread because the parser thread was too far behind (reading slows down instead of memory growing)',
       registers: r,
     });
     this.shed = new Counter({
