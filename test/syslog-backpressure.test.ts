@@ -147,8 +147,8 @@ describe('Redis outage', () => {
     await start();
   });
   afterAll(async () => server?.stop());
-
-  it('UDP events still held when the shutdown grace runs out are counted as shed (shutdown)', async () => {
+  /** A client of the Redis this block stops and restarts, failing fast while it is down. */
+  const connect = async () => {
     const config = svc.config({ REDIS_HOST: '127.0.0.1', REDIS_PORT: String(port) });
     const redis = withScripts(
       createRedis(
@@ -158,13 +158,18 @@ describe('Redis outage', () => {
       ),
     );
     await whenReady(redis);
+    return { redis, keys: new Keys(config) };
+  };
+
+  it('UDP events still held when the shutdown grace runs out are counted as shed (shutdown)', async () => {
+    const { redis, keys } = await connect();
     const telemetry = new SyslogTelemetry(new Registry(), quietLog());
     const encoder = new Encoder({ tz: 'UTC', log: quietLog() });
     const udp = new UdpListener({
       address: '127.0.0.1',
       maxSize: 65536,
       tz: 'UTC',
-      enqueuer: new Enqueuer({ redis, keys: new Keys(config), cap: 1_000_000 }),
+      enqueuer: new Enqueuer({ redis, keys, cap: 1_000_000 }),
       encoder,
       telemetry,
       log: quietLog(),
@@ -199,16 +204,7 @@ describe('Redis outage', () => {
   }, 60_000);
 
   it('TCP holds what it read and UDP buffers; all of it is queued when Redis returns', async () => {
-    const config = svc.config({ REDIS_HOST: '127.0.0.1', REDIS_PORT: String(port) });
-    const redis = withScripts(
-      createRedis(
-        config,
-        { kind: 'tcp', host: '127.0.0.1', port },
-        { name: 'test', log: quietLog(), failFast: true },
-      ),
-    );
-    await whenReady(redis);
-    const keys = new Keys(config);
+    const { redis, keys } = await connect();
     const telemetry = new SyslogTelemetry(new Registry(), quietLog());
     const enqueuer = new Enqueuer({ redis, keys, cap: 1_000_000 });
     const gate = new QueueGate({ redis, queueKey: keys.ingestQueue, cap: 1_000_000, lowWater: 900_000 });
