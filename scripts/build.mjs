@@ -12,8 +12,8 @@ const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url),
 const started = Date.now();
 const result = await build({
   entryPoints: {
-    mutt: 'src/cli/main.ts',
-    worker: 'src/runtime/workers/entry.ts',
+    mutt: 'src/app/main.ts',
+    worker: 'src/app/worker.ts',
     'syslog-parser': 'src/listeners/syslog/parser-thread.ts',
     ...(withBench ? { bench: 'bench/run.ts' } : {}),
   },

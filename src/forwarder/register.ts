@@ -1,7 +1,7 @@
-// Registers the `forwarder` and `remediation` worker roles (see src/runtime/workers/roles.ts): each
+// The `forwarder` and `remediation` worker roles (mapped in src/app/roles.ts): each
 // worker thread builds its sink from the configuration and runs one loop until the supervisor stops it.
 import { LogLimiter } from '../runtime/logging.ts';
-import { ROLE_RUNNERS, type WorkerContext } from '../runtime/workers/roles.ts';
+import type { RoleRunner, WorkerContext } from '../core/worker.ts';
 import { CircuitBreaker } from './breaker.ts';
 import { dlqKey } from './dlq.ts';
 import { Forwarder } from './forwarder.ts';
@@ -19,7 +19,7 @@ function supervise(ctx: WorkerContext, run: Promise<void>): void {
   });
 }
 
-ROLE_RUNNERS.forwarder = async (ctx) => {
+export const runForwarder: RoleRunner = async (ctx) => {
   const { config, log } = ctx;
   const written = new LogLimiter(10_000);
   const sink = createSink(config, {
@@ -62,7 +62,7 @@ ROLE_RUNNERS.forwarder = async (ctx) => {
   return { close: () => forwarder.close() };
 };
 
-ROLE_RUNNERS.remediation = async (ctx) => {
+export const runRemediation: RoleRunner = async (ctx) => {
   const { config, keys } = ctx;
   const sink = createSink(config);
   const breaker = sink.guarded

@@ -1,9 +1,8 @@
 // `mutt validate`: checks the configuration without starting anything (systemd ExecStartPre).
 import { loadUsers } from '../../listeners/snmp/config.ts';
 import { tlsEnabled, tlsOptions } from '../../listeners/syslog/config.ts';
-import { EXIT_CONFIG, hasRole, loadConfig } from '../../runtime/config/load.ts';
+import { EXIT_CONFIG, hasRole, loadConfig, needsPostgres } from '../../runtime/config/load.ts';
 import { StartupError } from '../../runtime/listen.ts';
-import { needsPostgres } from '../../runtime/daemon.ts';
 import { MissingBinariesError, requireBinaries } from '../../runtime/services/binaries.ts';
 
 export function validateCommand(opts: { quiet?: boolean }): void {

@@ -1,12 +1,12 @@
-// Registers the `alerter` worker role (see src/runtime/workers/roles.ts): each worker thread runs one
+// The `alerter` worker role (mapped in src/app/roles.ts): each worker thread runs one
 // Alerter loop with its own Redis connections (commands, the blocking take, the configuration
 // subscription) and a small PostgreSQL pool. Worker 0 also runs the janitor and the daily partition
 // task. SIGHUP reloads the rules.
-import { ROLE_RUNNERS } from '../../runtime/workers/roles.ts';
 import { Alerter } from './alerter.ts';
+import type { RoleRunner } from '../worker.ts';
 import { createAlerterMetrics } from './metrics.ts';
 
-ROLE_RUNNERS.alerter = async (ctx) => {
+export const runAlerter: RoleRunner = async (ctx) => {
   const { config, keys } = ctx;
   const ref: { alerter?: Alerter } = {};
   const metrics = createAlerterMetrics(ctx.registry, {

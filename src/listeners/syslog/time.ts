@@ -2,6 +2,8 @@
 // time in an IANA time zone into UTC, and inferring the year of an RFC 3164 timestamp. Zone offsets
 // are cached per zone and UTC hour, so the per-message cost is a few integer operations.
 
+export { isTimeZone } from '../../runtime/timezone.ts';
+
 const DAYS = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
 
 export function daysInMonth(year: number, month0: number): number {
@@ -22,16 +24,6 @@ export function validDate(y: number, mo0: number, d: number, h: number, mi: numb
     s >= 0 &&
     s <= 60 // a leap second is accepted and folds into the next minute
   );
-}
-
-/** Whether `tz` names a time zone this runtime knows. */
-export function isTimeZone(tz: string): boolean {
-  try {
-    new Intl.DateTimeFormat('en-US', { timeZone: tz });
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 const formatters = new Map<string, Intl.DateTimeFormat>();

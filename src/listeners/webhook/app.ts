@@ -12,6 +12,7 @@ import { apiKeyChecker } from '../../core/security.ts';
 import { MuttError } from '../../errors.ts';
 import { type Logger, LogLimiter } from '../../runtime/logging.ts';
 import { normalizeAddress } from '../../runtime/listen.ts';
+import type { HealthReport } from '../../runtime/health.ts';
 import { type Enqueuer, RedisUnavailableError } from '../enqueue.ts';
 import type { IngestMetrics } from './metrics.ts';
 import { acceptableCorrelationId, parseBody, prepareEvent } from './parse.ts';
@@ -20,10 +21,7 @@ export const INGEST_PATHS = ['/ingest', '/api/v1/ingest', '/api/v2/ingest'] as c
 /** Seconds a client should wait after a 503. */
 export const RETRY_AFTER_SECONDS = 5;
 
-export interface HealthReport {
-  status: 'healthy' | 'unhealthy';
-  [k: string]: unknown;
-}
+export type { HealthReport };
 
 export interface IngestAppOptions {
   apiKey: string | undefined;

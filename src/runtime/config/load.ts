@@ -7,7 +7,7 @@ import { join, resolve } from 'node:path';
 import { parseEnvFile } from './envfile.ts';
 import { ROLES, type Role, SECRET_NAMES, schema, type VarName, type Vars } from './schema.ts';
 import type { VarSpec } from './spec.ts';
-import { isTimeZone } from '../../listeners/syslog/time.ts';
+import { isTimeZone } from '../timezone.ts';
 
 export const DEFAULT_ENV_FILE = '/etc/mutt/mutt.env';
 /** sysexits.h EX_CONFIG: what `mutt serve` and `mutt validate` exit with on a configuration error. */
@@ -272,6 +272,11 @@ export function loadConfigOrThrow(env?: Record<string, string | undefined>, opts
   const r = loadConfig(env, opts);
   if (!r.config) throw new ConfigError(r.problems);
   return r.config;
+}
+
+/** Whether the node's roles use PostgreSQL at all. */
+export function needsPostgres(c: Pick<Config, 'roles'>): boolean {
+  return hasRole(c, 'alerter') || hasRole(c, 'webui');
 }
 
 export function hasRole(config: Pick<Config, 'roles'>, role: Role): boolean {

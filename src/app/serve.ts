@@ -1,10 +1,10 @@
 // `mutt serve`: runs the daemon until SIGTERM/SIGINT; SIGHUP reloads.
-import { EXIT_CONFIG } from '../../runtime/config/load.ts';
-import { Daemon } from '../../runtime/daemon.ts';
-import { StartupError } from '../../runtime/listen.ts';
-import { createLogger } from '../../runtime/logging.ts';
-import { MissingBinariesError } from '../../runtime/services/binaries.ts';
-import { loadConfigOrExit } from '../context.ts';
+import { loadConfigOrExit } from '../cli/context.ts';
+import { EXIT_CONFIG } from '../runtime/config/load.ts';
+import { StartupError } from '../runtime/listen.ts';
+import { createLogger } from '../runtime/logging.ts';
+import { MissingBinariesError } from '../runtime/services/binaries.ts';
+import { Daemon } from './daemon.ts';
 
 /** sysexits.h EX_UNAVAILABLE: a required program is missing. */
 const EXIT_UNAVAILABLE = 69;

@@ -1,7 +1,7 @@
 // `/health` and `/metrics` for a node without the listeners role (for example MUTT_ROLES=forwarder),
 // on SERVER_PORT_INGESTOR like every node, so a split fleet is monitored the same way everywhere.
 import { Hono } from 'hono';
-import type { HealthReport } from '../listeners/webhook/app.ts';
+import type { HealthReport } from '../runtime/health.ts';
 
 export interface OpsAppOptions {
   health: () => Promise<HealthReport>;

@@ -22,16 +22,15 @@ import { type ScriptedRedis, withScripts } from '../core/protocol/scripts.ts';
 import { Enqueuer } from '../listeners/enqueue.ts';
 import { LISTENERS } from '../listeners/index.ts';
 import type { RunningListener } from '../listeners/types.ts';
-import type { HealthReport } from '../listeners/webhook/app.ts';
 import { createIngest } from '../listeners/webhook/index.ts';
-import { type Config, hasRole } from './config/load.ts';
-import { GeneratedSecrets, resolveSecrets } from './config/secrets.ts';
-import { prepareDataDir } from './datadir.ts';
-import { createOpsApp } from './ops-app.ts';
-import { listenTcp } from './listen.ts';
-import type { Logger } from './logging.ts';
-import { createRegistry, renderMetrics } from './metrics.ts';
-import { ensurePartitions, migrate } from './migrate.ts';
+import { type Config, hasRole, needsPostgres } from '../runtime/config/load.ts';
+import { GeneratedSecrets, resolveSecrets } from '../runtime/config/secrets.ts';
+import { prepareDataDir } from '../runtime/datadir.ts';
+import type { HealthReport } from '../runtime/health.ts';
+import { listenTcp } from '../runtime/listen.ts';
+import type { Logger } from '../runtime/logging.ts';
+import { createRegistry, renderMetrics } from '../runtime/metrics.ts';
+import { ensurePartitions, migrate } from '../runtime/migrate.ts';
 import {
   createPool,
   describePg,
@@ -39,23 +38,19 @@ import {
   pgEndpointFromConfig,
   pingPostgres,
   waitForPostgres,
-} from './postgres.ts';
-import { createRedis, describeEndpoint, endpointFromConfig, type RedisEndpoint } from './redis.ts';
-import { requireBinaries } from './services/binaries.ts';
-import { type PostgresServerHandle, startPostgres } from './services/postgres-server.ts';
-import { type RedisServerHandle, startRedisServer } from './services/redis-server.ts';
-import { abortableSleep } from './sleep.ts';
-import { WORKER_ROLES, type WorkerRole } from './workers/protocol.ts';
-import './workers/register-roles.ts';
-import { ROLE_RUNNERS } from './workers/roles.ts';
-import { WorkerSupervisor } from './workers/supervisor.ts';
+} from '../runtime/postgres.ts';
+import { createRedis, describeEndpoint, endpointFromConfig, type RedisEndpoint } from '../runtime/redis.ts';
+import { requireBinaries } from '../runtime/services/binaries.ts';
+import { type PostgresServerHandle, startPostgres } from '../runtime/services/postgres-server.ts';
+import { type RedisServerHandle, startRedisServer } from '../runtime/services/redis-server.ts';
+import { abortableSleep } from '../runtime/sleep.ts';
+import { VERSION } from '../runtime/version.ts';
+import { WORKER_ROLES, type WorkerRole } from '../runtime/workers/protocol.ts';
+import { WorkerSupervisor } from '../runtime/workers/supervisor.ts';
+import { createOpsApp } from './ops-app.ts';
+import { ROLE_RUNNERS } from './roles.ts';
 
-export const VERSION = typeof __MUTT_VERSION__ === 'string' ? __MUTT_VERSION__ : '0.0.0-dev';
-
-/** Whether the node's roles use PostgreSQL at all. */
-export function needsPostgres(c: Pick<Config, 'roles'>): boolean {
-  return hasRole(c, 'alerter') || hasRole(c, 'webui');
-}
+export { VERSION };
 
 export interface DaemonInfo {
   ingestPort?: number;

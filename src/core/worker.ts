@@ -1,13 +1,15 @@
-// What each worker role runs. A role module registers its runner here; the daemon starts worker
-// threads only for roles of the node (MUTT_ROLES) that have a runner and a non-zero worker count.
+// What a worker role is given and what it returns. A role module (the alerter in core, the forwarder
+// and remediation in forwarder/) exports a RoleRunner; the composition root (src/app/roles.ts) maps
+// each role of MUTT_ROLES to its runner, and the worker bootstrap (src/app/worker.ts) builds the
+// context and calls it.
 import type { Redis } from 'ioredis';
 import type pg from 'pg';
 import type { Registry } from 'prom-client';
-import type { Keys } from '../../core/protocol/keys.ts';
-import type { ScriptedRedis } from '../../core/protocol/scripts.ts';
-import type { Config } from '../config/load.ts';
-import type { Logger } from '../logging.ts';
-import type { WorkerInit, WorkerRole } from './protocol.ts';
+import type { Config } from '../runtime/config/load.ts';
+import type { Logger } from '../runtime/logging.ts';
+import type { WorkerInit } from '../runtime/workers/protocol.ts';
+import type { Keys } from './protocol/keys.ts';
+import type { ScriptedRedis } from './protocol/scripts.ts';
 
 export interface WorkerContext {
   init: WorkerInit;
@@ -32,5 +34,3 @@ export interface RoleHandle {
 }
 
 export type RoleRunner = (ctx: WorkerContext) => Promise<RoleHandle>;
-
-export const ROLE_RUNNERS: Partial<Record<WorkerRole, RoleRunner>> = {};
