@@ -5,6 +5,9 @@ const pkg = JSON.parse(readFileSync(new URL('./package.json', import.meta.url), 
   version: string;
 };
 
+/** Suites that run after the fast one, one CI step each (scripts/test.mjs). */
+export const LONG_SUITES = ['chaos', 'ha', 'ui', 'packaging', 'observability'] as const;
+
 export default defineConfig({
   plugins: [
     {
@@ -19,7 +22,22 @@ export default defineConfig({
   ],
   define: { __MUTT_VERSION__: JSON.stringify(pkg.version) },
   test: {
-    include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
+    // The fast suite (`npm run test:fast`) and the long suites, each its own step of `npm test`
+    // (scripts/test.mjs): chaos, high availability, browser UI, packaging, observability. A long
+    // suite's files live in test/<suite>/.
+    projects: [
+      {
+        extends: true,
+        test: {
+          name: 'fast',
+          include: ['src/**/*.test.ts', 'test/*.test.ts'],
+        },
+      },
+      ...LONG_SUITES.map((name) => ({
+        extends: true as const,
+        test: { name, include: [`test/${name}/**/*.test.ts`], maxWorkers: 1, fileParallelism: false },
+      })),
+    ],
     globalSetup: ['test/harness/global-setup.ts'],
     pool: 'forks',
     maxWorkers: 2,
