@@ -562,7 +562,11 @@ export class Forwarder extends Loop {
     else this.log.info({ from: t.from, to: t.to }, 'circuit breaker closed: forwarding resumes');
   }
 
-  /** One atomic move of a request's alerts out of the processing list (move-4.lua). */
+  /**
+   * One atomic move of a request's alerts out of the processing list (move-4.lua). Takes push the
+   * newest at the head, so a request's alerts (oldest first) are searched from the tail, where the
+   * oldest batch in hand lies: each is found at once instead of after every newer alert in hand.
+   */
   private async settle(ops: string[]): Promise<void> {
     const { redis, keys, pod } = this.o;
     const r = await this.retryIfFailed(
@@ -573,7 +577,7 @@ export class Forwarder extends Loop {
           keys.moogDlq,
           keys.moogRetry(pod),
           keys.alertQueue,
-          1,
+          -1,
           ...ops,
         ),
       FINISH,
