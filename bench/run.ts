@@ -1,5 +1,6 @@
 // `npm run bench [-- <suite> ...] [--seconds N] [--runs N]`: runs the benchmark suites and writes
-// their figures into docs/BENCHMARKS.md.
+// their figures into docs/BENCHMARKS.md. `pipeline --ladder [--rates a,b,…] [--env K=V,…]` runs the
+// capacity ladder instead of the latency run (bench/capacity.ts).
 import { alerterBench } from './alerter.ts';
 import { forwarderBench } from './forwarder.ts';
 import { ingestBench } from './ingest.ts';
@@ -7,7 +8,14 @@ import { pipelineBench } from './pipeline.ts';
 import { snmpBench } from './snmp.ts';
 import { syslogBench } from './syslog.ts';
 
-const SUITES: Record<string, (o: { seconds: number; runs: number }) => Promise<void>> = {
+export interface BenchOptions {
+  seconds: number;
+  runs: number;
+  /** The arguments as given (for suites with options of their own, e.g. `pipeline --ladder`). */
+  args: readonly string[];
+}
+
+const SUITES: Record<string, (o: BenchOptions) => Promise<void>> = {
   ingest: ingestBench,
   snmp: snmpBench,
   syslog: syslogBench,
@@ -23,7 +31,9 @@ const opt = (name: string, def: number) => {
 };
 const seconds = opt('seconds', 10);
 const runs = opt('runs', 3);
-const names = args.filter((a, i) => !a.startsWith('--') && !args[i - 1]?.startsWith('--'));
+// Options that take a value; `--ladder` stands alone.
+const valued = new Set(['--seconds', '--runs', '--rates', '--env']);
+const names = args.filter((a, i) => !a.startsWith('--') && !valued.has(args[i - 1] ?? ''));
 const chosen = names.length > 0 ? names : Object.keys(SUITES);
 for (const n of chosen) {
   const suite = SUITES[n];
@@ -32,5 +42,5 @@ for (const n of chosen) {
     process.exit(2);
   }
   process.stderr.write(`== ${n} ==\n`);
-  await suite({ seconds, runs });
+  await suite({ seconds, runs, args });
 }
