@@ -89,7 +89,10 @@ export interface CapacityOptions {
 }
 
 const SCRIPT_BY_SHA = new Map(
-  Object.entries(SCRIPTS).map(([name, s]) => [createHash('sha1').update(`-- mutt v1 ${name}\n${s.lua}`).digest('hex'), name]),
+  Object.entries(SCRIPTS).map(([name, s]) => [
+    createHash('sha1').update(`-- mutt v1 ${name}\n${s.lua}`).digest('hex'),
+    name,
+  ]),
 );
 
 /** SLOWLOG entries → µs per EVALSHA script name (or command name). */
