@@ -55,6 +55,7 @@ const ctx: WorkerContext = {
       log,
       max: Math.max(2, Math.min(4, config.DB_POOL_MAX_CONN)),
       min: Math.min(config.DB_POOL_MIN_CONN, 2),
+      registry: ctx.registry,
     });
     if (!pools.includes(pool)) pools.push(pool);
     return pool;

@@ -2,8 +2,10 @@
 // start-up waits for the server with capped backoff and says what it waits for.
 import { readFileSync } from 'node:fs';
 import pg from 'pg';
+import type { Registry } from 'prom-client';
 import type { Config } from './config/load.ts';
 import { type Logger, LogLimiter } from './logging.ts';
+import { describeHost, type PgHost, parsePgHosts, PrimaryLocator, primaryClientClass } from './pg-primary.ts';
 import { abortableSleep } from './sleep.ts';
 
 export type PgConfig = Pick<
@@ -23,13 +25,21 @@ export type PgConfig = Pick<
 export interface PgEndpoint {
   host: string;
   port: number;
+  /** The members of a cluster with failover (DB_HOST lists several): connect to the writable one. */
+  members?: PgHost[];
 }
 
 export function pgEndpointFromConfig(c: PgConfig, embedded?: PgEndpoint): PgEndpoint {
-  return embedded ?? { host: c.DB_HOST ?? 'localhost', port: c.DB_PORT };
+  if (embedded) return embedded;
+  const hosts = parsePgHosts(c.DB_HOST ?? 'localhost', c.DB_PORT);
+  // The configuration was validated: a list that does not parse cannot reach here.
+  if (typeof hosts === 'string') throw new Error(`DB_HOST: ${hosts}`);
+  const first = hosts[0]!;
+  return hosts.length > 1 ? { ...first, members: hosts } : first;
 }
 
 export function describePg(e: PgEndpoint, database: string): string {
+  if (e.members) return `${e.members.map(describeHost).join(',')}/${database} (the member accepting writes)`;
   return e.host.startsWith('/')
     ? `unix:${e.host}/.s.PGSQL.${e.port} db=${database}`
     : `${e.host}:${e.port}/${database}`;
@@ -41,6 +51,8 @@ export interface CreatePoolOptions {
   max?: number;
   min?: number;
   database?: string;
+  /** Where the primary search of a multi-member DB_HOST reports (mutt_db_primary_*). */
+  registry?: Registry;
 }
 
 export function createPool(c: PgConfig, endpoint: PgEndpoint, o: CreatePoolOptions): pg.Pool {
@@ -51,19 +63,27 @@ export function createPool(c: PgConfig, endpoint: PgEndpoint, o: CreatePoolOptio
           ca: c.DB_TLS_CA_CERT_PATH ? readFileSync(c.DB_TLS_CA_CERT_PATH, 'utf8') : undefined,
         }
       : undefined;
-  const pool = new pg.Pool({
+  const settings = {
     host: endpoint.host,
     port: endpoint.port,
     database: o.database ?? c.DB_NAME,
     user: c.DB_USER,
     password: c.DB_PASS,
     ssl,
-    max: o.max ?? c.DB_POOL_MAX_CONN,
-    min: o.min ?? 0,
-    idleTimeoutMillis: 30_000,
     connectionTimeoutMillis: 5_000,
     keepAlive: true,
     application_name: `mutt:${o.name}`,
+  };
+  const pool = new pg.Pool({
+    ...settings,
+    max: o.max ?? c.DB_POOL_MAX_CONN,
+    min: o.min ?? 0,
+    idleTimeoutMillis: 30_000,
+    ...(endpoint.members && {
+      Client: primaryClientClass(
+        new PrimaryLocator({ hosts: endpoint.members, client: settings, log: o.log, registry: o.registry }),
+      ),
+    }),
   });
   const limiter = new LogLimiter(30_000);
   // An idle client that loses its server emits 'error' on the pool; without a listener Node crashes.

@@ -26,6 +26,8 @@ const TRANSIENT_CODES = new Set([
   '08006',
   '08001',
   '08004',
+  '25006', // read_only_sql_transaction: the primary became a replica (failover)
+  'MUTT_NO_PRIMARY', // no member of DB_HOST accepts writes yet (runtime/pg-primary.ts)
 ]);
 
 /** Connection-level failures worth waiting out (as opposed to bugs and bad data). */
