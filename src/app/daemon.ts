@@ -8,7 +8,9 @@
 //   PostgreSQL pool ── migrations + audit partitions (background, retried until PostgreSQL answers)
 //
 // Start-up never blocks on a dependency that is down: listeners bind at once and answer 503 until
-// Redis is reachable, /health says what is missing, and the logs say what MUTT waits for. Stop is
+// Redis is reachable, /health says what is missing, and the logs say what MUTT waits for. The one
+// exception is a Redis Sentinel configuration, checked first (REDIS_SENTINEL_STARTUP_TIMEOUT): a wrong
+// password or master name stops start-up with a message saying so. Stop is
 // ordered and idempotent: stop accepting, let in-flight requests finish and their events reach Redis,
 // close connections, then stop the embedded servers.
 import type { Server } from 'node:http';
@@ -16,7 +18,7 @@ import { join } from 'node:path';
 import { createAdaptorServer } from '@hono/node-server';
 import type { Redis } from 'ioredis';
 import type pg from 'pg';
-import type { Registry } from 'prom-client';
+import { Histogram, type Registry } from 'prom-client';
 import { Keys } from '../core/protocol/keys.ts';
 import { type ScriptedRedis, withScripts } from '../core/protocol/scripts.ts';
 import { Enqueuer } from '../listeners/enqueue.ts';
@@ -40,6 +42,7 @@ import {
   waitForPostgres,
 } from '../runtime/postgres.ts';
 import { createRedis, describeEndpoint, endpointFromConfig, type RedisEndpoint } from '../runtime/redis.ts';
+import { checkSentinels } from '../runtime/redis-sentinel.ts';
 import { requireBinaries } from '../runtime/services/binaries.ts';
 import { type PostgresServerHandle, startPostgres } from '../runtime/services/postgres-server.ts';
 import { type RedisServerHandle, startRedisServer } from '../runtime/services/redis-server.ts';
@@ -66,6 +69,8 @@ export class Daemon {
   private redisServer?: RedisServerHandle;
   private pgServer?: PostgresServerHandle;
   private redis?: ScriptedRedis;
+  /** The enqueuer's own connection (REDIS_MIN_REPLICAS_ACK). */
+  private enqueueRedis?: ScriptedRedis;
   private pool?: pg.Pool;
   private dbState: { ok: boolean; error?: string } = { ok: false, error: 'not connected yet' };
   private registry?: Registry;
@@ -113,6 +118,10 @@ export class Daemon {
     }
 
     const redisEndpoint: RedisEndpoint = endpointFromConfig(c, this.redisServer?.socketPath);
+    // Behind Sentinels, a configuration that cannot work (a wrong password, an unknown master name,
+    // no Sentinel answering) stops start-up with a message saying so (runtime/redis-sentinel.ts).
+    if (redisEndpoint.kind === 'sentinel')
+      await checkSentinels(c, redisEndpoint, log.child({ component: 'redis' }), this.abort.signal);
     this.keys = new Keys(c);
     this.redis = withScripts(createRedis(c, redisEndpoint, { name: 'main', log, failFast: true }));
     this.registry = createRegistry(true);
@@ -123,7 +132,12 @@ export class Daemon {
         c,
         this.pgServer ? { host: this.pgServer.host, port: this.pgServer.port } : undefined,
       );
-      this.pool = createPool(c, pgEndpoint, { name: 'main', log, max: Math.min(4, c.DB_POOL_MAX_CONN) });
+      this.pool = createPool(c, pgEndpoint, {
+        name: 'main',
+        log,
+        max: Math.min(4, c.DB_POOL_MAX_CONN),
+        registry: this.registry,
+      });
       void this.prepareDatabase(describePg(pgEndpoint, c.DB_NAME));
     }
 
@@ -132,7 +146,7 @@ export class Daemon {
       postgres: pgEndpoint ? describePg(pgEndpoint, c.DB_NAME) : undefined,
     };
     if (hasRole(c, 'listeners')) {
-      this.enqueuer = new Enqueuer({ redis: this.redis, keys: this.keys, cap: c.MAX_INGEST_QUEUE_SIZE });
+      this.enqueuer = this.createEnqueuer(redisEndpoint);
       if (c.SERVER_PORT_INGESTOR > 0) info.ingestPort = await this.startIngest();
       for (const factory of LISTENERS) {
         const l = await factory({
@@ -158,6 +172,34 @@ export class Daemon {
       'MUTT is running',
     );
     return info;
+  }
+
+  /**
+   * The listeners' one path into Redis. With REDIS_MIN_REPLICAS_ACK it has a connection of its own:
+   * WAIT confirms the writes of the connection it is sent on, and blocks that connection meanwhile.
+   */
+  private createEnqueuer(endpoint: RedisEndpoint): Enqueuer {
+    const c = this.config;
+    if (c.REDIS_MIN_REPLICAS_ACK === 0)
+      return new Enqueuer({ redis: this.redis!, keys: this.keys!, cap: c.MAX_INGEST_QUEUE_SIZE });
+    this.enqueueRedis = withScripts(
+      createRedis(c, endpoint, { name: 'enqueue', log: this.log, failFast: true }),
+    );
+    const waits = new Histogram({
+      name: 'mutt_redis_replica_wait_seconds',
+      help: 'Time Redis replicas took to confirm a batch of events (REDIS_MIN_REPLICAS_ACK), by outcome: confirmed, or timeout (not confirmed within REDIS_MIN_REPLICAS_ACK_TIMEOUT_MS)',
+      labelNames: ['outcome'],
+      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+      registers: [this.registry!],
+    });
+    return new Enqueuer({
+      redis: this.enqueueRedis,
+      keys: this.keys!,
+      cap: c.MAX_INGEST_QUEUE_SIZE,
+      replicas: { count: c.REDIS_MIN_REPLICAS_ACK, timeoutMs: c.REDIS_MIN_REPLICAS_ACK_TIMEOUT_MS },
+      onReplicaWait: (w) =>
+        waits.observe({ outcome: w.confirmed >= w.wanted ? 'confirmed' : 'timeout' }, w.seconds),
+    });
   }
 
   private async startIngest(): Promise<number> {
@@ -314,6 +356,7 @@ export class Daemon {
     await step('enqueue', () => this.enqueuer && withTimeout(this.enqueuer.drain(), 10_000));
     await step('workers', () => this.supervisor?.stop(30_000));
     await step('redis', () => this.redis && quitRedis(this.redis));
+    await step('redis (enqueue)', () => this.enqueueRedis && quitRedis(this.enqueueRedis));
     await step('postgres pool', () => this.pool?.end());
     await step('postgres server', () => this.pgServer?.stop());
     await step('redis server', () => this.redisServer?.stop());

@@ -93,9 +93,16 @@ export function redisOptions(c: RedisConfig, endpoint: RedisEndpoint, o: CreateR
     connectTimeout: 5000,
     keepAlive: 10_000,
     enableReadyCheck: true,
-    // Reconnect forever: capped exponential backoff with jitter.
+    // Reconnect forever: capped exponential backoff with jitter. Behind Sentinels each attempt asks
+    // them for the master, so a short cap finds a new master soon after a failover.
     retryStrategy: (times) =>
-      Math.round(Math.min(5000, 100 * 2 ** Math.min(times, 6)) * (0.5 + Math.random() / 2)),
+      Math.round(
+        Math.min(endpoint.kind === 'sentinel' ? 1000 : 5000, 100 * 2 ** Math.min(times, 6)) *
+          (0.5 + Math.random() / 2),
+      ),
+    // A master demoted to replica (a Sentinel switchover) answers writes with READONLY: reconnect,
+    // which finds the new master; a refused command was not executed, so it may be sent again.
+    reconnectOnError: (err) => (err.message.startsWith('READONLY') ? (o.failFast ? 1 : 2) : false),
     maxRetriesPerRequest: o.failFast ? 0 : null,
     enableOfflineQueue: !o.failFast,
     autoResendUnfulfilledCommands: !o.failFast,
@@ -114,6 +121,9 @@ export function redisOptions(c: RedisConfig, endpoint: RedisEndpoint, o: CreateR
         name: endpoint.name,
         sentinelPassword: c.REDIS_SENTINEL_PASS,
         enableTLSForSentinelMode: c.REDIS_TLS_ENABLED,
+        // Subscribes to the Sentinels' +switch-master: a switchover that leaves the old master
+        // running is followed at once.
+        failoverDetector: true,
       };
     case 'url':
       return base;

@@ -1,0 +1,160 @@
+// Start-up check of a Redis Sentinel configuration (REDIS_SENTINELS): asks the Sentinels for the
+// master, then logs in to that master, and says precisely what is wrong instead of retrying in the
+// background forever. While no Sentinel answers (they may be starting with MUTT, after a power cut)
+// it keeps asking for REDIS_SENTINEL_STARTUP_TIMEOUT seconds, then stops start-up with a message
+// naming REDIS_SENTINELS. A Sentinel or master that refuses the password, or a master name no Sentinel
+// knows, is a configuration error: start-up stops at once. No message carries a secret.
+//
+// After start-up ioredis follows the master through every failover by itself (it asks the Sentinels
+// again on each reconnection and checks that the server it reaches is a master).
+import { Redis } from 'ioredis';
+import type { Config } from './config/load.ts';
+import { StartupError } from './listen.ts';
+import { type Logger, LogLimiter } from './logging.ts';
+import { type RedisConfig, type RedisEndpoint, redisOptions } from './redis.ts';
+import { abortableSleep } from './sleep.ts';
+
+/** sysexits.h EX_UNAVAILABLE: a service MUTT needs does not answer. */
+const EXIT_UNAVAILABLE = 69;
+const EXIT_CONFIG = 78;
+
+const AUTH_REFUSED = /WRONGPASS|NOAUTH|invalid password|invalid username-password|AUTH failed/i;
+
+type SentinelEndpoint = Extract<RedisEndpoint, { kind: 'sentinel' }>;
+type Address = { host: string; port: number };
+const addr = (a: Address) => (a.host.includes(':') ? `[${a.host}]:${a.port}` : `${a.host}:${a.port}`);
+
+export interface SentinelCheckConfig extends RedisConfig, Pick<Config, 'REDIS_SENTINEL_STARTUP_TIMEOUT'> {}
+
+/** What one Sentinel said about the master (or why it said nothing). */
+type Answer =
+  { kind: 'master'; master: Address } | { kind: 'unknown' } | { kind: 'unreachable'; error: string };
+
+async function ask(c: SentinelCheckConfig, e: SentinelEndpoint, s: Address): Promise<Answer> {
+  const client = new Redis({
+    host: s.host,
+    port: s.port,
+    password: c.REDIS_SENTINEL_PASS,
+    tls: c.REDIS_TLS_ENABLED ? {} : undefined,
+    connectTimeout: 2000,
+    commandTimeout: 2000,
+    retryStrategy: () => null,
+    maxRetriesPerRequest: 0,
+    enableOfflineQueue: false,
+    enableReadyCheck: false,
+    lazyConnect: true,
+  });
+  client.on('error', () => {});
+  try {
+    await client.connect();
+    const r = (await client.call('SENTINEL', 'get-master-addr-by-name', e.name)) as [string, string] | null;
+    if (!r) return { kind: 'unknown' };
+    return { kind: 'master', master: { host: r[0], port: Number(r[1]) } };
+  } catch (err) {
+    const msg = (err as Error).message;
+    if (AUTH_REFUSED.test(msg))
+      throw new StartupError(
+        `the Redis Sentinel ${addr(s)} refused the password (REDIS_SENTINEL_PASS): ${msg}`,
+        EXIT_CONFIG,
+      );
+    return { kind: 'unreachable', error: msg };
+  } finally {
+    client.disconnect();
+  }
+}
+
+/** Logs in to the master a Sentinel named; undefined when it serves as a master, else why not. */
+async function login(
+  c: SentinelCheckConfig,
+  master: Address,
+  sentinel: Address,
+  name: string,
+  log: Logger,
+): Promise<string | undefined> {
+  const client = new Redis(
+    redisOptions(
+      c,
+      { kind: 'tcp', host: master.host, port: master.port },
+      {
+        name: 'start-up-check',
+        log,
+        failFast: true,
+        overrides: { retryStrategy: () => null, lazyConnect: true, enableReadyCheck: false },
+      },
+    ),
+  );
+  client.on('error', () => {});
+  try {
+    await client.connect();
+    const role = (await client.call('ROLE')) as unknown[];
+    return role[0] === 'master'
+      ? undefined
+      : `it is a ${String(role[0])}, not a master (a failover in progress?)`;
+  } catch (err) {
+    const msg = (err as Error).message;
+    if (AUTH_REFUSED.test(msg))
+      throw new StartupError(
+        `the Redis master ${addr(master)}, named by the Sentinel ${addr(sentinel)} for "${name}", refused the password (REDIS_PASS${c.REDIS_USERNAME ? ' and REDIS_USERNAME' : ''}): ${msg}`,
+        EXIT_CONFIG,
+      );
+    return `unreachable (${msg})`;
+  } finally {
+    client.disconnect();
+  }
+}
+
+/**
+ * Resolves with the master's address once a Sentinel named a master MUTT can log in to; throws a
+ * StartupError as described at the top of this file.
+ */
+export async function checkSentinels(
+  c: SentinelCheckConfig,
+  e: SentinelEndpoint,
+  log: Logger,
+  signal?: AbortSignal,
+): Promise<Address> {
+  const list = e.sentinels.map(addr).join(', ');
+  const deadline = Date.now() + c.REDIS_SENTINEL_STARTUP_TIMEOUT * 1000;
+  const limiter = new LogLimiter(10_000);
+  let delay = 250;
+  for (let attempt = 1; ; attempt++) {
+    const problems: string[] = [];
+    let unknown = 0;
+    for (const s of e.sentinels) {
+      const a = await ask(c, e, s);
+      if (a.kind === 'unreachable') {
+        problems.push(`${addr(s)}: ${a.error}`);
+        continue;
+      }
+      if (a.kind === 'unknown') {
+        unknown++;
+        problems.push(`${addr(s)}: knows no master named "${e.name}"`);
+        continue;
+      }
+      const why = await login(c, a.master, s, e.name, log);
+      if (why === undefined) {
+        if (attempt > 1) log.info({ master: addr(a.master), sentinel: addr(s) }, 'Redis Sentinels answered');
+        return a.master;
+      }
+      problems.push(`${addr(s)} names the master ${addr(a.master)}: ${why}`);
+    }
+    if (unknown === e.sentinels.length)
+      throw new StartupError(
+        `no Redis Sentinel in REDIS_SENTINELS (${list}) knows a master named "${e.name}": check REDIS_SENTINEL_MASTER`,
+        EXIT_CONFIG,
+      );
+    if (Date.now() + delay > deadline)
+      throw new StartupError(
+        `the Redis Sentinels in REDIS_SENTINELS (${list}) did not name a reachable master within ${c.REDIS_SENTINEL_STARTUP_TIMEOUT} s (REDIS_SENTINEL_STARTUP_TIMEOUT): ${problems.join('; ')}`,
+        EXIT_UNAVAILABLE,
+      );
+    const suppressed = limiter.take('wait');
+    if (suppressed >= 0)
+      log.warn(
+        { sentinels: list, master_name: e.name, attempt, problems, retry_in_ms: delay },
+        'waiting for the Redis Sentinels (REDIS_SENTINELS)',
+      );
+    await abortableSleep(delay, signal);
+    delay = Math.min(2000, delay * 2);
+  }
+}
