@@ -44,14 +44,17 @@ async function ask(c: SentinelCheckConfig, e: SentinelEndpoint, s: Address): Pro
     enableReadyCheck: false,
     lazyConnect: true,
   });
-  client.on('error', () => {});
+  // ioredis reports the cause (a refused connection, a refused password) as an 'error' event and
+  // rejects connect() with "Connection is closed.".
+  let cause: Error | undefined;
+  client.on('error', (err: Error) => (cause ??= err));
   try {
     await client.connect();
     const r = (await client.call('SENTINEL', 'get-master-addr-by-name', e.name)) as [string, string] | null;
     if (!r) return { kind: 'unknown' };
     return { kind: 'master', master: { host: r[0], port: Number(r[1]) } };
   } catch (err) {
-    const msg = (err as Error).message;
+    const msg = (cause ?? (err as Error)).message;
     if (AUTH_REFUSED.test(msg))
       throw new StartupError(
         `the Redis Sentinel ${addr(s)} refused the password (REDIS_SENTINEL_PASS): ${msg}`,
@@ -83,7 +86,8 @@ async function login(
       },
     ),
   );
-  client.on('error', () => {});
+  let cause: Error | undefined;
+  client.on('error', (err: Error) => (cause ??= err));
   try {
     await client.connect();
     const role = (await client.call('ROLE')) as unknown[];
@@ -91,7 +95,7 @@ async function login(
       ? undefined
       : `it is a ${String(role[0])}, not a master (a failover in progress?)`;
   } catch (err) {
-    const msg = (err as Error).message;
+    const msg = (cause ?? (err as Error)).message;
     if (AUTH_REFUSED.test(msg))
       throw new StartupError(
         `the Redis master ${addr(master)}, named by the Sentinel ${addr(sentinel)} for "${name}", refused the password (REDIS_PASS${c.REDIS_USERNAME ? ' and REDIS_USERNAME' : ''}): ${msg}`,
