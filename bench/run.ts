@@ -5,6 +5,7 @@ import { alerterBench } from './alerter.ts';
 import { forwarderBench } from './forwarder.ts';
 import { ingestBench } from './ingest.ts';
 import { pipelineBench } from './pipeline.ts';
+import { replicasBench } from './replicas.ts';
 import { snmpBench } from './snmp.ts';
 import { syslogBench } from './syslog.ts';
 
@@ -22,6 +23,7 @@ const SUITES: Record<string, (o: BenchOptions) => Promise<void>> = {
   forwarder: forwarderBench,
   alerter: alerterBench,
   pipeline: pipelineBench,
+  replicas: replicasBench,
 };
 
 const args = process.argv.slice(2);
