@@ -1,7 +1,7 @@
 // A Redis Sentinel topology on loopback, as an operator runs one with Debian's packages: a master, a
-// replica, and three Sentinels (quorum 2) watching them, each its own process on a private port,
-// torn down after. The replica may replicate through a TCP proxy, which lets a test hold its
-// replication link back (a replica that lags) before it kills the master.
+// replica (or more), and three Sentinels (quorum 2) watching them, each its own process on a private
+// port, torn down after. The first replica may replicate through a TCP proxy, which lets a test hold
+// its replication link back (a replica that lags) before it kills the master.
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
@@ -29,8 +29,10 @@ export interface TopologyOptions {
   sentinel: string;
   /** requirepass / masterauth of both servers (and the Sentinels' auth-pass). */
   password?: string;
-  /** Route the replica's replication link through a TcpProxy (see `link`). */
+  /** Route the first replica's replication link through a TcpProxy (see `link`). */
   proxiedReplication?: boolean;
+  /** Replicas (1 by default); those after the first replicate directly. */
+  replicas?: number;
   /** Sentinel down-after-milliseconds: how long the master must be silent before a failover. */
   downAfterMs?: number;
 }
@@ -56,7 +58,7 @@ async function pong(port: number, password?: string): Promise<boolean> {
 export class SentinelTopology {
   readonly o: TopologyOptions;
   master!: Node;
-  replica!: Node;
+  readonly replicas: Node[] = [];
   sentinels: Node[] = [];
   /** The replica's replication link, when proxied. */
   link?: TcpProxy;
@@ -120,12 +122,19 @@ export class SentinelTopology {
       this.link = await TcpProxy.start({ host: '127.0.0.1', port: mport });
       upstream = this.link.port;
     }
-    const rport = await freePort();
-    this.replica = {
-      port: rport,
-      proc: this.server('replica', rport, ['--replicaof', '127.0.0.1', String(upstream)]),
-    };
-    await this.replica.proc.ready(() => pong(rport, pw));
+    for (let i = 0; i < (this.o.replicas ?? 1); i++) {
+      const rport = await freePort();
+      const replica = {
+        port: rport,
+        proc: this.server(`replica${i + 1}`, rport, [
+          '--replicaof',
+          '127.0.0.1',
+          String(i === 0 ? upstream : mport),
+        ]),
+      };
+      this.replicas.push(replica);
+      await replica.proc.ready(() => pong(rport, pw));
+    }
     await this.waitForReplication();
 
     for (let i = 1; i <= 3; i++) {
@@ -166,7 +175,8 @@ export class SentinelTopology {
         for (const s of this.sentinels) {
           const r = await this.ask(s.port, 'SENTINEL', 'MASTER', MASTER_NAME);
           const m = pairs(r as string[]);
-          if (Number(m['num-slaves']) < 1 || Number(m['num-other-sentinels']) < 2) return false;
+          if (Number(m['num-slaves']) < this.replicas.length || Number(m['num-other-sentinels']) < 2)
+            return false;
         }
         return true;
       },
@@ -175,15 +185,18 @@ export class SentinelTopology {
     );
   }
 
-  /** Polls until the replica's link to the master is up and it has caught up. */
+  /** Polls until every replica's link to the master is up. */
   async waitForReplication(timeoutMs = 30_000): Promise<void> {
     await this.until(
       async () => {
-        const info = String(await this.command(this.replica.port, 'INFO', 'replication'));
-        return /master_link_status:up/.test(info);
+        for (const r of this.replicas) {
+          const info = String(await this.command(r.port, 'INFO', 'replication'));
+          if (!/master_link_status:up/.test(info)) return false;
+        }
+        return true;
       },
       timeoutMs,
-      'the replica to replicate',
+      'the replicas to replicate',
     );
   }
 
@@ -222,11 +235,12 @@ export class SentinelTopology {
     }
   }
 
-  /** How many bytes of the replication stream the replica has not confirmed to the master. */
+  /** How many bytes of the replication stream the first replica has not confirmed to the master. */
   async replicaLag(): Promise<number> {
     const info = String(await this.command(this.master.port, 'INFO', 'replication'));
     const master = Number(/master_repl_offset:(\d+)/.exec(info)?.[1]);
-    const replica = Number(/slave0:.*offset=(\d+)/.exec(info)?.[1]);
+    const first = this.replicas[0]!.port;
+    const replica = Number(new RegExp(`slave\\d+:ip=[^,]+,port=${first},.*offset=(\\d+)`).exec(info)?.[1]);
     return master - replica;
   }
 
@@ -286,7 +300,7 @@ export class SentinelTopology {
   }
 
   outputs(): string {
-    return [this.master, this.replica, ...this.sentinels]
+    return [this.master, ...this.replicas, ...this.sentinels]
       .filter(Boolean)
       .map((n) => n.proc.output(15))
       .join('\n');
@@ -294,7 +308,7 @@ export class SentinelTopology {
 
   async stop(): Promise<void> {
     for (const s of this.sentinels) await s.proc.stop();
-    for (const n of [this.replica, this.master]) if (n) await n.proc.stop();
+    for (const n of [...this.replicas, this.master]) if (n) await n.proc.stop();
     await this.link?.cut();
   }
 }
