@@ -287,6 +287,20 @@ export class SentinelTopology {
    */
   async restartOldMaster(): Promise<void> {
     const port = this.master.port;
+    // As a service manager with a restart delay would: only once every Sentinel knows the new
+    // master, so that none sends a client to the old one while it is back as an empty master.
+    await this.until(
+      async () => {
+        for (const s of this.sentinels) {
+          const r = (await this.ask(s.port, 'SENTINEL', 'get-master-addr-by-name', MASTER_NAME)) as
+            string[] | null;
+          if (!r || Number(r[1]) === port) return false;
+        }
+        return true;
+      },
+      30_000,
+      'every Sentinel to name the new master',
+    );
     this.master = { port, proc: this.server('master', port, []) };
     await this.master.proc.ready(() => pong(port, this.o.password));
     await this.until(
