@@ -98,12 +98,10 @@ const ruleFields = {
     .meta({ description: 'Free text (MUTT addition).' }),
 };
 
-export const RuleCreate = z
-  .strictObject({ ...ruleFields, reason })
-  .meta({
-    id: 'RuleCreate',
-    description: "Python MUTT 2.5's create body, plus name, description and reason.",
-  });
+export const RuleCreate = z.strictObject({ ...ruleFields, reason }).meta({
+  id: 'RuleCreate',
+  description: "Python MUTT 2.5's create body, plus name, description and reason.",
+});
 export type RuleCreate = z.infer<typeof RuleCreate>;
 
 export const RuleUpdate = z
@@ -241,12 +239,10 @@ export const AuditQuery = z
     team: text(100)
       .optional()
       .meta({ description: 'Team of the matched rule (alert_rules.team_assignment).' }),
-    correlation_id: text(128)
-      .optional()
-      .meta({
-        description:
-          "The event's _correlation_id (searched in raw_message: give a date range on large tables).",
-      }),
+    correlation_id: text(128).optional().meta({
+      description:
+        "The event's _correlation_id (searched in raw_message: give a date range on large tables).",
+    }),
     cursor: text(200)
       .optional()
       .meta({ description: 'Keyset paging: next_cursor of the previous page (page is then ignored).' }),
@@ -400,13 +396,10 @@ export const RuleTest = z
       .optional()
       .meta({ description: 'Existing rule the draft changes (or deletes).' }),
     delete: z.boolean().optional().meta({ description: 'Test the rule set without rule_id.' }),
-    mode: z
-      .enum(['ruleset', 'alone'])
-      .optional()
-      .meta({
-        description:
-          'ruleset (default): the current active rules with the draft change; alone: the draft rule by itself.',
-      }),
+    mode: z.enum(['ruleset', 'alone']).optional().meta({
+      description:
+        'ruleset (default): the current active rules with the draft change; alone: the draft rule by itself.',
+    }),
     events: z
       .number()
       .int()
@@ -427,8 +420,18 @@ export type RuleTest = z.infer<typeof RuleTest>;
 
 // ── parsing ──────────────────────────────────────────────────────────────────────────────────────
 
+/** Whether `path` leads to a value in `input` (a missing field is "required", not "wrong type"). */
+function present(input: unknown, path: readonly PropertyKey[]): boolean {
+  let v: unknown = input;
+  for (const k of path) {
+    if (v === null || typeof v !== 'object' || !Object.hasOwn(v, k)) return false;
+    v = (v as Record<PropertyKey, unknown>)[k];
+  }
+  return v !== undefined;
+}
+
 /** zod issues as field problems: `{field: 'priority', message: 'expected an integer'}`. */
-export function problemsOf(error: z.ZodError, prefix = ''): FieldProblem[] {
+export function problemsOf(error: z.ZodError, prefix = '', input?: unknown): FieldProblem[] {
   const out: FieldProblem[] = [];
   for (const i of error.issues) {
     const at = [prefix, ...i.path.map(String)].filter((s) => s !== '').join('.');
@@ -436,7 +439,7 @@ export function problemsOf(error: z.ZodError, prefix = ''): FieldProblem[] {
       for (const k of i.keys) out.push({ field: at ? `${at}.${k}` : k, message: 'unknown field' });
       continue;
     }
-    if (i.code === 'invalid_type' && i.input === undefined) {
+    if (i.code === 'invalid_type' && !present(input, i.path)) {
       out.push({ field: at || 'body', message: 'required' });
       continue;
     }
@@ -449,6 +452,6 @@ export function problemsOf(error: z.ZodError, prefix = ''): FieldProblem[] {
 export function parseInput<S extends z.ZodType>(schema: S, input: unknown, prefix = ''): z.output<S> {
   const r = schema.safeParse(input);
   if (r.success) return r.data;
-  const fields = problemsOf(r.error, prefix);
+  const fields = problemsOf(r.error, prefix, input);
   throw new AdminError('invalid', fields.map((f) => `${f.field}: ${f.message}`).join('; '), { fields });
 }

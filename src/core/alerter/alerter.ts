@@ -318,7 +318,10 @@ export class Alerter extends Loop {
         if (this.runningReload === self.run) this.runningReload = undefined;
       }
     })();
+    // Marked at once (the body above runs from its first await on), so a request made meanwhile
+    // queues behind this reload instead of running beside it.
     if (before) this.queuedReload = self.run;
+    else this.runningReload = self.run;
     return self.run;
   }
 
@@ -329,6 +332,8 @@ export class Alerter extends Loop {
     try {
       const snap = await loadSnapshot(this.o.pool, this.now());
       const previous = this.snapshot;
+      // Never go back to an older read (one started before the rules in use were read).
+      if (previous && snap.loadedAt < previous.loadedAt && snap.generation < previous.generation) return true;
       this.snapshot = snap;
       m.reloads.inc();
       m.rules.set(snap.matcher.size);
