@@ -108,7 +108,7 @@ describe('the quick start through the admin API', () => {
   it('status shows this node, its two alerter workers at the current generation, and the queues', async () => {
     const s = await api('GET', '/api/v2/status');
     expect(s.status).toBe(200);
-    const mine = s.json.pods.filter((p: { kind: string }) => p.kind === 'mutt' && p.role === 'alerter');
+    const mine = s.json.pods.filter((p: { kind: string; role: string }) => p.kind === 'mutt' && p.role === 'alerter');
     expect(mine).toHaveLength(2);
     const gens = new Set(mine.map((p: { rules_generation: number }) => p.rules_generation));
     expect(gens.size).toBe(1);
