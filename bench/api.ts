@@ -105,11 +105,11 @@ export async function apiBench(o: { seconds: number; runs: number }): Promise<vo
         await client.query(
           `INSERT INTO event_audit_log (event_timestamp, hostname, matched_rule_id, handling_decision, forwarded_to_moog, raw_message)
            SELECT to_timestamp(($1::float8 + (i::float8 / $3) * ($2::float8 - $1::float8)) / 1000),
-                  'host-' || lpad(((i * 7919) % ${HOSTS})::text, 4, '0'),
+                  'host-' || lpad(((i::bigint * 7919) % ${HOSTS})::text, 4, '0'),
                   $4::int,
                   CASE WHEN i % 4 = 0 THEN 'Ignore' ELSE 'Page_and_ticket' END,
                   i % 4 <> 0,
-                  '{"hostname":"host-' || lpad(((i * 7919) % ${HOSTS})::text, 4, '0') ||
+                  '{"hostname":"host-' || lpad(((i::bigint * 7919) % ${HOSTS})::text, 4, '0') ||
                   '","message":"%LINK-3-UPDOWN: Interface GigabitEthernet0/' || (i % 48) ||
                   ', changed state to down","syslog_severity":3,"source":"syslog","_correlation_id":"b${k}-' || i || '"}'
              FROM generate_series(0, $3::int - 1) AS i`,
