@@ -118,7 +118,9 @@ export async function apiBench(o: { seconds: number; runs: number }): Promise<vo
       } finally {
         client.release();
       }
-      process.stderr.write(`  loaded ${fmt(Math.min(rows, per * (k + 1)))} rows\n`);
+      process.stderr.write(
+        `  loaded ${fmt(Math.min(rows, per * (k + 1)))} rows in ${((performance.now() - t0) / 1000).toFixed(0)} s\n`,
+      );
     }
     await pool.query('VACUUM ANALYZE event_audit_log');
     loadSeconds = (performance.now() - t0) / 1000;
@@ -158,7 +160,7 @@ export async function apiBench(o: { seconds: number; runs: number }): Promise<vo
     };
 
     // A point about 80 % deep, for the cursor and the offset of the same page.
-    const deep = Math.floor(total * 0.8);
+    const deep = Math.floor((total * 0.8) / 50) * 50;
     const limit = 50;
     const at = await pool.query<{ ts: string; id: string }>(
       `SELECT to_char(event_timestamp AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS ts, id
