@@ -78,6 +78,8 @@ const FINISH = { finish: true } as const;
 const DAY_MS = 86_400_000;
 /** Triples per move-4 call (keeps one call's arguments reasonable). */
 const SETTLE_CHUNK = 1000;
+/** The recent-events sample the rule tester reads: events kept, taken per batch, largest kept. */
+export const RECENT_EVENTS = { keep: 1000, perBatch: 20, maxBytes: 8192 } as const;
 
 /** A batch parsed, matched and decided, waiting for its audit rows and its settle. */
 interface Decided {
@@ -125,6 +127,8 @@ export class Alerter extends Loop {
   private listenedBefore = false;
   /** A settle found the processing list not as expected: read it whole with the next take. */
   private resync = false;
+  private runningReload?: Promise<boolean>;
+  private queuedReload?: Promise<boolean>;
 
   constructor(o: AlerterOptions) {
     super(o.log);
@@ -177,9 +181,14 @@ export class Alerter extends Loop {
     return this.o.redis.llen(this.o.keys.alerterProcessing(this.o.pod));
   }
 
-  /** SIGHUP or a change notification: reload the rules before the next batch. */
+  /**
+   * SIGHUP or a change notification: reload the rules now, without waiting for a blocked take to
+   * return, so that a writer waiting for this worker's acknowledgement (the admin API) is answered
+   * within milliseconds and the next event is decided with the new rules.
+   */
   requestReload(): void {
     this.reloadRequested = true;
+    if (this.snapshot && !this.closed) void this.reload('notification');
   }
 
   private warnLimited(key: string, fields: Record<string, unknown>, msg: string): void {
@@ -265,6 +274,7 @@ export class Alerter extends Loop {
     return [
       ['returning the events in hand to the ingest queue', () => this.queue.release()],
       ['stopping the dynamic configuration', async () => this.dynamic.stop()],
+      ['withdrawing the rule generation', () => this.o.redis.hdel(this.o.keys.alerterGeneration, this.o.pod)],
       [
         'stopping the rule-change listener',
         async () => {
@@ -290,20 +300,52 @@ export class Alerter extends Loop {
     return Math.max(0.05, ms / 1000);
   }
 
-  /** Loads the rules; false (keeping the last good cache) when that fails. */
-  async reload(why: string): Promise<boolean> {
+  /**
+   * Loads the rules; false (keeping the last good cache) when that fails. Reloads never overlap:
+   * one asked for while another runs starts after it (and serves every request made meanwhile).
+   */
+  reload(why: string): Promise<boolean> {
+    if (this.queuedReload) return this.queuedReload;
+    const before = this.runningReload;
+    const self: { run?: Promise<boolean> } = {};
+    self.run = (async () => {
+      await (before ?? Promise.resolve(true));
+      this.queuedReload = undefined;
+      this.runningReload = self.run;
+      try {
+        return await this.loadRules(why);
+      } finally {
+        if (this.runningReload === self.run) this.runningReload = undefined;
+      }
+    })();
+    // Marked at once (the body above runs from its first await on), so a request made meanwhile
+    // queues behind this reload instead of running beside it.
+    if (before) this.queuedReload = self.run;
+    else this.runningReload = self.run;
+    return self.run;
+  }
+
+  private async loadRules(why: string): Promise<boolean> {
     this.reloadRequested = false;
     this.reloadDue = this.now() + this.dynamic.get('cache_reload_interval') * 1000;
     const m = this.o.metrics;
     try {
       const snap = await loadSnapshot(this.o.pool, this.now());
       const previous = this.snapshot;
+      // Never go back to an older read (one started before the rules in use were read).
+      if (previous && snap.loadedAt < previous.loadedAt && snap.generation < previous.generation) return true;
       this.snapshot = snap;
       m.reloads.inc();
       m.rules.set(snap.matcher.size);
       m.rulesRejected.set(snap.rejected.length);
       m.devHosts.set(snap.devHosts.size);
       m.teams.set(snap.teams.size);
+      // The acknowledgement the admin API waits for: this worker decides with this generation now.
+      this.o.redis
+        .hset(this.o.keys.alerterGeneration, this.o.pod, String(snap.generation))
+        .catch((err: unknown) =>
+          this.warnLimited('ack', { err: (err as Error).message }, 'reporting the rule generation failed'),
+        );
       for (const r of snap.rejected) {
         if (previous?.rejected.some((p) => p.id === r.id && p.reason === r.reason)) continue;
         this.log.error({ rule_id: r.id, reason: r.reason }, 'rule refused; the other rules are in use');
@@ -560,9 +602,30 @@ export class Alerter extends Loop {
     const audited = entries.filter((en) => en.row).length;
     if (audited > 0) m.auditRows.inc(audited);
     if (!(await this.settle(entries))) return false;
+    this.sample(entries);
     const seconds = (performance.now() - b.started) / 1000;
     for (let i = 0; i < b.items.length; i++) m.latency.observe(seconds);
     return true;
+  }
+
+  /**
+   * Keeps a few events of the batch, handled and unhandled alike, in a bounded list for the rule
+   * tester (a dry run against what really arrives). Best effort: never retried, never blocking.
+   */
+  private sample(entries: Entry[]): void {
+    const seen = entries.filter((en) => en.event && en.raw.length <= RECENT_EVENTS.maxBytes);
+    if (seen.length === 0) return;
+    const step = Math.max(1, Math.floor(seen.length / RECENT_EVENTS.perBatch));
+    const picked: string[] = [];
+    for (let i = 0; i < seen.length && picked.length < RECENT_EVENTS.perBatch; i += step)
+      picked.push(seen[i]!.raw);
+    const key = this.o.keys.recentEvents;
+    this.o.redis
+      .multi()
+      .lpush(key, ...picked)
+      .ltrim(key, 0, RECENT_EVENTS.keep - 1)
+      .exec()
+      .catch(() => undefined);
   }
 
   /** Runs the unhandled counters; a meta-alert rides on the settle of the event that triggered it. */

@@ -12,6 +12,8 @@ export interface RuleSnapshot {
   readonly teams: ReadonlyMap<string, string>;
   readonly rejected: readonly RejectedRule[];
   readonly loadedAt: number;
+  /** The rule-set generation (mutt_rule_generation) this snapshot holds, read in the same snapshot. */
+  readonly generation: number;
 }
 
 export const RULES_CHANGED_CHANNEL = 'mutt_rules_changed';
@@ -27,9 +29,15 @@ export async function loadSnapshot(pool: pg.Pool, now = Date.now()): Promise<Rul
   let rules: RuleRow[];
   let dev: { hostname: string }[];
   let teams: { hostname: string; team_assignment: string }[];
+  let generation: number;
   try {
     await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
     try {
+      // First statement: it fixes the snapshot, so the rules read below are at least this generation.
+      const g = await client.query<{ generation: string }>(
+        'SELECT generation FROM mutt_rule_generation WHERE id = 1',
+      );
+      generation = Number(g.rows[0]?.generation ?? 0);
       rules = (
         await client.query<RuleRow>(
           `SELECT id, match_string, trap_oid, syslog_severity, match_type, priority,
@@ -59,5 +67,6 @@ export async function loadSnapshot(pool: pg.Pool, now = Date.now()): Promise<Rul
     ),
     rejected: compiled.rejected,
     loadedAt: now,
+    generation,
   };
 }

@@ -757,7 +757,11 @@ export const schema = {
   }),
   WEBUI_API_KEY: secret({
     group: G.webui,
-    doc: 'API key for the admin UI and API. Generated on first start in `MUTT_DATA_DIR/secrets/webui_api_key` when unset.',
+    doc: 'API key for the admin UI and API (`X-API-KEY` header or `?api_key=`). Generated on first start in `MUTT_DATA_DIR/secrets/webui_api_key` when unset.',
+  }),
+  WEBUI_API_KEY_PREVIOUS: secret({
+    group: G.webui,
+    doc: 'A second accepted admin API key, for rotation without downtime: set the new key in WEBUI_API_KEY and the old one here, update the clients, then unset this.',
   }),
   METRICS_CACHE_TTL: int({
     group: G.webui,
@@ -795,6 +799,7 @@ export const SECRET_NAMES = [
   'INGEST_API_KEY',
   'MOOG_API_KEY',
   'WEBUI_API_KEY',
+  'WEBUI_API_KEY_PREVIOUS',
   'SNMP_COMMUNITIES',
 ] as const satisfies readonly VarName[];
 export type SecretName = (typeof SECRET_NAMES)[number];

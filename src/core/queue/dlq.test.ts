@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { muttAlert, pythonAlert } from '../../test/fixtures/alerts.ts';
+import { muttAlert, pythonAlert } from '../../../test/fixtures/alerts.ts';
 import { describeEntry, matches, replayForm } from './dlq.ts';
 
 const NOW = new Date('2026-11-24T12:00:00Z');
