@@ -30,7 +30,7 @@ import { type Logger, LogLimiter } from '../../runtime/logging.ts';
 import { isTransient, Loop } from '../../runtime/workers/loop.ts';
 import { type AuditRow, AuditWriter } from './audit.ts';
 import { loadSnapshot, RULES_CHANGED_CHANNEL, type RuleSnapshot } from './cache.ts';
-import { alertFor, boundedRaw, column, decide, eventJson, metaAlertFor } from './decide.ts';
+import { alertFor, boundedRaw, column, decide, metaAlertFor } from './decide.ts';
 import { type AlerterEvent, eventInstant, parseEvent, type PoisonCode } from './event.ts';
 import type { AlerterMetrics } from './metrics.ts';
 import {
@@ -611,7 +611,9 @@ export class Alerter extends Loop {
             ruleId: rule.id,
             handling: d.handling,
             forwarded: d.forward,
-            raw: eventJson(e),
+            // The item as queued: for an event a Python ingestor queued, the text its alerter writes
+            // (NaN included; the column is text), never shortened.
+            raw: e.raw.trim(),
             substituted: false,
           },
         });
