@@ -135,6 +135,8 @@ describe('golden, Python → MUTT: events from the Python ingestor', () => {
     const alerts = await listOf(a, a.keys.alertQueue);
     expect(alerts).toHaveLength(4);
     for (const x of alerts) expect(pythonForwarderProblems(x)).toEqual([]);
+    // Alerts stay strict JSON in both modes: Python's NaN is written as null.
+    expect(JSON.parse(alerts[2]!).raw_json.load).toBeNull();
     if (mode === 'python2') {
       // Byte for byte the alert the Python alerter writes, once both are parsed.
       expect(JSON.parse(alerts[0]!)).toEqual(pyJson('alert.json'));

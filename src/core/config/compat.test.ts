@@ -1,5 +1,6 @@
 import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
+import { loadConfig } from '../../runtime/config/load.ts';
 import { createLogger } from '../../runtime/logging.ts';
 import {
   type CompatMode,
@@ -83,5 +84,30 @@ describe('compat status', () => {
   it('the dynamic key takes the modes in any case', () => {
     expect(validateDynamic('compat_mode', ' Python2 ')).toEqual({ ok: true, value: 'python2' });
     expect(validateDynamic('compat_mode', 'OFF')).toEqual({ ok: true, value: 'off' });
+  });
+});
+
+describe('configuration defaults that differ from Python MUTT 2.x (docs/COMPATIBILITY.md)', () => {
+  const load = (env: Record<string, string>) => loadConfig(env, { defaultEnvFile: '/nonexistent/mutt.env' });
+
+  it('TLS off, dynamic configuration on, parity mode off', () => {
+    const { config, problems } = load({});
+    expect(problems).toEqual([]);
+    expect(config).toMatchObject({
+      REDIS_TLS_ENABLED: false,
+      DB_TLS_ENABLED: false,
+      DYNAMIC_CONFIG_ENABLED: true,
+      COMPAT_MODE: 'off',
+    });
+  });
+
+  it('per-service metrics and health ports are accepted and validated; VAULT_ADDR is refused, naming the remedy', () => {
+    expect(load({ METRICS_PORT_ALERTER: '8081', HEALTH_PORT_MOOG: '8084' }).problems).toEqual([]);
+    expect(load({ METRICS_PORT_ALERTER: 'x' }).problems).toEqual([
+      'METRICS_PORT_ALERTER="x": expected a port from 1 to 65535, or 0 to disable',
+    ]);
+    expect(load({ VAULT_ADDR: 'https://vault:8200' }).problems).toEqual([
+      expect.stringMatching(/^VAULT_ADDR="https:\/\/vault:8200": .*<NAME>_FILE/),
+    ]);
   });
 });
