@@ -222,7 +222,7 @@ describe('golden, Python → MUTT: a Python alerter heartbeat and processing lis
     await a.redis.setex(a.keys.alerterHeartbeat(hb.pod), hb.heartbeat_ttl_seconds, hb.heartbeat_value);
     await a.redis.lpush(a.keys.alerterProcessing(hb.pod), ...hb.processing);
     // Alive: MUTT's janitor (a sweep each second here) leaves the Python alerter's events alone.
-    await new Promise((r) => setTimeout(r, 2500));
+    await new Promise((r) => setTimeout(r, 1500));
     expect(await a.redis.llen(a.keys.alerterProcessing(hb.pod))).toBe(1);
     // Dead (its heartbeat expired): after a full ALERTER_JANITOR_TIMEOUT the events come back and
     // are decided by MUTT.
