@@ -62,7 +62,9 @@ describe('bad input: COMPAT_MODE with an unknown value', () => {
   it('`mutt validate` says which mode a node runs in', () => {
     const off = runMutt(['validate'], svc.env);
     expect(off.status).toBe(0);
-    expect(off.stdout).toContain('  compat mode: off (COMPAT_MODE; a dynamic compat_mode overrides it)');
+    expect(off.stdout).toContain(
+      '  compat mode: off (COMPAT_MODE, unless the dynamic key compat_mode is set)',
+    );
     const py = runMutt(['validate'], { ...svc.env, COMPAT_MODE: 'Python2', DYNAMIC_CONFIG_ENABLED: 'false' });
     expect(py.status).toBe(0);
     expect(py.stdout).toContain('  compat mode: python2 (COMPAT_MODE)');
@@ -73,7 +75,7 @@ describe('`mutt status` shows the mode in use', () => {
   it('static, then switched for the fleet with `mutt config set compat_mode python2`', async () => {
     const s = await scenario(svc);
     const text = runMutt(['status'], s.env);
-    expect(text.stdout).toMatch(/^compat mode\s+off \(COMPAT_MODE; a dynamic compat_mode overrides it\)$/m);
+    expect(text.stdout).toMatch(/^compat mode\s+off \(COMPAT_MODE; compat_mode is not set in Redis\)$/m);
     expect(runMutt(['config', 'set', 'compat_mode', 'python2'], s.env).status).toBe(0);
     const json = JSON.parse(runMutt(['status', '--json'], s.env).stdout);
     expect(json.compat).toMatchObject({

@@ -3,7 +3,7 @@
 // MUTT 2.x alerter and a MUTT alerter take events from one ingest queue; docs/COMPATIBILITY.md cites
 // the describe blocks below by name.
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { compatStatus } from '../src/core/config/compat.ts';
+import { compatStatus, describeCompat } from '../src/core/config/compat.ts';
 import { Keys } from '../src/core/protocol/keys.ts';
 import {
   addRule,
@@ -389,7 +389,13 @@ describe('compat status (what `mutt status` and the admin status endpoint show)'
       source: 'static',
       stored: null,
     });
+    expect(describeCompat(await compatStatus(config, svc.redis, keys))).toBe(
+      'off (COMPAT_MODE; compat_mode is not set in Redis)',
+    );
     await svc.redis.set(keys.config('compat_mode'), 'python2');
+    expect(describeCompat(await compatStatus(config, svc.redis, keys))).toBe(
+      'python2 (dynamic compat_mode; COMPAT_MODE=off)',
+    );
     expect(await compatStatus(config, svc.redis, keys)).toMatchObject({
       mode: 'python2',
       source: 'dynamic',
@@ -402,6 +408,9 @@ describe('compat status (what `mutt status` and the admin status endpoint show)'
       source: 'static',
       invalid: 'compat_mode: "python3" is not off or python2',
     });
+    expect(describeCompat(await compatStatus(config, svc.redis, keys))).toBe(
+      'off (COMPAT_MODE; ignored in Redis: compat_mode: "python3" is not off or python2)',
+    );
     const noDynamic = svc.config({
       ...subPrefixEnv(svc),
       COMPAT_MODE: 'python2',

@@ -1,9 +1,7 @@
 // COMPAT_MODE=python2: the alerter's decisions and outputs as Python MUTT 2.x makes them, beside
 // MUTT's own (decide.ts), for fleets where both alerters take events from one ingest queue. Each
 // function says what Python does; docs/COMPATIBILITY.md has the table and the test of each row.
-import type { Decision, Environment } from './decide.ts';
-import { eventJson } from './decide.ts';
-import { FORWARDED_HANDLINGS } from './decide.ts';
+import { type Decision, type Environment, eventJson, FORWARDED_HANDLINGS } from './decide.ts';
 import type { AlerterEvent } from './event.ts';
 import type { Rule } from './rules.ts';
 

@@ -67,7 +67,7 @@ describe('compat status', () => {
   it('from COMPAT_MODE alone, as `mutt validate` shows it', () => {
     const off = staticCompatStatus({ COMPAT_MODE: 'off', DYNAMIC_CONFIG_ENABLED: true });
     expect(off).toMatchObject({ mode: 'off', source: 'static', static: 'off', givesUp: [] });
-    expect(describeCompat(off)).toBe('off (COMPAT_MODE; a dynamic compat_mode overrides it)');
+    expect(describeCompat(off)).toBe('off (COMPAT_MODE, unless the dynamic key compat_mode is set)');
     const py = staticCompatStatus({ COMPAT_MODE: 'python2', DYNAMIC_CONFIG_ENABLED: false });
     expect(py).toMatchObject({ mode: 'python2', givesUp: PARITY_GIVES_UP });
     expect(describeCompat(py)).toBe('python2 (COMPAT_MODE)');

@@ -87,7 +87,13 @@ export function describeCompat(s: CompatStatus): string {
   const where =
     s.source === 'dynamic'
       ? `dynamic compat_mode; COMPAT_MODE=${s.static}`
-      : `COMPAT_MODE${s.dynamicConfigEnabled ? '; a dynamic compat_mode overrides it' : ''}`;
+      : !s.dynamicConfigEnabled
+        ? 'COMPAT_MODE'
+        : s.stored === undefined
+          ? 'COMPAT_MODE, unless the dynamic key compat_mode is set'
+          : s.stored === null
+            ? 'COMPAT_MODE; compat_mode is not set in Redis'
+            : 'COMPAT_MODE';
   return `${s.mode} (${where}${s.invalid ? `; ignored in Redis: ${s.invalid}` : ''})`;
 }
 
