@@ -380,7 +380,7 @@ describe('bad input: parity mode switched at runtime while batches are in flight
   });
 });
 
-describe('compat status (what `mutt status` and the admin status endpoint show)', () => {
+describe('compat status (what `mutt status` shows, from compatStatus())', () => {
   it('COMPAT_MODE, overridden by a valid compat_mode in Redis; an invalid one is named and ignored', async () => {
     const config = svc.config({ ...subPrefixEnv(svc), COMPAT_MODE: 'off' });
     const keys = new Keys(config);
