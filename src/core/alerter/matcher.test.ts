@@ -94,6 +94,20 @@ const event = fc.record({
   severity: fc.option(fc.integer({ min: 0, max: 7 }), { nil: undefined }),
 });
 
+/** A rule row with the defaults of alert_rules. */
+const row = (over: Partial<RuleRow>): RuleRow => ({
+  id: 1,
+  match_string: null,
+  trap_oid: null,
+  syslog_severity: null,
+  match_type: 'contains',
+  priority: 100,
+  prod_handling: 'Page_and_ticket',
+  dev_handling: 'Ignore',
+  team_assignment: 'NETO',
+  ...over,
+});
+
 describe('RuleMatcher', () => {
   it('finds the same rule as the rule-by-rule reference (random rules and events)', () => {
     const seen = { matched: 0, missed: 0, byRegex: 0, byOid: 0 };
@@ -120,18 +134,6 @@ describe('RuleMatcher', () => {
     expect(seen.byOid).toBeGreaterThan(20);
   });
 
-  const row = (over: Partial<RuleRow>): RuleRow => ({
-    id: 1,
-    match_string: null,
-    trap_oid: null,
-    syslog_severity: null,
-    match_type: 'contains',
-    priority: 100,
-    prod_handling: 'Page_and_ticket',
-    dev_handling: 'Ignore',
-    team_assignment: 'NETO',
-    ...over,
-  });
   const first = (rows: RuleRow[], e: Parameters<RuleMatcher['match']>[0]) =>
     new RuleMatcher(compileRules(rows).rules).match(e)?.id;
 
@@ -262,18 +264,6 @@ describe('RuleMatcher', () => {
 // COMPAT_MODE=python2: the rules as Python MUTT 2.x uses them, checked against Python's loop written
 // out from PROTOCOL.md ("Alerter decisions") over the raw rows and the raw event values.
 describe('parity rules (COMPAT_MODE=python2)', () => {
-  const row = (over: Partial<RuleRow>): RuleRow => ({
-    id: 1,
-    match_string: null,
-    trap_oid: null,
-    syslog_severity: null,
-    match_type: 'contains',
-    priority: 100,
-    prod_handling: 'Page_and_ticket',
-    dev_handling: 'Ignore',
-    team_assignment: 'NETO',
-    ...over,
-  });
   const parityMatcher = (rows: RuleRow[]) => {
     const c = compileRules(rows);
     return new RuleMatcher(c.parityRules ?? c.rules);
