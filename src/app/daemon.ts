@@ -17,6 +17,7 @@ import { createAdaptorServer } from '@hono/node-server';
 import type { Redis } from 'ioredis';
 import type pg from 'pg';
 import type { Registry } from 'prom-client';
+import { compatStatus, staticCompatStatus } from '../core/config/compat.ts';
 import { Keys } from '../core/protocol/keys.ts';
 import { type ScriptedRedis, withScripts } from '../core/protocol/scripts.ts';
 import { Enqueuer } from '../listeners/enqueue.ts';
@@ -156,12 +157,34 @@ export class Daemon {
     }
     await this.startWorkers(pgEndpoint, redisEndpoint);
     if (hasRole(c, 'webui') && c.SERVER_PORT_WEBUI > 0) info.webuiPort = await this.startWebui();
+    if (hasRole(c, 'alerter') || hasRole(c, 'forwarder')) await this.logCompatMode();
     this.info = info;
     log.info(
       { version: VERSION, roles: c.roles, pod: c.podName, ...info, data_dir: c.dataDir },
       'MUTT is running',
     );
     return info;
+  }
+
+  /** A node in parity mode says once, at start, what it gives up (docs/COMPATIBILITY.md). */
+  private async logCompatMode(): Promise<void> {
+    const c = this.config;
+    // Redis may still be coming up: the static setting then, and the workers log a later switch.
+    let timer: NodeJS.Timeout | undefined;
+    const s = await Promise.race([
+      compatStatus(c, this.redis!, this.keys!),
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error('timeout')), 2000);
+      }),
+    ])
+      .catch(() => staticCompatStatus(c))
+      .finally(() => clearTimeout(timer));
+    if (s.invalid) this.log.warn({ err: s.invalid }, 'invalid compat_mode in Redis; COMPAT_MODE applies');
+    if (s.mode !== 'python2') return;
+    this.log.warn(
+      { compat_mode: s.mode, source: s.source, gives_up: s.givesUp },
+      `COMPAT_MODE=python2: the alerter and forwarder decide as Python MUTT 2.x does; given up: ${s.givesUp.join('; ')}`,
+    );
   }
 
   private async startIngest(): Promise<number> {

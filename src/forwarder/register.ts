@@ -51,6 +51,7 @@ export const runForwarder: RoleRunner = async (ctx) => {
     log,
     redis: ctx.redis,
     blocking: ctx.newRedis('blocking'),
+    subscriber: ctx.newRedis('config-updates'),
     keys: ctx.keys,
     pod: ctx.init.pod,
     sink,

@@ -8,6 +8,8 @@ import { compileRules, type RejectedRule, type RuleRow } from './rules.ts';
 
 export interface RuleSnapshot {
   readonly matcher: RuleMatcher;
+  /** The matcher of COMPAT_MODE=python2 (the same object when the rules compile alike). */
+  readonly parityMatcher: RuleMatcher;
   readonly devHosts: ReadonlySet<string>;
   readonly teams: ReadonlyMap<string, string>;
   readonly rejected: readonly RejectedRule[];
@@ -59,8 +61,10 @@ export async function loadSnapshot(pool: pg.Pool, now = Date.now()): Promise<Rul
     client.release(lost);
   }
   const compiled = compileRules(rules);
+  const matcher = new RuleMatcher(compiled.rules);
   return {
-    matcher: new RuleMatcher(compiled.rules),
+    matcher,
+    parityMatcher: compiled.parityRules ? new RuleMatcher(compiled.parityRules) : matcher,
     devHosts: new Set(dev.map((d) => d.hostname)),
     teams: new Map(
       teams.filter((t) => t.team_assignment.trim() !== '').map((t) => [t.hostname, t.team_assignment]),

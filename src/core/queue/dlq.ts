@@ -13,6 +13,7 @@
 // `redis-cli LINDEX` counts.
 import { createHash } from 'node:crypto';
 import { parseJsonLenient } from '../protocol/json.ts';
+import { isSecretKey } from '../protocol/secrets.ts';
 import type { Keys } from '../protocol/keys.ts';
 import type { ScriptedRedis } from '../protocol/scripts.ts';
 
@@ -208,8 +209,10 @@ export function replayForm(
       '_dlq_status',
     ]);
     out._replay_count = 0;
-    if (to === 'alert_queue') out._moog_retry_count = 0;
-    else out._retry_count = 0;
+    if (to === 'alert_queue') {
+      out._moog_retry_count = 0;
+      withoutSecrets(out);
+    } else out._retry_count = 0;
     return { to, item: JSON.stringify(out) };
   }
   if (!item || (typeof item._raw === 'string' && !('hostname' in item)))
@@ -225,7 +228,8 @@ export function replayForm(
   const last = item._dlq_reason;
   const common = ['_dlq_reason', '_dlq_code', '_dlq_status', '_failed_at'];
   if (from === 'moog') {
-    const out = strip(item, [...common, '_moog_retry_at', '_moog_last_error']);
+    // A Moogsoft key a Python forwarder copied into the alert does not go back on the queue.
+    const out = withoutSecrets(strip(item, [...common, '_moog_retry_at', '_moog_last_error']));
     out._moog_retry_count = 0;
     out._replay_count = o.force ? 1 : replays + 1;
     if (last !== undefined) out._last_dlq_reason = last;
@@ -236,6 +240,12 @@ export function replayForm(
   out._replay_count = o.force ? 1 : replays + 1;
   if (last !== undefined) out._last_dlq_reason = last;
   return { to: 'ingest_queue', item: JSON.stringify(out) };
+}
+
+/** Removes credential-looking top-level keys (in place) and returns the object. */
+function withoutSecrets(o: Record<string, unknown>): Record<string, unknown> {
+  for (const k of Object.keys(o)) if (isSecretKey(k)) delete o[k];
+  return o;
 }
 
 function strip(o: Record<string, unknown>, keys: string[]): Record<string, unknown> {
