@@ -9,10 +9,12 @@ import { createLogger, type Logger } from '../runtime/logging.ts';
 import { createPool } from '../runtime/postgres.ts';
 import { createRedis, endpointFromConfig, whenReady } from '../runtime/redis.ts';
 import { processMatches } from '../runtime/services/process.ts';
+import { EXIT } from './exit.ts';
 
 export class CliError extends Error {
   readonly exitCode: number;
-  constructor(message: string, exitCode = 1) {
+  /** `exitCode`: one of EXIT (sysexits.h). */
+  constructor(message: string, exitCode: number = EXIT.SOFTWARE) {
     super(message);
     this.name = 'CliError';
     this.exitCode = exitCode;
@@ -34,6 +36,7 @@ export function cliLogger(config: Config, verbose = false): Logger {
   return createLogger({
     level: verbose ? 'DEBUG' : 'WARNING',
     pod: config.podName,
+    format: config.LOG_FORMAT,
     destination: process.stderr,
   });
 }
@@ -49,6 +52,7 @@ export async function connectRedis(c: Config, log: Logger, timeoutMs = 5000): Pr
     if (!existsSync(socket)) {
       throw new CliError(
         `MUTT's embedded Redis is not running (no socket at ${socket}). Start MUTT with "mutt serve", or set REDIS_HOST / REDIS_URL.`,
+        EXIT.UNAVAILABLE,
       );
     }
   }
@@ -59,7 +63,7 @@ export async function connectRedis(c: Config, log: Logger, timeoutMs = 5000): Pr
       whenReady(redis),
       new Promise((_, reject) => {
         timer = setTimeout(
-          () => reject(new CliError(`Redis did not answer within ${timeoutMs} ms`)),
+          () => reject(new CliError(`Redis did not answer within ${timeoutMs} ms`, EXIT.TEMPFAIL)),
           timeoutMs,
         );
       }),

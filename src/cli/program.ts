@@ -1,6 +1,6 @@
 // The `mutt` command line: every verb but `serve`, whose action the composition root passes in
 // (src/app/main.ts), so the CLI stays a thin layer over core and runtime.
-import { Command, Option } from 'commander';
+import { Argument, Command, CommanderError, Option } from 'commander';
 import { configReference, envExample } from '../runtime/config/reference.ts';
 import { VERSION } from '../runtime/version.ts';
 import { MissingBinariesError } from '../runtime/services/binaries.ts';
@@ -10,7 +10,11 @@ import { mibTranslateCommand } from './commands/mib.ts';
 import { migrateCommand } from './commands/migrate.ts';
 import { statusCommand } from './commands/status.ts';
 import { validateCommand } from './commands/validate.ts';
+import { keysRotateCommand, keysShowCommand, KEY_NAMES } from './commands/keys.ts';
+import { bashCompletion } from './completion.ts';
 import { CliError } from './context.ts';
+import { EXIT, EXIT_DOC } from './exit.ts';
+import { manPage } from './manpage.ts';
 
 export function buildProgram(serveCommand: () => Promise<void>): Command {
   const program = new Command()
@@ -22,7 +26,13 @@ export function buildProgram(serveCommand: () => Promise<void>): Command {
     )
     .version(VERSION, '-V, --version', 'print the MUTT version')
     .helpOption('-h, --help', 'show help for mutt or a command')
-    .showHelpAfterError();
+    .showHelpAfterError()
+    // Usage errors exit with EX_USAGE (runCli); set before the commands so they inherit it.
+    .exitOverride()
+    .addHelpText(
+      'after',
+      `\nExit status (sysexits.h):\n${EXIT_DOC.map(([c, t]) => `  ${String(c).padStart(2)}  ${t}`).join('\n')}\n\nSee mutt(8) for every command and variable.`,
+    );
 
   program
     .command('serve')
@@ -38,6 +48,7 @@ export function buildProgram(serveCommand: () => Promise<void>): Command {
       'check the configuration without starting anything; print every problem and exit 78 if there is one',
     )
     .option('-q, --quiet', 'print nothing when the configuration is valid')
+    .option('--json', 'print JSON: ok, problems, warnings and the summary')
     .action(validateCommand);
 
   program
@@ -46,6 +57,7 @@ export function buildProgram(serveCommand: () => Promise<void>): Command {
       'create or upgrade the PostgreSQL schema and audit-log partitions (idempotent, safe on a Python MUTT 2.x database)',
     )
     .option('-v, --verbose', 'log each step')
+    .option('--json', 'print JSON')
     .action(migrateCommand);
 
   program
@@ -106,6 +118,7 @@ export function buildProgram(serveCommand: () => Promise<void>): Command {
     .description('print one item in full, by its index in "mutt dlq list" or by correlation id')
     .argument('<index-or-correlation-id>')
     .addOption(queueOption(false).default('moog'))
+    .option('--json', 'print the item as one line of JSON')
     .action(dlqShowCommand);
   filters(
     dlq
@@ -150,6 +163,7 @@ export function buildProgram(serveCommand: () => Promise<void>): Command {
     .argument('<key>', 'a dynamic key, e.g. alerter_shed_mode')
     .argument('[value]', 'the new value')
     .option('--unset', 'remove the key so the static variable applies again')
+    .option('--json', 'print JSON')
     .action(configSetCommand);
 
   program
@@ -160,17 +174,63 @@ export function buildProgram(serveCommand: () => Promise<void>): Command {
       process.stdout.write(opts.env ? envExample() : `${configReference()}\n`);
     });
 
+  const keys = program
+    .command('keys')
+    .description(
+      'the API keys: ingest (INGEST_API_KEY, the X-API-KEY of HTTP ingest) and admin (WEBUI_API_KEY, the admin UI and API)',
+    );
+  keys
+    .command('show')
+    .description('print each key and where it comes from (environment, env file, <NAME>_FILE, or generated)')
+    .addArgument(new Argument('[key...]', 'which keys (default: all)').choices([...KEY_NAMES, 'all']))
+    .option('--value', 'print only the value(s), one per line, for scripts')
+    .option('--json', 'print JSON')
+    .action(keysShowCommand);
+  keys
+    .command('rotate')
+    .description(
+      'write a new random key to the file it is read from (the generated file or <NAME>_FILE), keeping owner and mode; MUTT uses it after a restart',
+    )
+    .addArgument(new Argument('<key...>', 'which keys').choices([...KEY_NAMES, 'all']))
+    .option('--json', 'print JSON')
+    .action(keysRotateCommand);
+
+  program
+    .command('completion')
+    .description(
+      'print the shell completion script (installed by the package; else: source <(mutt completion bash))',
+    )
+    .addArgument(new Argument('[shell]', 'the shell').choices(['bash']).default('bash'))
+    .action((shell: string) => {
+      if (shell !== 'bash')
+        throw new CliError(`completion for "${shell}" is not available (only bash)`, EXIT.USAGE);
+      process.stdout.write(bashCompletion(program));
+    });
+
+  program
+    .command('manpage', { hidden: true })
+    .description(
+      'print the mutt(8) manual page (man format), generated from this help and the configuration schema',
+    )
+    .action(() => {
+      process.stdout.write(manPage(program, VERSION));
+    });
+
   return program;
 }
 
 /** Runs the command line and maps errors to sysexits codes. */
 export function runCli(program: Command, argv: readonly string[]): void {
   program.parseAsync(argv).catch((err: unknown) => {
+    if (err instanceof CommanderError) {
+      // commander has printed the message (or the help/version that was asked for).
+      process.exit(err.exitCode === 0 ? EXIT.OK : EXIT.USAGE);
+    }
     if (err instanceof CliError) {
       process.stderr.write(`mutt: ${err.message}\n`);
       process.exit(err.exitCode);
     }
     process.stderr.write(`mutt: ${err instanceof Error ? err.message : String(err)}\n`);
-    process.exit(err instanceof MissingBinariesError ? 69 : 70);
+    process.exit(err instanceof MissingBinariesError ? EXIT.UNAVAILABLE : EXIT.SOFTWARE);
   });
 }

@@ -12,6 +12,7 @@ import {
 } from '../../core/config/dynamic.ts';
 import type { Config } from '../../runtime/config/load.ts';
 import { CliError, cliLogger, connectRedis, loadConfigOrExit } from '../context.ts';
+import { EXIT } from '../exit.ts';
 import type { Redis } from 'ioredis';
 
 const out = (s: string) => process.stdout.write(`${s}\n`);
@@ -56,7 +57,7 @@ async function rows(redis: Redis, keys: Keys, config: Config, names: DynamicKey[
 
 function checkKey(key: string): DynamicKey {
   if (!isDynamicKey(key))
-    throw new CliError(`unknown key "${key}"; known keys: ${DYNAMIC_KEY_NAMES.join(', ')}`, 2);
+    throw new CliError(`unknown key "${key}"; known keys: ${DYNAMIC_KEY_NAMES.join(', ')}`, EXIT.USAGE);
   return key;
 }
 
@@ -96,15 +97,15 @@ export async function configGetCommand(key: string, o: { json?: boolean }): Prom
 export async function configSetCommand(
   key: string,
   value: string | undefined,
-  o: { unset?: boolean },
+  o: { unset?: boolean; json?: boolean },
 ): Promise<void> {
   const k = checkKey(key);
   if (!o.unset && value === undefined)
-    throw new CliError(`a value is required (or --unset): ${DYNAMIC_KEYS[k].expected}`, 2);
+    throw new CliError(`a value is required (or --unset): ${DYNAMIC_KEYS[k].expected}`, EXIT.USAGE);
   let clean: string | undefined;
   if (!o.unset) {
     const v = validateDynamic(k, value!);
-    if (!v.ok) throw new CliError(v.error, 2);
+    if (!v.ok) throw new CliError(v.error, EXIT.DATAERR);
     clean = v.value;
   }
   await withRedis(async (redis, keys) => {
@@ -113,6 +114,10 @@ export async function configSetCommand(
     else m.set(keys.config(k), clean);
     m.publish(keys.configUpdates, k);
     await m.exec();
+    if (o.json) {
+      out(JSON.stringify({ key: k, value: clean ?? null, source: clean === undefined ? 'static' : 'redis' }));
+      return;
+    }
     out(clean === undefined ? `${k} unset (the static value applies)` : `${k} = ${clean}`);
   });
 }

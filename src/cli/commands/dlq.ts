@@ -19,6 +19,7 @@ import {
 } from '../../forwarder/dlq.ts';
 import type { Config } from '../../runtime/config/load.ts';
 import { CliError, cliLogger, connectRedis, loadConfigOrExit } from '../context.ts';
+import { EXIT } from '../exit.ts';
 
 export interface FilterOptions {
   queue?: DlqName;
@@ -34,7 +35,10 @@ function filterOf(o: FilterOptions): DlqFilter {
   if (o.since !== undefined) {
     since = new Date(o.since);
     if (Number.isNaN(since.getTime()))
-      throw new CliError(`--since "${o.since}": expected an ISO 8601 date or time (2026-11-24T12:00:00Z)`, 2);
+      throw new CliError(
+        `--since "${o.since}": expected an ISO 8601 date or time (2026-11-24T12:00:00Z)`,
+        EXIT.USAGE,
+      );
   }
   return { reason: o.reason, host: o.host, since };
 }
@@ -42,7 +46,7 @@ function filterOf(o: FilterOptions): DlqFilter {
 function limitOf(o: FilterOptions, def: number | undefined): number | undefined {
   if (o.limit === undefined) return def;
   if (!/^\d+$/.test(o.limit) || Number(o.limit) < 1)
-    throw new CliError(`--limit "${o.limit}": expected a positive integer`, 2);
+    throw new CliError(`--limit "${o.limit}": expected a positive integer`, EXIT.USAGE);
   return Number(o.limit);
 }
 
@@ -111,16 +115,18 @@ export async function dlqListCommand(o: FilterOptions): Promise<void> {
   });
 }
 
-export async function dlqShowCommand(ref: string, o: { queue?: DlqName }): Promise<void> {
+export async function dlqShowCommand(ref: string, o: { queue?: DlqName; json?: boolean }): Promise<void> {
   await withRedis(async (redis, keys) => {
     const key = dlqKey(keys, o.queue ?? 'moog');
     const e = await findDlqEntry(redis, key, ref);
     if (!e)
       throw new CliError(
         `no item "${ref}" in ${key} (give an index from "mutt dlq list" or a correlation id)`,
-        1,
+        EXIT.NOINPUT,
       );
-    out(e.item ? JSON.stringify({ _index: e.index, ...e.item }, null, 2) : e.raw);
+    if (o.json)
+      out(JSON.stringify(e.item ? { _index: e.index, ...e.item } : { _index: e.index, _raw: e.raw }));
+    else out(e.item ? JSON.stringify({ _index: e.index, ...e.item }, null, 2) : e.raw);
   });
 }
 
@@ -204,7 +210,7 @@ export async function dlqPurgeCommand(o: FilterOptions & { queue: DlqName; yes?:
         `About to delete ${n} item(s) from ${key} for good. Type "purge" to confirm: `,
       );
       if (answer !== 'purge')
-        throw new CliError('purge cancelled: nothing was deleted (type "purge", or pass --yes)', 1);
+        throw new CliError('purge cancelled: nothing was deleted (type "purge", or pass --yes)', EXIT.NO);
     }
     const r = await purgeDlq(redis, key, { filter, limit });
     if (o.json) out(JSON.stringify({ queue: key, removed: r.removed }));

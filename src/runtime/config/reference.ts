@@ -11,9 +11,31 @@ function defaultText(spec: VarSpec<unknown>): string {
   return `\`${typeof d === 'string' ? d : JSON.stringify(d)}\``;
 }
 
+export interface ReferenceRow {
+  group: string;
+  name: VarName;
+  type: string;
+  default: string;
+  doc: string;
+  secret: boolean;
+}
+
+/** Every variable of the schema, in order, as the reference documents it (Markdown in doc/default). */
+export function referenceRows(): ReferenceRow[] {
+  return (Object.entries(schema) as [VarName, VarSpec<unknown>][]).map(([name, spec]) => ({
+    group: spec.group,
+    name,
+    type: spec.secret ? 'secret' : spec.kind === 'enum' ? spec.expected.replace(/^one of /, '') : spec.kind,
+    default: defaultText(spec),
+    doc: spec.note ? `${spec.doc} *${spec.note}*` : spec.doc,
+    secret: spec.secret === true,
+  }));
+}
+
 const cell = (s: string) => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
 
 export function configReference(): string {
+  const rows = new Map(referenceRows().map((r) => [r.name, r]));
   const groups = new Map<string, [VarName, VarSpec<unknown>][]>();
   for (const [name, spec] of Object.entries(schema) as [VarName, VarSpec<unknown>][]) {
     const g = groups.get(spec.group) ?? [];
@@ -38,14 +60,9 @@ export function configReference(): string {
   ];
   for (const [group, vars] of groups) {
     out.push(`## ${group}`, '', '| Variable | Type | Default | Description |', '|---|---|---|---|');
-    for (const [name, spec] of vars) {
-      const type = spec.secret
-        ? 'secret'
-        : spec.kind === 'enum'
-          ? spec.expected.replace(/^one of /, '')
-          : spec.kind;
-      const doc = spec.note ? `${spec.doc} *${spec.note}*` : spec.doc;
-      out.push(`| \`${name}\` | ${cell(type)} | ${cell(defaultText(spec))} | ${cell(doc)} |`);
+    for (const [name] of vars) {
+      const r = rows.get(name)!;
+      out.push(`| \`${name}\` | ${cell(r.type)} | ${cell(r.default)} | ${cell(r.doc)} |`);
     }
     out.push('');
   }
