@@ -1,7 +1,7 @@
 // `mutt completion bash`: a bash completion script generated from the commander program itself, so
 // every command, option and choice the CLI accepts completes, and nothing else. The package installs
 // its output as /usr/share/bash-completion/completions/mutt.
-import type { Command, Option } from 'commander';
+import type { Command } from 'commander';
 
 interface Node {
   path: string;
@@ -18,7 +18,7 @@ const visible = (c: Command) => !(c as unknown as { _hidden?: boolean })._hidden
 function walk(cmd: Command, path: string, acc: Node[]): void {
   const values = new Map<string, string>();
   const options: string[] = [];
-  for (const o of cmd.options as readonly Option[]) {
+  for (const o of cmd.options) {
     if (o.hidden) continue;
     for (const f of [o.long, o.short]) {
       if (!f) continue;

@@ -12,7 +12,7 @@ function esc(text: string): string {
     .replace(/\\/g, '\\e')
     .replace(/-/g, '\\-')
     .replace(
-      /[^\x00-\x7f]/gu,
+      /[^\p{ASCII}]/gu,
       (c) => `\\[u${c.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}]`,
     );
 }

@@ -53,7 +53,7 @@ export function createLogger(opts: LoggerOptions = {}): Logger {
       sync: true,
       translateTime: 'SYS:yyyy-mm-dd HH:MM:ss.l',
       ignore: 'pid,hostname,service,pod',
-      destination: (opts.destination as NodeJS.WritableStream | undefined) ?? 1,
+      destination: opts.destination ?? 1,
     });
     return pino(options, stream);
   }
