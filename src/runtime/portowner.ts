@@ -19,7 +19,8 @@ export function socketInodes(port: number, proto: 'tcp' | 'udp', procRoot = '/pr
   for (const file of [proto, `${proto}6`]) {
     let text: string;
     try {
-      text = readFileSync(`${procRoot}/net/${file}`, 'utf8');
+      // /proc/self/net: /proc/net is hidden under ProcSubset=pid.
+      text = readFileSync(`${procRoot}/self/net/${file}`, 'utf8');
     } catch {
       continue;
     }
