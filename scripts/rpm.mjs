@@ -5,7 +5,7 @@
 //   Source1  the npm packages the build needs (production dependencies and esbuild), from node_modules
 //   Source2  macros naming the npm packages the bundle contains (bundled() provides and licences)
 //   Source3  packaging/systemd/mutt.sysusers
-// then runs rpmbuild -ba in dist/rpm/build and copies the packages to dist/rpm/.
+// then runs rpmbuild -ba in a temporary directory and copies the packages to dist/rpm/.
 //
 // Options: --release N (default 1), --outdir DIR (default dist/rpm), --quiet.
 // On a host whose rpm database does not hold the build dependencies (Debian, where CI builds the
@@ -15,11 +15,13 @@ import {
   copyFileSync,
   existsSync,
   mkdirSync,
+  mkdtempSync,
   readdirSync,
   readFileSync,
   rmSync,
   writeFileSync,
 } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -74,8 +76,11 @@ const tarFlags = [
   '--mode=u+w,go-w',
 ];
 
-const top = join(outdir, 'build');
-rmSync(top, { recursive: true, force: true });
+// The rpmbuild tree lives outside the checkout, so the build can only use the vendored packages
+// (Node.js would otherwise find the checkout's node_modules above the build directory).
+const top = mkdtempSync(join(tmpdir(), 'mutt-rpmbuild-'));
+if (!process.env.MUTT_RPM_KEEP) process.on('exit', () => rmSync(top, { recursive: true, force: true }));
+mkdirSync(outdir, { recursive: true });
 for (const d of ['SOURCES', 'SPECS', 'BUILD', 'RPMS', 'SRPMS', 'BUILDROOT'])
   mkdirSync(join(top, d), { recursive: true });
 const sources = join(top, 'SOURCES');
@@ -85,7 +90,7 @@ const prefix = `mutt-${version}`;
 const deleted = new Set(run('git', ['ls-files', '--deleted', '-z']).split('\0').filter(Boolean));
 const files = run('git', ['ls-files', '-co', '--exclude-standard', '-z'])
   .split('\0')
-  .filter((f) => f && !deleted.has(f) && existsSync(join(root, f)));
+  .filter((f) => f && !deleted.has(f) && !f.startsWith('node_modules') && existsSync(join(root, f)));
 run(
   'tar',
   [
@@ -102,7 +107,7 @@ run(
   },
 );
 
-// Source1: production dependencies (package-lock entries not marked dev) plus esbuild and its
+// Source1 (unpacked inside the source tree by %setup -a 1): production dependencies (package-lock entries not marked dev) plus esbuild and its
 // platform binary, as they are in node_modules.
 const lock = JSON.parse(readFileSync(join(root, 'package-lock.json'), 'utf8'));
 const vendor = Object.entries(lock.packages)
@@ -113,14 +118,7 @@ const vendor = Object.entries(lock.packages)
   .map(([p]) => p)
   .filter((p) => existsSync(join(root, p)))
   .sort();
-run('tar', [
-  ...tarFlags,
-  '--transform',
-  `s,^,${prefix}/,`,
-  '-czf',
-  join(sources, `${prefix}-vendor.tar.gz`),
-  ...vendor,
-]);
+run('tar', [...tarFlags, '-czf', join(sources, `${prefix}-vendor.tar.gz`), ...vendor]);
 
 // Source2: what the bundle contains, from a build of this checkout.
 run(process.execPath, ['scripts/build.mjs', '--quiet', '--licenses']);
