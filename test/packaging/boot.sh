@@ -22,6 +22,7 @@ trap 'umount -l "$work/root" 2>/dev/null || true; rm -rf "$work"' EXIT
 root=$work/root
 res=$out/results
 r() { printf '%s=%s\n' "$1" "$2" >> "$res"; }
+names() { find "$1" -mindepth 1 -maxdepth 1 -printf '%f\n' 2>/dev/null | sort | tr '\n' ' '; }
 rpmr() { rpm --root "$root" --dbpath /var/lib/rpm-mutt-test "$@"; }
 
 mkdir -p "$work/upper" "$work/work" "$root"
@@ -70,7 +71,7 @@ boot upgraded
 rpmr -e mutt > "$out/rpm-erase.log" 2>&1
 r erased "$(rpmr -q mutt >/dev/null 2>&1 && echo no || echo yes)"
 r program_after_erase "$(test -e "$root/usr/lib/mutt/mutt.js" && echo present || echo gone)"
-r state_after_erase "$(ls "$root/var/lib/mutt" 2>/dev/null | tr '\n' ' ')"
+r state_after_erase "$(names "$root/var/lib/mutt")"
 r pg_data_after_erase "$(test -f "$root/var/lib/mutt/postgres/data/PG_VERSION" && echo kept || echo lost)"
-r env_after_erase "$(ls "$root/etc/mutt" 2>/dev/null | tr '\n' ' ')"
-r done 1
+r env_after_erase "$(names "$root/etc/mutt")"
+r complete 1

@@ -18,7 +18,7 @@ if [ "$PHASE" = upgraded ]; then
   r keys_kept "$(mutt keys show --json | grep -o '"source":"generated"' | wc -l)"
   journalctl -u mutt.service -o cat --no-pager > /out/journal-upgraded.txt 2>&1
   systemctl stop mutt.service; r stop_rc $?
-  r done 1
+  r complete 1
   exit 0
 fi
 
@@ -43,7 +43,7 @@ main=$(systemctl show -P MainPID mutt.service)
 r main_user "$(ps -o user= -p "$main")"
 r main_caps "$(grep CapEff /proc/"$main"/status | awk '{print $2}')"
 ps -eo user:20,comm | awk '$2 ~ /redis-server|valkey-server|postgres/ {print $1 "/" $2}' | sort -u > /out/servers.txt
-r data_dirs "$(ls /var/lib/mutt | tr '\n' ' ')"
+r data_dirs "$(find /var/lib/mutt -mindepth 1 -maxdepth 1 -printf '%f\n' | sort | tr '\n' ' ')"
 r pg_owner "$(stat -c '%U' /var/lib/mutt/postgres/data)"
 r redis_owner "$(stat -c '%U' /var/lib/mutt/redis)"
 
@@ -80,6 +80,7 @@ r servers_after_stop "$(pgrep -c -f 'redis-server|valkey-server|postgres' || tru
 # A misspelled variable: the unit does not start.
 systemctl start mutt.service; r bad_start_rc $?
 # Restart=on-failure retries a few times, then systemd's start limit leaves it failed.
+# shellcheck disable=SC2016 # expanded by the inner shell, at each poll
 poll 60 sh -c '[ "$(systemctl is-active mutt.service)" = failed ]'
 r bad_start_state "$(systemctl is-active mutt.service)"
 cp /root/mutt.env.good /etc/mutt/mutt.env
@@ -96,4 +97,4 @@ kill "$squatter"
 
 journalctl -u mutt.service -o cat --no-pager > /out/journal-first.txt 2>&1
 systemctl stop mutt.service
-r done 1
+r complete 1
