@@ -1,7 +1,7 @@
 // The `mutt` command line: every verb but `serve`, whose action the composition root passes in
 // (src/app/main.ts), so the CLI stays a thin layer over core and runtime.
 import { Argument, Command, CommanderError, Option } from 'commander';
-import { configReference, envExample } from '../runtime/config/reference.ts';
+import { configReference, envExample, referenceRows } from '../runtime/config/reference.ts';
 import { VERSION } from '../runtime/version.ts';
 import { MissingBinariesError } from '../runtime/services/binaries.ts';
 import { configGetCommand, configListCommand, configSetCommand } from './commands/config.ts';
@@ -170,8 +170,10 @@ export function buildProgram(serveCommand: () => Promise<void>): Command {
     .command('config-reference')
     .description('print the configuration reference (Markdown) generated from the configuration schema')
     .option('--env', 'print an example env file instead, every variable commented out with its default')
-    .action((opts: { env?: boolean }) => {
-      process.stdout.write(opts.env ? envExample() : `${configReference()}\n`);
+    .option('--json', 'print every variable (group, name, type, default, description) as JSON')
+    .action((opts: { env?: boolean; json?: boolean }) => {
+      if (opts.json) process.stdout.write(`${JSON.stringify({ variables: referenceRows() })}\n`);
+      else process.stdout.write(opts.env ? envExample() : `${configReference()}\n`);
     });
 
   const keys = program
