@@ -10,7 +10,28 @@ import { mibTranslateCommand } from './commands/mib.ts';
 import { migrateCommand } from './commands/migrate.ts';
 import { statusCommand } from './commands/status.ts';
 import { validateCommand } from './commands/validate.ts';
+import {
+  hostsAddCommand,
+  hostsExportCommand,
+  hostsImportCommand,
+  hostsListCommand,
+  hostsRemoveCommand,
+  teamsAddCommand,
+  teamsExportCommand,
+  teamsImportCommand,
+  teamsListCommand,
+  teamsRemoveCommand,
+} from './commands/hosts.ts';
 import { keysRotateCommand, keysShowCommand, KEY_NAMES } from './commands/keys.ts';
+import {
+  rulesActiveCommand,
+  rulesAddCommand,
+  rulesExportCommand,
+  rulesImportCommand,
+  rulesListCommand,
+  rulesRemoveCommand,
+  rulesTestCommand,
+} from './commands/rules.ts';
 import { bashCompletion } from './completion.ts';
 import { CliError } from './context.ts';
 import { EXIT, EXIT_DOC } from './exit.ts';
@@ -62,10 +83,15 @@ export function buildProgram(serveCommand: () => Promise<void>): Command {
 
   program
     .command('status')
-    .description('show the depth of the ingest and alert queues and the dead-letter queues')
+    .description(
+      'show the queues, every alerter and forwarder pod (processing list, heartbeat, rules generation), the Moogsoft circuit breaker and rate limit, and the dead-letter queues',
+    )
     .option('-p, --peek <n>', 'also print the newest <n> events of the ingest queue')
     .option('--json', 'print JSON')
     .action(statusCommand);
+
+  addRuleCommands(program);
+  addHostCommands(program);
 
   const mib = program
     .command('mib')
@@ -221,6 +247,152 @@ export function buildProgram(serveCommand: () => Promise<void>): Command {
     });
 
   return program;
+}
+
+const reasonOption = (c: Command) => c.option('--reason <text>', 'why (kept in the configuration audit log)');
+const formatOptions = (c: Command) =>
+  c
+    .addOption(new Option('--format <format>', 'yaml (default) or json').choices(['yaml', 'json']))
+    .option('-o, --output <file>', 'write to <file> instead of standard output (.json: JSON)');
+const importOptions = (c: Command) =>
+  reasonOption(
+    c
+      .argument('<file>', 'YAML or JSON file, as export writes it ("-": standard input)')
+      .option('--dry-run', 'print what would change and write nothing')
+      .option('--prune', 'also remove what the file does not list')
+      .option('--json', 'print JSON'),
+  );
+
+/** Options that describe a rule, for add and test. */
+function draftOptions(c: Command, required: boolean): Command {
+  const o = (flags: string, text: string, mandatory = false) => {
+    const opt = new Option(flags, text);
+    if (mandatory && required) opt.makeOptionMandatory();
+    return c.addOption(opt);
+  };
+  o('-m, --match <text>', 'match_string: the text (contains) or RE2 pattern (regex) to find in the message');
+  c.addOption(
+    new Option('-t, --type <type>', 'match_type (default contains)').choices([
+      'contains',
+      'regex',
+      'oid_prefix',
+    ]),
+  );
+  o('--oid <oid>', 'trap_oid: the OID prefix of oid_prefix rules');
+  o('--severity <0-7>', 'syslog_severity: only events of this severity');
+  o('-p, --priority <n>', 'lower wins (default 100)');
+  o('--prod <handling>', 'prod_handling, e.g. Page_and_ticket, Ticket_only, Ignore', true);
+  o('--dev <handling>', 'dev_handling, for development hosts', true);
+  o('--team <team>', 'team_assignment (the Moogsoft class)', true);
+  o('--name <name>', 'a short name');
+  o('--description <text>', 'free text');
+  o('--inactive', 'store the rule disabled');
+  return c;
+}
+
+function addRuleCommands(program: Command): void {
+  const rules = program
+    .command('rules')
+    .description(
+      'the alert rules, through the same services as the admin API; every change is audited and live when the command returns',
+    );
+  rules
+    .command('list')
+    .description('list the rules in matching order (priority, then id)')
+    .option('--active', 'only active rules')
+    .option('--json', 'print JSON')
+    .action(rulesListCommand);
+  reasonOption(draftOptions(rules.command('add').description('add a rule'), true))
+    .option('--json', 'print JSON')
+    .action(rulesAddCommand);
+  reasonOption(
+    rules
+      .command('rm')
+      .description('delete a rule (disable it instead if the audit trail refers to it)')
+      .argument('<id>'),
+  )
+    .option('--json', 'print JSON')
+    .action(rulesRemoveCommand);
+  reasonOption(rules.command('enable').description('make a rule active').argument('<id>'))
+    .option('--json', 'print JSON')
+    .action(rulesActiveCommand(true));
+  reasonOption(rules.command('disable').description('keep a rule but stop matching it').argument('<id>'))
+    .option('--json', 'print JSON')
+    .action(rulesActiveCommand(false));
+  draftOptions(
+    rules
+      .command('test')
+      .description(
+        "dry-run a draft rule (or a change to --rule-id, or its --delete) against recent events, with the alerter's own matching; nothing is written",
+      ),
+    false,
+  )
+    .option('--rule-id <id>', 'the existing rule the draft changes')
+    .option('--delete', 'test the rule set without --rule-id')
+    .option('--alone', 'the draft rule by itself instead of within the current rule set')
+    .option('--events <n>', 'how many recent events (default 500)')
+    .option('--json', 'print JSON')
+    .action(rulesTestCommand);
+  formatOptions(rules.command('export').description('write every rule as YAML or JSON, for git')).action(
+    rulesExportCommand,
+  );
+  importOptions(
+    rules
+      .command('import')
+      .description(
+        'make the rules match a file: add new rules, update changed ones (matched by id, else by match), and with --prune disable the others; one bad entry and nothing is written',
+      ),
+  ).action(rulesImportCommand);
+}
+
+function addHostCommands(program: Command): void {
+  const hosts = program
+    .command('hosts')
+    .description("development hosts: their events take a rule's dev_handling instead of prod_handling");
+  hosts
+    .command('list')
+    .description('list the development hosts')
+    .option('--json', 'print JSON')
+    .action(hostsListCommand);
+  reasonOption(hosts.command('add').description('add a development host').argument('<hostname>'))
+    .option('--json', 'print JSON')
+    .action(hostsAddCommand);
+  reasonOption(hosts.command('rm').description('remove a development host').argument('<hostname>'))
+    .option('--json', 'print JSON')
+    .action(hostsRemoveCommand);
+  formatOptions(hosts.command('export').description('write the development hosts as YAML or JSON')).action(
+    hostsExportCommand,
+  );
+  importOptions(
+    hosts
+      .command('import')
+      .description('make the development hosts match a file; one bad entry and nothing is written'),
+  ).action(hostsImportCommand);
+
+  const teams = program
+    .command('teams')
+    .description("device teams: the team (Moogsoft class) of a host's unhandled meta-alerts");
+  teams
+    .command('list')
+    .description('list the host → team mappings')
+    .option('--json', 'print JSON')
+    .action(teamsListCommand);
+  reasonOption(
+    teams.command('add').description('map a host to a team').argument('<hostname>').argument('<team>'),
+  )
+    .option('--json', 'print JSON')
+    .action(teamsAddCommand);
+  reasonOption(teams.command('rm').description("remove a host's team mapping").argument('<hostname>'))
+    .option('--json', 'print JSON')
+    .action(teamsRemoveCommand);
+  formatOptions(teams.command('export').description('write the team mappings as YAML or JSON')).action(
+    teamsExportCommand,
+  );
+  importOptions(
+    teams
+      .command('import')
+      .description('make the team mappings match a file; one bad entry and nothing is written'),
+  ).action(teamsImportCommand);
 }
 
 /** Runs the command line and maps errors to sysexits codes. */

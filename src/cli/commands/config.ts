@@ -80,7 +80,13 @@ export async function configSetCommand(
         ? await unsetDynamicConfig(ctx, key, cliActor(o.reason))
         : await setDynamicConfig(ctx, key, { value: value!, reason: o.reason }, cliActor());
       if (o.json) {
-        out(JSON.stringify({ key: r.key, value: r.new_value, source: r.new_value === null ? 'static' : 'redis' }));
+        out(
+          JSON.stringify({
+            key: r.key,
+            value: r.new_value,
+            source: r.new_value === null ? 'static' : 'redis',
+          }),
+        );
         return;
       }
       out(r.new_value === null ? `${r.key} unset (the static value applies)` : `${r.key} = ${r.new_value}`);

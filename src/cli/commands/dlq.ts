@@ -29,7 +29,10 @@ export interface FilterOptions {
 
 function filterOf(o: FilterOptions): { reason?: string; host?: string; since?: string } {
   if (o.since !== undefined && Number.isNaN(new Date(o.since).getTime()))
-    throw new CliError(`--since "${o.since}": expected an ISO 8601 date or time (2026-11-24T12:00:00Z)`, EXIT.USAGE);
+    throw new CliError(
+      `--since "${o.since}": expected an ISO 8601 date or time (2026-11-24T12:00:00Z)`,
+      EXIT.USAGE,
+    );
   return {
     reason: o.reason,
     host: o.host,
