@@ -33,7 +33,7 @@ export async function statusCommand(opts: { peek?: string; json?: boolean }): Pr
       );
       out(`rate limit ${r.rate_limit.used}/${r.rate_limit.limit} per ${r.rate_limit.period_seconds} s`);
       out(`postgres   ${r.postgres}`);
-      out(`compat     ${describeCompat(compat)}`);
+      out(`compat mode ${describeCompat(compat)}`);
       if (r.pods.length === 0) out('pods       none (no alerter or forwarder has run against this Redis)');
       else {
         out('pods');

@@ -53,6 +53,7 @@ export function validateCommand(opts: { quiet?: boolean; json?: boolean }): void
               data_dir: c.dataDir,
               redis: c.embeddedRedis ? 'embedded' : 'external',
               postgres: !needsPostgres(c) ? 'not used' : c.embeddedPostgres ? 'embedded' : 'external',
+              compat: staticCompatStatus(c),
               ports: {
                 http_ingest: c.SERVER_PORT_INGESTOR,
                 admin_ui: c.SERVER_PORT_WEBUI,
