@@ -56,6 +56,13 @@ curl -s -m 5 -o /dev/null -w '%{http_code}' -X POST http://127.0.0.1:8080/ingest
   -H 'Content-Type: application/json' \
   -d '{"hostname":"pkg","message":"MUTTPKG http","timestamp":"2026-12-07T12:00:00Z"}' > /out/ingest.code
 r ingest_code "$(cat /out/ingest.code)"
+# The admin API on 8090 with the generated admin key; a rule added with the CLI shows there.
+mutt rules add --match MUTTPKG --prod Ticket_only --dev Ignore --team PKG > /out/rules-add.log 2>&1
+r rules_add_rc $?
+admin_key=$(mutt keys show admin --value)
+curl -s -m 5 -o /out/api-rules.json -w '%{http_code}' http://127.0.0.1:8090/api/v2/rules -H "X-API-KEY: $admin_key" > /out/api.code
+r api_code "$(cat /out/api.code)"
+r api_rule "$(grep -c '"match_string":"MUTTPKG"' /out/api-rules.json)"
 metric() { curl -s -m 5 http://127.0.0.1:8080/metrics | awk -v m="$1" '$1 ~ "^"m {s += $2} END {print s + 0}'; }
 poll 20 sh -c "curl -s http://127.0.0.1:8080/metrics | grep -q '^mutt_snmp_traps_received_total.* [1-9]'"
 r syslog_messages "$(metric mutt_syslog_messages_total)"

@@ -381,7 +381,7 @@ describe('with its scriptlets and a real systemd (container on an overlay of thi
     // Right after systemctl start returned, /health answers at once.
     expect(results['first.health_code']).toBe('200');
     expect(results['first.status_text']).toBe(
-      'running: ingest 8080, syslog udp 514, syslog tcp 514, snmp trap 162',
+      'running: ingest 8080, syslog udp 514, syslog tcp 514, snmp trap 162, webui 8090',
     );
   });
 
@@ -408,6 +408,12 @@ describe('with its scriptlets and a real systemd (container on an overlay of thi
       ['generated', '/var/lib/mutt/secrets/ingest_api_key'],
       ['generated', '/var/lib/mutt/secrets/webui_api_key'],
     ]);
+  });
+
+  it('serves the admin API on 8090 with the generated admin key, showing a rule added with mutt rules add', () => {
+    expect(results['first.rules_add_rc']).toBe('0');
+    expect(results['first.api_code']).toBe('200');
+    expect(results['first.api_rule']).toBe('1');
   });
 
   it('reloads after validating, refuses a bad reload and keeps running', () => {
