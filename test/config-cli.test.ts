@@ -57,16 +57,17 @@ describe('mutt config', () => {
   });
 
   it.each([
-    [['set', 'unhandled_threshold', '0'], /unhandled_threshold: "0" is not an integer >= 1/],
-    [['set', 'unhandled_threshold', '1e3'], /is not an integer >= 1/],
-    [['set', 'alerter_shed_mode', 'drop'], /alerter_shed_mode: "drop" is not dlq or defer/],
-    [['set', 'alerter_defer_sleep_ms', '600000'], /from 1 to 60000/],
-    [['set', 'no_such_key', '1'], /unknown key "no_such_key"; known keys: cache_reload_interval, /],
-    [['get', 'no_such_key'], /unknown key/],
-    [['set', 'cache_reload_interval'], /a value is required/],
-  ])('refuses %j with a precise message and exit 2, writing nothing', async (args, msg) => {
+    [['set', 'unhandled_threshold', '0'], /unhandled_threshold: "0" is not an integer >= 1/, 65],
+    [['set', 'unhandled_threshold', '1e3'], /is not an integer >= 1/, 65],
+    [['set', 'alerter_shed_mode', 'drop'], /alerter_shed_mode: "drop" is not dlq or defer/, 65],
+    [['set', 'alerter_defer_sleep_ms', '600000'], /from 1 to 60000/, 65],
+    [['set', 'no_such_key', '1'], /unknown key "no_such_key"; known keys: cache_reload_interval, /, 64],
+    [['get', 'no_such_key'], /unknown key/, 64],
+    [['set', 'cache_reload_interval'], /a value is required/, 64],
+  ])('refuses %j with a precise message and a sysexits code, writing nothing', async (args, msg, code) => {
     const r = mutt(args);
-    expect(r.status).toBe(2);
+    // EX_DATAERR (65) for a value that does not validate, EX_USAGE (64) for a wrong command line.
+    expect(r.status).toBe(code);
     expect(r.stderr).toMatch(msg);
     expect(await svc.redis.keys(`${svc.keys.prefix}:config:*`)).toEqual([]);
   });

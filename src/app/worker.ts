@@ -27,6 +27,7 @@ const config = deepFreeze(init.config);
 const log = createLogger({
   level: config.LOG_LEVEL,
   pod: init.pod,
+  format: config.LOG_FORMAT,
   destination: pino.destination({ dest: 1, sync: true }),
 }).child({ component: init.role, worker: init.index });
 const send = (m: FromWorker) => port.postMessage(m);

@@ -6,17 +6,20 @@ import { join } from 'node:path';
 import type { Redis } from 'ioredis';
 import type pg from 'pg';
 import type { Actor, AdminContext } from '../core/admin/context.ts';
+import { AdminError } from '../core/admin/errors.ts';
 import { Keys } from '../core/protocol/keys.ts';
 import { withScripts } from '../core/protocol/scripts.ts';
-import { type Config, EXIT_CONFIG, loadConfig } from '../runtime/config/load.ts';
+import { type Config, EXIT_CONFIG, loadConfig, needsPostgres } from '../runtime/config/load.ts';
 import { createLogger, type Logger } from '../runtime/logging.ts';
 import { createPool } from '../runtime/postgres.ts';
 import { createRedis, endpointFromConfig, whenReady } from '../runtime/redis.ts';
 import { processMatches } from '../runtime/services/process.ts';
+import { EXIT } from './exit.ts';
 
 export class CliError extends Error {
   readonly exitCode: number;
-  constructor(message: string, exitCode = 1) {
+  /** `exitCode`: one of EXIT (sysexits.h). */
+  constructor(message: string, exitCode: number = EXIT.SOFTWARE) {
     super(message);
     this.name = 'CliError';
     this.exitCode = exitCode;
@@ -38,6 +41,7 @@ export function cliLogger(config: Config, verbose = false): Logger {
   return createLogger({
     level: verbose ? 'DEBUG' : 'WARNING',
     pod: config.podName,
+    format: config.LOG_FORMAT,
     destination: process.stderr,
   });
 }
@@ -53,6 +57,7 @@ export async function connectRedis(c: Config, log: Logger, timeoutMs = 5000): Pr
     if (!existsSync(socket)) {
       throw new CliError(
         `MUTT's embedded Redis is not running (no socket at ${socket}). Start MUTT with "mutt serve", or set REDIS_HOST / REDIS_URL.`,
+        EXIT.UNAVAILABLE,
       );
     }
   }
@@ -63,7 +68,7 @@ export async function connectRedis(c: Config, log: Logger, timeoutMs = 5000): Pr
       whenReady(redis),
       new Promise((_, reject) => {
         timer = setTimeout(
-          () => reject(new CliError(`Redis did not answer within ${timeoutMs} ms`)),
+          () => reject(new CliError(`Redis did not answer within ${timeoutMs} ms`, EXIT.TEMPFAIL)),
           timeoutMs,
         );
       }),
@@ -127,4 +132,39 @@ export async function adminContext(
       await pool?.end().catch(() => undefined);
     },
   };
+}
+
+/** sysexits code for an admin-service failure. */
+export function adminExitCode(err: AdminError): number {
+  switch (err.code) {
+    case 'invalid':
+    case 'conflict':
+      return EXIT.DATAERR;
+    case 'not_found':
+      return EXIT.NOINPUT;
+    case 'precondition_failed':
+      return EXIT.TEMPFAIL;
+    case 'unavailable':
+      return EXIT.UNAVAILABLE;
+  }
+}
+
+/**
+ * Runs `fn` with an admin-services context (PostgreSQL too when `postgres` is set and the node's
+ * roles use it), closes it, and turns an AdminError into a CliError with its sysexits code.
+ */
+export async function withAdmin<T>(
+  fn: (ctx: AdminContext & { close(): Promise<void> }) => Promise<T>,
+  o: { postgres?: boolean } = {},
+): Promise<T> {
+  const config = loadConfigOrExit();
+  const ctx = await adminContext(config, { postgres: o.postgres === true && needsPostgres(config) });
+  try {
+    return await fn(ctx);
+  } catch (err) {
+    if (err instanceof AdminError) throw new CliError(err.message, adminExitCode(err));
+    throw err;
+  } finally {
+    await ctx.close();
+  }
 }

@@ -17,8 +17,9 @@ export class MuttProcess {
   private readonly exit: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   private waiters: { pred: (l: LogLine) => boolean; resolve: (l: LogLine) => void }[] = [];
 
-  constructor(args: string[], env: Record<string, string>) {
-    this.child = spawn(process.execPath, [inject('services').bundle, ...args], {
+  /** `script`: the bundle to run (default: this checkout's dist/mutt.js). */
+  constructor(args: string[], env: Record<string, string>, script = inject('services').bundle) {
+    this.child = spawn(process.execPath, [script, ...args], {
       env,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -108,8 +109,12 @@ export class MuttProcess {
   }
 }
 
-export function startMutt(env: Record<string, string>, args: string[] = ['serve']): MuttProcess {
-  return new MuttProcess(args, env);
+export function startMutt(
+  env: Record<string, string>,
+  args: string[] = ['serve'],
+  script?: string,
+): MuttProcess {
+  return new MuttProcess(args, env, script);
 }
 
 /** Runs a CLI command to completion; `input` is written to its standard input (else it sees EOF). */

@@ -5,32 +5,22 @@
 // config_audit_log when PostgreSQL is reachable. `set --unset` removes a key, and the services fall
 // back to the static variable.
 import {
-  AdminError,
-  type AdminContext,
   type DynamicEntry,
   getDynamicConfig,
   listDynamicConfig,
   setDynamicConfig,
   unsetDynamicConfig,
 } from '../../core/admin/index.ts';
-import { DYNAMIC_KEYS, isDynamicKey } from '../../core/config/dynamic.ts';
-import { needsPostgres } from '../../runtime/config/load.ts';
-import { adminContext, CliError, cliActor, loadConfigOrExit } from '../context.ts';
+import { DYNAMIC_KEY_NAMES, DYNAMIC_KEYS, isDynamicKey } from '../../core/config/dynamic.ts';
+import { CliError, cliActor, withAdmin } from '../context.ts';
+import { EXIT } from '../exit.ts';
 
 const out = (s: string) => process.stdout.write(`${s}\n`);
 
-async function withAdmin<T>(fn: (ctx: AdminContext) => Promise<T>, postgres = false): Promise<T> {
-  const config = loadConfigOrExit();
-  const ctx = await adminContext(config, { postgres: postgres && needsPostgres(config) });
-  try {
-    return await fn(ctx);
-  } catch (err) {
-    if (err instanceof AdminError && (err.code === 'invalid' || err.code === 'not_found'))
-      throw new CliError(err.message, 2);
-    throw err;
-  } finally {
-    await ctx.close();
-  }
+/** An unknown key is a wrong command line (EX_USAGE), before anything is connected. */
+function checkKey(key: string): void {
+  if (!isDynamicKey(key))
+    throw new CliError(`unknown key "${key}"; known keys: ${DYNAMIC_KEY_NAMES.join(', ')}`, EXIT.USAGE);
 }
 
 const jsonRow = (r: DynamicEntry) => ({
@@ -68,6 +58,7 @@ export async function configListCommand(o: { json?: boolean }): Promise<void> {
 }
 
 export async function configGetCommand(key: string, o: { json?: boolean }): Promise<void> {
+  checkKey(key);
   await withAdmin(async (ctx) => {
     const r = await getDynamicConfig(ctx, key);
     if (o.json) out(JSON.stringify(jsonRow(r)));
@@ -78,14 +69,28 @@ export async function configGetCommand(key: string, o: { json?: boolean }): Prom
 export async function configSetCommand(
   key: string,
   value: string | undefined,
-  o: { unset?: boolean; reason?: string },
+  o: { unset?: boolean; reason?: string; json?: boolean },
 ): Promise<void> {
+  checkKey(key);
   if (isDynamicKey(key) && !o.unset && value === undefined)
-    throw new CliError(`a value is required (or --unset): ${DYNAMIC_KEYS[key].expected}`, 2);
-  await withAdmin(async (ctx) => {
-    const r = o.unset
-      ? await unsetDynamicConfig(ctx, key, cliActor(o.reason))
-      : await setDynamicConfig(ctx, key, { value: value!, reason: o.reason }, cliActor());
-    out(r.new_value === null ? `${r.key} unset (the static value applies)` : `${r.key} = ${r.new_value}`);
-  }, true);
+    throw new CliError(`a value is required (or --unset): ${DYNAMIC_KEYS[key].expected}`, EXIT.USAGE);
+  await withAdmin(
+    async (ctx) => {
+      const r = o.unset
+        ? await unsetDynamicConfig(ctx, key, cliActor(o.reason))
+        : await setDynamicConfig(ctx, key, { value: value!, reason: o.reason }, cliActor());
+      if (o.json) {
+        out(
+          JSON.stringify({
+            key: r.key,
+            value: r.new_value,
+            source: r.new_value === null ? 'static' : 'redis',
+          }),
+        );
+        return;
+      }
+      out(r.new_value === null ? `${r.key} unset (the static value applies)` : `${r.key} = ${r.new_value}`);
+    },
+    { postgres: true },
+  );
 }

@@ -15,8 +15,8 @@ import {
   replayDlqItems,
 } from '../../core/admin/index.ts';
 import { dlqKey } from '../../core/queue/dlq.ts';
-import { needsPostgres } from '../../runtime/config/load.ts';
-import { adminContext, CliError, cliActor, loadConfigOrExit } from '../context.ts';
+import { CliError, cliActor, withAdmin as withAdminContext } from '../context.ts';
+import { EXIT } from '../exit.ts';
 
 export interface FilterOptions {
   queue?: DlqName;
@@ -29,7 +29,10 @@ export interface FilterOptions {
 
 function filterOf(o: FilterOptions): { reason?: string; host?: string; since?: string } {
   if (o.since !== undefined && Number.isNaN(new Date(o.since).getTime()))
-    throw new CliError(`--since "${o.since}": expected an ISO 8601 date or time (2026-11-24T12:00:00Z)`, 2);
+    throw new CliError(
+      `--since "${o.since}": expected an ISO 8601 date or time (2026-11-24T12:00:00Z)`,
+      EXIT.USAGE,
+    );
   return {
     reason: o.reason,
     host: o.host,
@@ -40,19 +43,13 @@ function filterOf(o: FilterOptions): { reason?: string; host?: string; since?: s
 function limitOf(o: FilterOptions, def: number | undefined): number | undefined {
   if (o.limit === undefined) return def;
   if (!/^\d+$/.test(o.limit) || Number(o.limit) < 1)
-    throw new CliError(`--limit "${o.limit}": expected a positive integer`, 2);
+    throw new CliError(`--limit "${o.limit}": expected a positive integer`, EXIT.USAGE);
   return Number(o.limit);
 }
 
-async function withAdmin<T>(fn: (ctx: AdminContext) => Promise<T>): Promise<T> {
-  const config = loadConfigOrExit();
-  const ctx = await adminContext(config, { postgres: needsPostgres(config) });
-  try {
-    return await fn(ctx);
-  } finally {
-    await ctx.close();
-  }
-}
+/** DLQ commands audit replays and purges in PostgreSQL when the node's roles use it. */
+const withAdmin = <T>(fn: (ctx: AdminContext) => Promise<T>): Promise<T> =>
+  withAdminContext(fn, { postgres: true });
 
 const out = (s: string) => process.stdout.write(`${s}\n`);
 const short = (s: string | null | undefined, n: number) =>
@@ -106,7 +103,7 @@ export async function dlqListCommand(o: FilterOptions): Promise<void> {
   });
 }
 
-export async function dlqShowCommand(ref: string, o: { queue?: DlqName }): Promise<void> {
+export async function dlqShowCommand(ref: string, o: { queue?: DlqName; json?: boolean }): Promise<void> {
   await withAdmin(async (ctx) => {
     const queue = o.queue ?? 'moog';
     let e: DlqItem;
@@ -116,15 +113,17 @@ export async function dlqShowCommand(ref: string, o: { queue?: DlqName }): Promi
       if ((err as { code?: string }).code === 'not_found')
         throw new CliError(
           `no item "${ref}" in ${dlqKey(ctx.keys, queue)} (give an index or id from "mutt dlq list" or a correlation id)`,
-          1,
+          EXIT.NOINPUT,
         );
       throw err;
     }
-    out(
-      '_raw' in e.item && Object.keys(e.item).length === 1
-        ? String(e.item._raw)
-        : JSON.stringify({ _index: e.index, ...e.item }, null, 2),
-    );
+    if (o.json) out(JSON.stringify({ _index: e.index, ...e.item }));
+    else
+      out(
+        '_raw' in e.item && Object.keys(e.item).length === 1
+          ? String(e.item._raw)
+          : JSON.stringify({ _index: e.index, ...e.item }, null, 2),
+      );
   });
 }
 
@@ -197,7 +196,7 @@ export async function dlqPurgeCommand(
         `About to delete ${n} item(s) from ${key} for good. Type "purge" to confirm: `,
       );
       if (answer !== 'purge')
-        throw new CliError('purge cancelled: nothing was deleted (type "purge", or pass --yes)', 1);
+        throw new CliError('purge cancelled: nothing was deleted (type "purge", or pass --yes)', EXIT.NO);
     }
     const r = await purgeDlqItems(
       ctx,

@@ -6,7 +6,7 @@ import { EXIT_CONFIG, hasRole, loadConfig, needsPostgres } from '../../runtime/c
 import { StartupError } from '../../runtime/listen.ts';
 import { MissingBinariesError, requireBinaries } from '../../runtime/services/binaries.ts';
 
-export function validateCommand(opts: { quiet?: boolean }): void {
+export function validateCommand(opts: { quiet?: boolean; json?: boolean }): void {
   const r = loadConfig();
   const problems = [...r.problems];
   if (r.config) {
@@ -37,6 +37,37 @@ export function validateCommand(opts: { quiet?: boolean }): void {
       if (err instanceof StartupError) problems.push(err.message);
       else throw err;
     }
+  }
+  if (opts.json) {
+    const c = r.config;
+    const ok = problems.length === 0 && c !== undefined;
+    process.stdout.write(
+      `${JSON.stringify({
+        ok,
+        problems,
+        warnings: r.warnings,
+        ...(ok
+          ? {
+              env_file: c.envFile ?? null,
+              roles: c.roles,
+              data_dir: c.dataDir,
+              redis: c.embeddedRedis ? 'embedded' : 'external',
+              postgres: !needsPostgres(c) ? 'not used' : c.embeddedPostgres ? 'embedded' : 'external',
+              compat: staticCompatStatus(c),
+              ports: {
+                http_ingest: c.SERVER_PORT_INGESTOR,
+                admin_ui: c.SERVER_PORT_WEBUI,
+                syslog_udp: c.SYSLOG_UDP_PORT,
+                syslog_tcp: c.SYSLOG_TCP_PORT,
+                syslog_tls: syslogTls ? c.SYSLOG_TLS_PORT : 0,
+                snmp_traps: snmpUsers === undefined ? 0 : c.SNMP_TRAP_PORT,
+              },
+            }
+          : {}),
+      })}\n`,
+    );
+    if (!ok) process.exit(EXIT_CONFIG);
+    return;
   }
   for (const w of r.warnings) process.stderr.write(`mutt: warning: ${w}\n`);
   if (problems.length > 0 || !r.config) {

@@ -87,7 +87,7 @@ export const syslogListener: ListenerFactory = async (ctx) => {
       if (granted > 0 && granted < c.SYSLOG_UDP_RCVBUF)
         log.warn(
           { requested: c.SYSLOG_UDP_RCVBUF, granted },
-          'the kernel granted a smaller syslog UDP receive buffer than SYSLOG_UDP_RCVBUF: raise net.core.rmem_max (see etc/sysctl.d/60-mutt-udp.conf) to absorb larger bursts',
+          'the kernel granted a smaller syslog UDP receive buffer than SYSLOG_UDP_RCVBUF: raise net.core.rmem_max (the package installs /usr/lib/sysctl.d/60-mutt-udp.conf; from a checkout, etc/sysctl.d/60-mutt-udp.conf) to absorb larger bursts',
         );
     }
     if (c.SYSLOG_TCP_PORT !== 0) {

@@ -1,11 +1,19 @@
 // Loads the configuration once: env file (systemd syntax) under the process environment, secrets from
 // `<NAME>` or `<NAME>_FILE`, every variable parsed against the schema, cross-field checks, then one
 // deep-frozen object. All problems are collected so an operator sees every mistake in one run.
-import { accessSync, constants, existsSync, readFileSync } from 'node:fs';
+import { accessSync, constants, existsSync, readFileSync, statSync } from 'node:fs';
 import { homedir, hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseEnvFile } from './envfile.ts';
-import { ROLES, type Role, SECRET_NAMES, schema, type VarName, type Vars } from './schema.ts';
+import {
+  ROLES,
+  type Role,
+  SECRET_NAMES,
+  type SecretName,
+  schema,
+  type VarName,
+  type Vars,
+} from './schema.ts';
 import type { VarSpec } from './spec.ts';
 import { isTimeZone } from '../timezone.ts';
 
@@ -25,6 +33,8 @@ export interface Config extends Vars {
   readonly embeddedPostgres: boolean;
   readonly envFile: string | undefined;
   readonly sources: Readonly<Record<VarName, Source>>;
+  /** For secrets read from `<NAME>_FILE`: the file. */
+  readonly secretFiles: Readonly<Partial<Record<SecretName, string>>>;
 }
 
 export interface LoadResult {
@@ -54,12 +64,15 @@ function show(name: string, raw: string, isSecret: boolean): string {
 }
 
 export function defaultDataDir(env: Record<string, string | undefined>, uid: number): string {
+  // Under systemd, StateDirectory=mutt sets STATE_DIRECTORY=/var/lib/mutt for the mutt user.
+  const state = env.STATE_DIRECTORY?.split(':')[0];
+  if (state) return state;
   if (uid === 0) return '/var/lib/mutt';
-  const state =
+  const xdg =
     env.XDG_STATE_HOME && env.XDG_STATE_HOME.length > 0
       ? env.XDG_STATE_HOME
       : join(homedir(), '.local', 'state');
-  return join(state, 'mutt');
+  return join(xdg, 'mutt');
 }
 
 export function loadConfig(
@@ -80,6 +93,11 @@ export function loadConfig(
       fileValues = parsed.values;
       problems.push(...parsed.problems);
       envFile = resolve(candidate);
+      const held = SECRET_NAMES.filter((n) => (fileValues[n] ?? '') !== '');
+      if (held.length > 0) {
+        const w = worldReadable(envFile, held.join(', '));
+        if (w) warnings.push(w);
+      }
     } catch (err) {
       problems.push(
         `MUTT_ENV_FILE="${candidate}": cannot read the env file (${(err as NodeJS.ErrnoException).code ?? String(err)})`,
@@ -97,6 +115,7 @@ export function loadConfig(
   // 2. Every declared variable.
   const values: Record<string, unknown> = {};
   const sources: Record<string, Source> = {};
+  const secretFiles: Partial<Record<SecretName, string>> = {};
   for (const [name, spec] of Object.entries(schema) as [VarName, VarSpec<unknown>][]) {
     let found = lookup(name);
     if (spec.secret) {
@@ -108,8 +127,13 @@ export function loadConfig(
       } else if (fromFile) {
         try {
           const content = readFileSync(fromFile.raw, 'utf8').replace(/\r?\n$/, '');
+          const w = worldReadable(fromFile.raw, name);
+          if (w) warnings.push(w);
           if (content.length === 0) problems.push(`${fileVar}="${fromFile.raw}": the file is empty`);
-          else found = { raw: content, source: 'file' };
+          else {
+            found = { raw: content, source: 'file' };
+            secretFiles[name as SecretName] = resolve(fromFile.raw);
+          }
         } catch (err) {
           problems.push(
             `${fileVar}="${fromFile.raw}": cannot read the file (${(err as NodeJS.ErrnoException).code ?? String(err)})`,
@@ -134,14 +158,19 @@ export function loadConfig(
   }
   const v = values as unknown as Vars;
 
-  // 3. Unknown MUTT_* names are almost always typos.
-  const known = new Set<string>([
-    ...Object.keys(schema),
-    'MUTT_ENV_FILE',
-    ...SECRET_NAMES.map((s) => `${s}_FILE`),
-  ]);
-  for (const name of new Set([...Object.keys(env), ...Object.keys(fileValues)])) {
-    if (name.startsWith('MUTT_') && !known.has(name)) warnings.push(`${name}: unknown variable (ignored)`);
+  // 3. Unknown names. Every name in the env file is meant for MUTT (or for Node.js and the C library,
+  // which systemd passes the same file to), so an unknown one is a typo that would silently do
+  // nothing: a problem, with the closest known name. In the process environment, which holds
+  // everything else too, only unknown MUTT_* names are reported, as warnings.
+  const knownNames = [...Object.keys(schema), 'MUTT_ENV_FILE', ...SECRET_NAMES.map((s) => `${s}_FILE`)];
+  const known = new Set<string>(knownNames);
+  for (const name of Object.keys(fileValues)) {
+    if (known.has(name) || PASS_THROUGH.test(name)) continue;
+    problems.push(`${envFile ?? candidate}: ${name}: unknown variable${didYouMean(name, knownNames)}`);
+  }
+  for (const name of Object.keys(env)) {
+    if (name.startsWith('MUTT_') && !known.has(name) && !(name in fileValues))
+      warnings.push(`${name}: unknown variable (ignored)${didYouMean(name, knownNames)}`);
   }
 
   // 4. Cross-field checks.
@@ -263,8 +292,63 @@ export function loadConfig(
     embeddedPostgres: !set('DB_HOST'),
     envFile,
     sources: sources as Record<VarName, Source>,
+    secretFiles,
   };
   return { config: deepFreeze(config), problems, warnings };
+}
+
+/**
+ * Env-file names that are not MUTT's but mean something to the runtime under it: Node.js (NODE_*,
+ * UV_*), OpenTelemetry, the C library and OpenSSL (TZ, LANG, LC_*, SSL_CERT_*), proxies.
+ */
+const PASS_THROUGH =
+  /^(NODE_|UV_|OTEL_|LC_)|^(TZ|LANG|LANGUAGE|PATH|HOME|SSL_CERT_FILE|SSL_CERT_DIR|HTTPS?_PROXY|NO_PROXY|https?_proxy|no_proxy)$/;
+
+/** `; did you mean X?` for the closest known name, or '' when none is close. */
+export function didYouMean(name: string, candidates: readonly string[]): string {
+  const upper = name.toUpperCase();
+  let best: string | undefined;
+  let bestDistance = Number.POSITIVE_INFINITY;
+  for (const c of candidates) {
+    const d = c === upper ? 0 : editDistance(upper, c);
+    if (d < bestDistance) {
+      best = c;
+      bestDistance = d;
+    }
+  }
+  const limit = Math.max(2, Math.floor(name.length / 3));
+  return best !== undefined && bestDistance <= limit ? `; did you mean ${best}?` : '';
+}
+
+/** Optimal-string-alignment distance: insertions, deletions, substitutions and adjacent swaps. */
+export function editDistance(a: string, b: string): number {
+  const rows: number[][] = [];
+  for (let i = 0; i <= a.length; i++) {
+    rows.push([i]);
+    for (let j = 1; j <= b.length; j++) {
+      if (i === 0) {
+        rows[0]!.push(j);
+        continue;
+      }
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      let d = Math.min(rows[i - 1]![j]! + 1, rows[i]![j - 1]! + 1, rows[i - 1]![j - 1]! + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1])
+        d = Math.min(d, rows[i - 2]![j - 2]! + 1);
+      rows[i]!.push(d);
+    }
+  }
+  return rows[a.length]![b.length]!;
+}
+
+/** A warning when `file`, which holds `what`, can be read by every user of the host. */
+function worldReadable(file: string, what: string): string | undefined {
+  try {
+    const mode = statSync(file).mode & 0o777;
+    if ((mode & 0o004) === 0) return undefined;
+    return `${file} is readable by every user of this host (mode 0${mode.toString(8)}) and holds ${what}: run "chmod o-rwx ${file}" (the package installs it as 0640 root:mutt)`;
+  } catch {
+    return undefined;
+  }
 }
 
 /** Loads the configuration or throws a ConfigError listing every problem. */

@@ -78,10 +78,16 @@ export const schema = {
   }),
   LOG_LEVEL: oneOf({
     group: G.general,
-    doc: 'Log level of the JSON logs on standard output.',
+    doc: 'Log level of the logs on standard output.',
     default: 'INFO',
     values: ['DEBUG', 'INFO', 'WARNING', 'ERROR', 'CRITICAL'],
     aliases: { warn: 'WARNING', trace: 'DEBUG', fatal: 'CRITICAL' },
+  }),
+  LOG_FORMAT: oneOf({
+    group: G.general,
+    doc: 'Log format on standard output: `json` (one JSON object per line, for the journal and log shippers), `text` (coloured, one readable line per entry), or `auto`: `text` when standard output is a terminal, else `json`.',
+    default: 'auto',
+    values: ['auto', 'json', 'text'],
   }),
   DYNAMIC_CONFIG_ENABLED: bool({
     group: G.general,

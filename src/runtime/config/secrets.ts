@@ -18,6 +18,11 @@ export interface SecretsProvider {
 /** API keys MUTT may generate on first start. */
 export const GENERATED_SECRETS = ['INGEST_API_KEY', 'WEBUI_API_KEY'] as const satisfies readonly SecretName[];
 
+/** A new random API key: 32 bytes, base64url (43 characters). */
+export function newApiKey(): string {
+  return randomBytes(32).toString('base64url');
+}
+
 export function generatedSecretPath(dataDir: string, name: SecretName): string {
   return join(dataDir, 'secrets', name.toLowerCase());
 }
@@ -41,10 +46,13 @@ export class GeneratedSecrets implements SecretsProvider {
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
     }
-    const value = randomBytes(32).toString('base64url');
+    const value = newApiKey();
     try {
       writeFileSync(file, `${value}\n`, { mode: 0o600, flag: 'wx' });
-      this.log.warn({ variable: name, file }, `${name} is not set: generated one (read it from the file)`);
+      this.log.warn(
+        { variable: name, file },
+        `${name} is not set: generated one in ${file} ("mutt keys show" prints it)`,
+      );
       return value;
     } catch (err) {
       // Another process created it first.
