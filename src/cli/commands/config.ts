@@ -11,13 +11,13 @@ import {
   validateDynamic,
 } from '../../core/config/dynamic.ts';
 import type { Config } from '../../runtime/config/load.ts';
-import { CliError, cliLogger, connectRedis, loadConfigOrExit } from '../context.ts';
+import { CliError, cliLogger, connectRedis, loadConfigWithSecrets } from '../context.ts';
 import type { Redis } from 'ioredis';
 
 const out = (s: string) => process.stdout.write(`${s}\n`);
 
 async function withRedis<T>(fn: (redis: Redis, keys: Keys, config: Config) => Promise<T>): Promise<T> {
-  const config = loadConfigOrExit();
+  const config = await loadConfigWithSecrets();
   const redis = await connectRedis(config, cliLogger(config));
   try {
     return await fn(redis, new Keys(config), config);

@@ -18,7 +18,7 @@ import {
   replayForm,
 } from '../../forwarder/dlq.ts';
 import type { Config } from '../../runtime/config/load.ts';
-import { CliError, cliLogger, connectRedis, loadConfigOrExit } from '../context.ts';
+import { CliError, cliLogger, connectRedis, loadConfigWithSecrets } from '../context.ts';
 
 export interface FilterOptions {
   queue?: DlqName;
@@ -49,7 +49,7 @@ function limitOf(o: FilterOptions, def: number | undefined): number | undefined 
 async function withRedis<T>(
   fn: (redis: ScriptedRedis, keys: Keys, config: Config) => Promise<T>,
 ): Promise<T> {
-  const config = loadConfigOrExit();
+  const config = await loadConfigWithSecrets();
   const redis = withScripts(await connectRedis(config, cliLogger(config)));
   try {
     return await fn(redis, new Keys(config), config);

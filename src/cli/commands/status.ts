@@ -1,9 +1,9 @@
 // `mutt status`: queue depths and the newest queued events, straight from Redis.
 import { Keys } from '../../core/protocol/keys.ts';
-import { cliLogger, connectRedis, loadConfigOrExit } from '../context.ts';
+import { cliLogger, connectRedis, loadConfigWithSecrets } from '../context.ts';
 
 export async function statusCommand(opts: { peek?: string; json?: boolean }): Promise<void> {
-  const config = loadConfigOrExit();
+  const config = await loadConfigWithSecrets();
   const log = cliLogger(config);
   const keys = new Keys(config);
   const redis = await connectRedis(config, log);
