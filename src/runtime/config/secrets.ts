@@ -104,8 +104,6 @@ export interface ResolveOptions {
   /** Generate missing API keys under the data directory (`mutt serve` without Vault). */
   generate?: boolean;
   signal?: AbortSignal;
-  /** Vault intervals in this many ms per "second" (tests). */
-  vaultTimeScaleMs?: number;
 }
 
 export interface ResolvedSecrets {
@@ -125,7 +123,8 @@ export interface ResolvedSecrets {
  */
 export async function resolveSecrets(config: Config, o: ResolveOptions): Promise<ResolvedSecrets> {
   const env = o.env ?? process.env;
-  const local = readLocalLayers(config, env);
+  // The local sources as the configuration found them (a SIGHUP reads them again from `env`).
+  const local = localLayersOf(config);
   // The layers exist once Vault has been read; its later versions are applied to them.
   const ref: { layers?: SecretLayers } = {};
   let vault: VaultSecrets | undefined;
@@ -138,7 +137,6 @@ export async function resolveSecrets(config: Config, o: ResolveOptions): Promise
     vault = new VaultSecrets(config, {
       log: o.log.child({ component: 'vault' }),
       registry: o.registry,
-      timeScaleMs: o.vaultTimeScaleMs,
       validate: (values) => {
         const merged = { ...local.environment, ...local.file, ...local.credential, ...secretsOf(values) };
         const gone = missing((n) => merged[n]);
@@ -235,6 +233,20 @@ export async function resolveSecrets(config: Config, o: ResolveOptions): Promise
       return changed;
     },
   };
+}
+
+/** The secrets of a loaded configuration, by the layer each came from. */
+function localLayersOf(config: Config): LocalSecrets {
+  const out: LocalSecrets = { credential: {}, file: {}, environment: {}, files: {}, problems: [] };
+  for (const n of SECRET_NAMES) {
+    const v = config[n];
+    if (v === undefined) continue;
+    const src = config.sources[n];
+    if (src === 'credential') out.credential[n] = v;
+    else if (src === 'file') out.file[n] = v;
+    else if (src === 'environment' || src === 'env file') out.environment[n] = v;
+  }
+  return out;
 }
 
 function pickLocal(l: LocalSecrets): Pick<LocalSecrets, 'credential' | 'file' | 'environment'> {

@@ -127,8 +127,6 @@ export interface VaultSecretsOptions {
   onChange?: (values: VaultValues, version: number) => void;
   /** Refuses a version (returns the problem) before it is applied. */
   validate?: (values: VaultValues) => string | undefined;
-  /** Scale of every interval (tests: 1 = seconds). */
-  timeScaleMs?: number;
 }
 
 export class VaultSecrets {
@@ -143,6 +141,7 @@ export class VaultSecrets {
   private useMetadata = true;
   private loggedIn = false;
   private loops: Promise<void>[] = [];
+  private watching = false;
   private wake?: () => void;
 
   constructor(c: VaultConfig, o: VaultSecretsOptions) {
@@ -163,9 +162,7 @@ export class VaultSecrets {
     return this.version;
   }
 
-  private get ms(): number {
-    return this.o.timeScaleMs ?? 1000;
-  }
+  private readonly ms = 1000;
 
   /** Where the secret ID comes from, for messages. */
   secretIdSource(): string {
@@ -204,12 +201,23 @@ export class VaultSecrets {
     return tls ?? e.message ?? String(err);
   }
 
+  /** Whether the last call succeeded; transitions are always logged (repeats are rate-limited). */
+  private up = true;
+
   private ok(): void {
     this.metrics.up.set(1);
+    if (!this.up && this.watching) this.o.log.info({ vault: this.client.address }, 'Vault answers again');
+    this.up = true;
   }
 
-  private failed(): void {
+  private failed(err?: unknown): void {
     this.metrics.up.set(0);
+    if (this.up && this.watching && err !== undefined)
+      this.o.log.warn(
+        { vault: this.client.address, reason: this.describe(err) },
+        'Vault stopped answering: MUTT keeps running on the secrets it has and retries with backoff',
+      );
+    this.up = false;
   }
 
   async login(): Promise<void> {
@@ -332,6 +340,7 @@ export class VaultSecrets {
 
   /** Starts the renewal and version-check loops (after start()). */
   watch(): void {
+    this.watching = true;
     this.loops.push(this.tokenLoop(), this.secretLoop());
   }
 
@@ -366,7 +375,7 @@ export class VaultSecrets {
       } catch (err) {
         failures++;
         this.metrics.renewFailures.inc();
-        this.failed();
+        this.failed(err);
         next = Math.min(next, Math.min(60, 2 ** Math.min(failures - 1, 6)) * this.ms);
         this.warn(
           'token',
@@ -404,7 +413,9 @@ export class VaultSecrets {
       throw err;
     }
     this.metrics.ttl.set(info.ttl);
-    if (info.ttl === 0 || info.ttl >= this.c.VAULT_TOKEN_RENEW_THRESHOLD) return info.ttl;
+    // A token created without a TTL (creation_ttl 0) never expires; ttl 0 otherwise means "now".
+    const neverExpires = info.ttl === 0 && info.creationTtl === 0;
+    if (neverExpires || info.ttl >= this.c.VAULT_TOKEN_RENEW_THRESHOLD) return info.ttl;
     if (!info.renewable) {
       this.o.log.info({ ttl_seconds: info.ttl }, 'the Vault token is not renewable: logging in again');
       this.loggedIn = false;
@@ -450,7 +461,7 @@ export class VaultSecrets {
         failures = 0;
       } catch (err) {
         failures++;
-        this.failed();
+        this.failed(err);
         next = Math.min(next, Math.min(60, 2 ** Math.min(failures - 1, 6)) * this.ms);
         this.warn(
           'secret',
