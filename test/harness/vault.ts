@@ -161,6 +161,11 @@ export class VaultStandIn {
     for (const t of this.tokens.values()) t.expiresAt = Date.now() - 1;
   }
 
+  /** Every token issued (to check that none reached a log). */
+  issuedTokens(): string[] {
+    return [...this.tokens.keys()];
+  }
+
   logins(): number {
     return this.requests.filter((r) => r.path.endsWith('/login') && r.status === 200).length;
   }
