@@ -208,6 +208,7 @@ export function createRedis(c: RedisConfig, endpoint: RedisEndpoint, o: CreateRe
         caVar: 'REDIS_CA_CERT_PATH',
         ca: c.REDIS_CA_CERT_PATH,
         certVar: 'REDIS_TLS_CERT_PATH',
+        clientCert: opts.tls ? c.REDIS_TLS_CERT_PATH !== undefined : undefined,
       });
     }
     if (reason) problems.set(client, reason);

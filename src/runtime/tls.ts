@@ -268,6 +268,8 @@ export interface TlsErrorContext {
   ca?: string;
   /** The variables of the client certificate. */
   certVar: string;
+  /** Whether a client certificate is configured. */
+  clientCert?: boolean;
 }
 
 /**
@@ -292,6 +294,9 @@ export function describeTlsError(err: unknown, x: TlsErrorContext): string | und
     /BAD_CERTIFICATE|UNKNOWN_CA/.test(code)
   )
     return `the ${x.service} server refused MUTT's client certificate (${x.certVar}): ${code || msg}`;
+  // Under TLS 1.3 a server that wants a client certificate may just reset the connection.
+  if ((code === 'ECONNRESET' || code === 'EPIPE') && x.clientCert === false)
+    return `the ${x.service} server at ${x.host} closed the TLS connection (${code}): if it requires client certificates, set ${x.certVar} and its key`;
   if (/wrong version number|packet length too long|unexpected eof/i.test(msg))
     return `the ${x.service} server at ${x.host} did not answer TLS (is it its TLS port, with TLS on?): ${code || msg}`;
   if (/The server does not support SSL connections/i.test(msg))
