@@ -212,7 +212,10 @@ export async function waitForPostgres(
           err: { message: (err as Error).message, code: (err as { code?: string }).code },
           reason: explain(err),
         },
-        `waiting for PostgreSQL: ${explain(err)}`,
+        // A refused certificate is named in the message itself; other causes are in `err`.
+        explain(err) !== (err as Error).message
+          ? `waiting for PostgreSQL: ${explain(err)}`
+          : 'waiting for PostgreSQL',
       );
       await abortableSleep(delay, signal);
     }
