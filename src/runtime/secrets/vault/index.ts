@@ -63,7 +63,8 @@ function metric<T>(registry: Registry, name: string, make: () => T): T {
   return (registry.getSingleMetric(name) as T | undefined) ?? make();
 }
 
-export function createVaultMetrics(registry: Registry): VaultMetrics {
+/** `ttlLeft`: seconds left on the token now (the gauge counts down between checks). */
+export function createVaultMetrics(registry: Registry, ttlLeft?: () => number | undefined): VaultMetrics {
   return {
     up: metric(
       registry,
@@ -81,8 +82,12 @@ export function createVaultMetrics(registry: Registry): VaultMetrics {
       () =>
         new Gauge({
           name: 'mutt_vault_token_ttl_seconds',
-          help: 'Seconds left on the Vault token, as of the last login, lookup or renewal',
+          help: 'Seconds left on the Vault token (counting down from the last login, lookup or renewal)',
           registers: [registry],
+          collect() {
+            const left = ttlLeft?.();
+            if (left !== undefined) this.set(left);
+          },
         }),
     ),
     renewFailures: metric(
@@ -141,6 +146,8 @@ export class VaultSecrets {
   private useMetadata = true;
   private loggedIn = false;
   private loops: Promise<void>[] = [];
+  /** When the token expires (ms), from the last login, lookup or renewal. */
+  private tokenExpiresAt?: number;
   private watching = false;
   private wake?: () => void;
 
@@ -153,7 +160,11 @@ export class VaultSecrets {
       namespace: c.VAULT_NAMESPACE,
       caFile: c.VAULT_CACERT,
     });
-    this.metrics = createVaultMetrics(o.registry);
+    this.metrics = createVaultMetrics(o.registry, () =>
+      this.tokenExpiresAt === undefined
+        ? undefined
+        : Math.max(0, Math.floor((this.tokenExpiresAt - Date.now()) / 1000)),
+    );
     this.kv = splitKvPath(c.VAULT_SECRETS_PATH);
   }
 
@@ -201,6 +212,12 @@ export class VaultSecrets {
     return tls ?? e.message ?? String(err);
   }
 
+  private setTtl(seconds: number): void {
+    this.metrics.ttl.set(seconds);
+    // A token without expiry (ttl 0) keeps the gauge at 0.
+    this.tokenExpiresAt = seconds > 0 ? Date.now() + seconds * 1000 : undefined;
+  }
+
   /** Whether the last call succeeded; transitions are always logged (repeats are rate-limited). */
   private up = true;
 
@@ -228,7 +245,7 @@ export class VaultSecrets {
         this.readSecretId(),
       );
       this.metrics.logins.inc({ result: 'success' });
-      this.metrics.ttl.set(r.leaseDuration);
+      this.setTtl(r.leaseDuration);
       this.loggedIn = true;
       this.ok();
       this.o.log.info(
@@ -412,7 +429,7 @@ export class VaultSecrets {
       }
       throw err;
     }
-    this.metrics.ttl.set(info.ttl);
+    this.setTtl(info.ttl);
     // A token created without a TTL (creation_ttl 0) never expires; ttl 0 otherwise means "now".
     const neverExpires = info.ttl === 0 && info.creationTtl === 0;
     if (neverExpires || info.ttl >= this.c.VAULT_TOKEN_RENEW_THRESHOLD) return info.ttl;
@@ -424,7 +441,7 @@ export class VaultSecrets {
     }
     try {
       const r = await this.client.renewSelf();
-      this.metrics.ttl.set(r.leaseDuration);
+      this.setTtl(r.leaseDuration);
       this.ok();
       const floor = Math.min(this.c.VAULT_TOKEN_RENEW_THRESHOLD, info.creationTtl);
       if (r.leaseDuration < floor) {
