@@ -55,6 +55,33 @@ const tlsOf = (s: { certFile: string; keyFile: string }) => ({
   ca: pki.caFile,
 });
 
+/** The server certificates a client must refuse, and the reason MUTT gives for each. */
+function refusals(service: string, caVar: string) {
+  return [
+    [
+      'a certificate for another host',
+      'host',
+      new RegExp(
+        `^the ${service} server certificate is not valid for "127\\.0\\.0\\.1" \\(it names DNS:redis\\.example\\.net\\): connection refused \\(ERR_TLS_CERT_ALTNAME_INVALID\\)$`,
+      ),
+    ],
+    [
+      'an expired certificate',
+      'expired',
+      new RegExp(
+        `^the ${service} server certificate has expired: connection refused \\(CERT_HAS_EXPIRED\\)$`,
+      ),
+    ],
+    [
+      'a certificate signed by another CA',
+      'otherCa',
+      new RegExp(
+        `^the ${service} server certificate is not signed by a CA in ${caVar}=".*ca\\.pem": connection refused \\(UNABLE_TO_VERIFY_LEAF_SIGNATURE\\)$`,
+      ),
+    ],
+  ] as const;
+}
+
 function captureLog() {
   const lines: string[] = [];
   return { log: createLogger({ destination: { write: (s: string) => void lines.push(s) } }), lines };
@@ -121,37 +148,24 @@ describe('Redis over TLS', () => {
     );
   });
 
-  it.each([
-    [
-      'a certificate for another host',
-      'host',
-      /^the Redis server certificate is not valid for "127\.0\.0\.1" \(it names DNS:redis\.example\.net\): connection refused \(ERR_TLS_CERT_ALTNAME_INVALID\)$/,
-    ],
-    [
-      'an expired certificate',
-      'expired',
-      /^the Redis server certificate has expired: connection refused \(CERT_HAS_EXPIRED\)$/,
-    ],
-    [
-      'a certificate signed by another CA',
-      'otherCa',
-      /^the Redis server certificate is not signed by a CA in REDIS_CA_CERT_PATH=".*ca\.pem": connection refused \(UNABLE_TO_VERIFY_LEAF_SIGNATURE\)$/,
-    ],
-  ] as const)('%s: refused, with the reason', async (_, which, reason) => {
-    const p = await freePort();
-    const server = await startTlsRedis({
-      binary: svc.services.redisServerBinary,
-      dir: join(svc.tmp, `redis-bad-${which}`),
-      tlsPort: p,
-      tls: tlsOf(bad[which]),
-      clientCerts: false,
-    });
-    stops.push(() => server.stop());
-    const r = await tryRedis(svc.config(redisEnv(p)));
-    expect(r.ready).toBe(false);
-    expect(r.problem).toMatch(reason);
-    expect(r.msgs).toContain(`waiting for Redis: ${r.problem}`);
-  });
+  it.each(refusals('Redis', 'REDIS_CA_CERT_PATH'))(
+    '%s: refused, with the reason',
+    async (_, which, reason) => {
+      const p = await freePort();
+      const server = await startTlsRedis({
+        binary: svc.services.redisServerBinary,
+        dir: join(svc.tmp, `redis-bad-${which}`),
+        tlsPort: p,
+        tls: tlsOf(bad[which]),
+        clientCerts: false,
+      });
+      stops.push(() => server.stop());
+      const r = await tryRedis(svc.config(redisEnv(p)));
+      expect(r.ready).toBe(false);
+      expect(r.problem).toMatch(reason);
+      expect(r.msgs).toContain(`waiting for Redis: ${r.problem}`);
+    },
+  );
 
   it('works through Sentinel with TLS (Sentinel and master on TLS ports only, client certificates required)', async () => {
     const masterPort = await freePort();
@@ -277,30 +291,17 @@ describe('PostgreSQL over TLS', () => {
   it('without a client certificate, the server refuses', async () => {
     const { DB_TLS_CERT_PATH: _c, DB_TLS_KEY_PATH: _k, ...env } = pgEnv();
     const r = await tryPg(env);
-    expect(r.error).toMatch(/connection requires a valid client certificate|certificate/i);
+    expect(r.error).toMatch(/connection requires a valid client certificate/);
   });
 
-  it.each([
-    [
-      'a certificate for another host',
-      'host',
-      /^the PostgreSQL server certificate is not valid for "127\.0\.0\.1" \(it names DNS:redis\.example\.net\): connection refused \(ERR_TLS_CERT_ALTNAME_INVALID\)$/,
-    ],
-    [
-      'an expired certificate',
-      'expired',
-      /^the PostgreSQL server certificate has expired: connection refused \(CERT_HAS_EXPIRED\)$/,
-    ],
-    [
-      'a certificate signed by another CA',
-      'otherCa',
-      /^the PostgreSQL server certificate is not signed by a CA in DB_TLS_CA_CERT_PATH=".*ca\.pem": connection refused \(UNABLE_TO_VERIFY_LEAF_SIGNATURE\)$/,
-    ],
-  ] as const)('%s: refused, with the reason', async (_, which, reason) => {
-    const r = await serve(bad[which], (x) => x.error !== undefined);
-    expect(r.error).toMatch(reason);
-    await good();
-  });
+  it.each(refusals('PostgreSQL', 'DB_TLS_CA_CERT_PATH'))(
+    '%s: refused, with the reason',
+    async (_, which, reason) => {
+      const r = await serve(bad[which], (x) => x.error !== undefined);
+      expect(r.error).toMatch(reason);
+      await good();
+    },
+  );
 
   it('a whole `mutt serve` (ingest and alerter) on TLS Redis and TLS PostgreSQL: events audited, every connection TLS', async () => {
     const redisPort = await redisOn(await freePort(), true);

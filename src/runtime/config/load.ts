@@ -155,6 +155,15 @@ export function loadConfig(
   }
 
   // 4. Cross-field checks.
+  /** A file the variable names must be readable by MUTT's user. */
+  const readable = (name: VarName, p: string | undefined) => {
+    if (p === undefined) return;
+    try {
+      accessSync(p, constants.R_OK);
+    } catch (err) {
+      problems.push(`${name}="${p}": cannot read the file (${(err as NodeJS.ErrnoException).code})`);
+    }
+  };
   const set = (n: VarName) => sources[n] !== 'default';
   if (set('REDIS_URL') && set('REDIS_HOST'))
     problems.push('REDIS_URL and REDIS_HOST are both set: use one of them');
@@ -236,15 +245,8 @@ export function loadConfig(
       warnings.push(
         `SYSLOG_TLS_PORT="${v.SYSLOG_TLS_PORT}" is set but SYSLOG_TLS_CERT and SYSLOG_TLS_KEY are not: the syslog TLS listener is off`,
       );
-    for (const name of ['SYSLOG_TLS_CERT', 'SYSLOG_TLS_KEY', 'SYSLOG_TLS_CA'] as const) {
-      const p = v[name];
-      if (p === undefined) continue;
-      try {
-        accessSync(p, constants.R_OK);
-      } catch (err) {
-        problems.push(`${name}="${p}": cannot read the file (${(err as NodeJS.ErrnoException).code})`);
-      }
-    }
+    for (const name of ['SYSLOG_TLS_CERT', 'SYSLOG_TLS_KEY', 'SYSLOG_TLS_CA'] as const)
+      readable(name, v[name]);
   }
   if (!isTimeZone(v.SYSLOG_DEFAULT_TIMEZONE))
     problems.push(
@@ -257,15 +259,7 @@ export function loadConfig(
       const p = checkPrivateFile('VAULT_SECRET_ID_FILE', v.VAULT_SECRET_ID_FILE);
       if (p) problems.push(p);
     }
-    if (v.VAULT_CACERT !== undefined) {
-      try {
-        accessSync(v.VAULT_CACERT, constants.R_OK);
-      } catch (err) {
-        problems.push(
-          `VAULT_CACERT="${v.VAULT_CACERT}": cannot read the file (${(err as NodeJS.ErrnoException).code})`,
-        );
-      }
-    }
+    readable('VAULT_CACERT', v.VAULT_CACERT);
     if (v.VAULT_ADDR.startsWith('http:') && !/^http:\/\/(127\.|\[::1\]|localhost[:/])/.test(v.VAULT_ADDR))
       warnings.push('VAULT_ADDR is not https: the Vault token and every secret travel in clear text');
   }
@@ -279,15 +273,7 @@ export function loadConfig(
       problems.push(
         v[cert] === undefined ? `${key} is set without ${cert}` : `${cert} is set without ${key}`,
       );
-    for (const name of [cert, key]) {
-      const p = v[name];
-      if (p === undefined) continue;
-      try {
-        accessSync(p, constants.R_OK);
-      } catch (err) {
-        problems.push(`${name}="${p}": cannot read the file (${(err as NodeJS.ErrnoException).code})`);
-      }
-    }
+    for (const name of [cert, key]) readable(name, v[name]);
   }
   for (const [cert, tls] of [
     ['REDIS_TLS_CERT_PATH', 'REDIS_TLS_ENABLED'],
