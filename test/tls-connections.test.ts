@@ -10,6 +10,7 @@ import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Config } from '../src/runtime/config/load.ts';
 import { createLogger } from '../src/runtime/logging.ts';
+import { migrate } from '../src/runtime/migrate.ts';
 import { createPool, explainPgError } from '../src/runtime/postgres.ts';
 import { createRedis, endpointFromConfig, redisProblem } from '../src/runtime/redis.ts';
 import { addRule, until } from './harness/alerting.ts';
@@ -315,14 +316,19 @@ describe('PostgreSQL over TLS', () => {
       SERVER_PORT_INGESTOR: String(port),
       BRPOPLPUSH_TIMEOUT: '1',
     };
+    // The schema and a rule first, as MUTT's role over TLS (so every event below is decided by it).
+    const pool = createPool(
+      svc.config(pgEnv()),
+      { host: '127.0.0.1', port: pgs.port },
+      { name: 'setup', log: captureLog().log, max: 1 },
+    );
+    await migrate(pool, captureLog().log);
+    await addRule(pool, { match_string: 'down' });
+    await pool.end();
     const p = startMutt(env);
     procs.push(p);
     await p.running();
-    await p.waitForMessage('database schema is up to date', 30_000);
-    const a = await pgs.admin('mutt_db');
-    await addRule(a, { match_string: 'down' });
     await p.waitForMessage('alerter started');
-    p.kill('SIGHUP'); // the rule cache reloads
     for (let i = 0; i < 20; i++) {
       const res = await fetch(`http://127.0.0.1:${port}/ingest`, {
         method: 'POST',
@@ -335,17 +341,21 @@ describe('PostgreSQL over TLS', () => {
       });
       expect(res.status).toBe(200);
     }
-    await until(
-      async () => Number((await a.query('SELECT count(*) AS n FROM event_audit_log')).rows[0].n) === 20,
-      30_000,
-      '20 audited',
-    );
-    const conns = await a.query<{ ssl: boolean; client_dn: string }>(
-      "SELECT s.ssl, s.client_dn FROM pg_stat_ssl s JOIN pg_stat_activity a USING (pid) WHERE a.usename = 'mutt_tls'",
-    );
-    expect(conns.rows.length).toBeGreaterThan(0);
-    expect(conns.rows.every((r) => r.ssl && r.client_dn === '/CN=mutt_tls')).toBe(true);
-    await a.end();
+    const a = await pgs.admin('mutt_db');
+    try {
+      await until(
+        async () => Number((await a.query('SELECT count(*) AS n FROM event_audit_log')).rows[0].n) === 20,
+        30_000,
+        '20 audited',
+      );
+      const conns = await a.query<{ ssl: boolean; client_dn: string }>(
+        "SELECT s.ssl, s.client_dn FROM pg_stat_ssl s JOIN pg_stat_activity a USING (pid) WHERE a.usename = 'mutt_tls'",
+      );
+      expect(conns.rows.length).toBeGreaterThan(0);
+      expect(conns.rows.every((r) => r.ssl && r.client_dn === '/CN=mutt_tls')).toBe(true);
+    } finally {
+      await a.end();
+    }
     const health = (await (await fetch(`http://127.0.0.1:${port}/health`)).json()) as Record<string, unknown>;
     expect(health).toMatchObject({ status: 'healthy', redis: 'ok', postgres: 'ok' });
     await p.stop();
