@@ -26,6 +26,7 @@ describe('mutt config', () => {
       'alerter_queue_shed_threshold',
       'alerter_shed_mode',
       'alerter_defer_sleep_ms',
+      'compat_mode',
     ]);
     expect(keys.find((k) => k.key === 'unhandled_threshold')).toMatchObject({
       value: '77',

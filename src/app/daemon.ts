@@ -21,12 +21,15 @@ import { join } from 'node:path';
 import type { Redis } from 'ioredis';
 import type pg from 'pg';
 import type { Registry } from 'prom-client';
+import { compatStatus, staticCompatStatus } from '../core/config/compat.ts';
 import { Keys } from '../core/protocol/keys.ts';
 import { type ScriptedRedis, withScripts } from '../core/protocol/scripts.ts';
 import { Enqueuer } from '../listeners/enqueue.ts';
 import { LISTENERS } from '../listeners/index.ts';
 import type { RunningListener } from '../listeners/types.ts';
 import { createIngest } from '../listeners/webhook/index.ts';
+import { apiKeyRing } from '../core/security.ts';
+import { createWebApp } from '../web/app.ts';
 import { type Config, hasRole, needsPostgres } from '../runtime/config/load.ts';
 import { type ResolvedSecrets, resolveSecrets } from '../runtime/config/secrets.ts';
 import { prepareDataDir } from '../runtime/datadir.ts';
@@ -69,6 +72,7 @@ export { VERSION };
 
 export interface DaemonInfo {
   ingestPort?: number;
+  webuiPort?: number;
   redis: string;
   postgres?: string;
   [listener: string]: unknown;
@@ -195,12 +199,35 @@ export class Daemon {
       info.ingestPort = await this.startOps();
     }
     await this.startWorkers(pgEndpoint, redisEndpoint);
+    if (hasRole(c, 'webui') && c.SERVER_PORT_WEBUI > 0) info.webuiPort = await this.startWebui();
+    if (hasRole(c, 'alerter') || hasRole(c, 'forwarder')) await this.logCompatMode();
     this.info = info;
     log.info(
       { version: VERSION, roles: c.roles, pod: c.podName, ...info, data_dir: c.dataDir },
       'MUTT is running',
     );
     return info;
+  }
+
+  /** A node in parity mode says once, at start, what it gives up (docs/COMPATIBILITY.md). */
+  private async logCompatMode(): Promise<void> {
+    const c = this.config;
+    // Redis may still be coming up: the static setting then, and the workers log a later switch.
+    let timer: NodeJS.Timeout | undefined;
+    const s = await Promise.race([
+      compatStatus(c, this.redis!, this.keys!),
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error('timeout')), 2000);
+      }),
+    ])
+      .catch(() => staticCompatStatus(c))
+      .finally(() => clearTimeout(timer));
+    if (s.invalid) this.log.warn({ err: s.invalid }, 'invalid compat_mode in Redis; COMPAT_MODE applies');
+    if (s.mode !== 'python2') return;
+    this.log.warn(
+      { compat_mode: s.mode, source: s.source, gives_up: s.givesUp },
+      `COMPAT_MODE=python2: the alerter and forwarder decide as Python MUTT 2.x does; given up: ${s.givesUp.join('; ')}`,
+    );
   }
 
   private async startIngest(): Promise<number> {
@@ -246,6 +273,34 @@ export class Daemon {
     const web = await startWebServer({ fetch, port, host: this.config.MUTT_LISTEN_ADDRESS, variable, tls });
     this.webServers.push(web);
     return web;
+  }
+
+  /**
+   * The admin API (and UI) on SERVER_PORT_WEBUI (HTTPS with WEBUI_TLS_CERT/WEBUI_TLS_KEY); rule writes
+   * wait for this node's alerter workers. The keys follow rotations (Vault, SIGHUP).
+   */
+  private async startWebui(): Promise<number> {
+    const c = this.config;
+    const app = createWebApp({
+      ctx: {
+        config: c,
+        keys: this.keys!,
+        redis: this.redis!,
+        pool: this.pool,
+        log: this.log.child({ component: 'admin' }),
+        alerterPods: () => this.supervisor?.pods('alerter') ?? [],
+        node: { roles: c.roles, startedAt: this.startedAt, pod: c.podName },
+      },
+      apiKey: c.WEBUI_API_KEY,
+      apiKeys: apiKeyRing(this.secrets!.layers.store, 'WEBUI_API_KEY', 'WEBUI_API_KEY_PREVIOUS'),
+      registry: this.registry!,
+      log: this.log.child({ component: 'webui' }),
+      health: () => this.health(),
+      metricsText: () => this.metricsText(),
+    });
+    const web = await this.serveWeb('webui', app.fetch, c.SERVER_PORT_WEBUI, 'SERVER_PORT_WEBUI');
+    web.server.requestTimeout = 120_000;
+    return web.port;
   }
 
   private metricsText(): Promise<{ contentType: string; body: string }> {

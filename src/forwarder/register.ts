@@ -3,7 +3,7 @@
 import { LogLimiter } from '../runtime/logging.ts';
 import type { RoleRunner, WorkerContext } from '../core/worker.ts';
 import { CircuitBreaker } from './breaker.ts';
-import { dlqKey } from './dlq.ts';
+import { dlqKey } from '../core/queue/dlq.ts';
 import { Forwarder } from './forwarder.ts';
 import { createForwarderMetrics, createRemediationMetrics } from './metrics.ts';
 import { Remediation } from './remediation.ts';
@@ -63,6 +63,7 @@ export const runForwarder: RoleRunner = async (ctx) => {
     log,
     redis: ctx.redis,
     blocking: ctx.newRedis('blocking'),
+    subscriber: ctx.newRedis('config-updates'),
     keys: ctx.keys,
     pod: ctx.init.pod,
     sink,
