@@ -3,14 +3,18 @@
 // in the worker threads (the Moogsoft key of the forwarder), a Vault outage that changes nothing,
 // systemd credentials and SIGHUP re-reads. Every log line, `mutt validate` and `mutt status` output
 // is scanned for the secret values.
-import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { request as httpsRequest } from 'node:https';
 import { join } from 'node:path';
+import type { TLSSocket } from 'node:tls';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { pythonAlert } from './fixtures/alerts.ts';
 import { metric, pushAlerts, scenario, until } from './harness/forwarding.ts';
 import { MockMoogsoft } from './harness/mock-moogsoft.ts';
 import { type MuttProcess, runMutt, runMuttAsync, startMutt } from './harness/mutt-process.ts';
+import { freePort } from './harness/ports.ts';
 import { type TestServices, useServices } from './harness/services.ts';
+import { makePki, makeServerCert } from './harness/tls.ts';
 import { VaultStandIn } from './harness/vault.ts';
 
 let svc: TestServices;
@@ -53,6 +57,27 @@ const output = (p: MuttProcess) => [...p.lines.map((l) => JSON.stringify(l)), ..
 
 function expectNoSecrets(text: string, secrets: string[]): void {
   for (const s of secrets) expect(text, `a secret value leaked: ${s.slice(0, 6)}…`).not.toContain(s);
+}
+
+/** GET over HTTPS verified with `ca`: the status and the server certificate's serial. */
+function httpsGet(
+  port: number,
+  path: string,
+  ca: string,
+  key: string,
+): Promise<{ status: number; serial: string }> {
+  return new Promise((resolve, reject) => {
+    const req = httpsRequest(
+      { host: '127.0.0.1', port, path, ca: readFileSync(ca), agent: false, headers: { 'X-API-KEY': key } },
+      (res) => {
+        const serial = (res.socket as TLSSocket).getPeerCertificate().serialNumber;
+        res.resume();
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, serial }));
+      },
+    );
+    req.on('error', reject);
+    req.end();
+  });
 }
 
 function baseEnv(s: { env: Record<string, string> }): Record<string, string> {
@@ -211,6 +236,72 @@ describe('a running MUTT follows Vault', () => {
     procs.push(p);
     expect((await p.exited()).code).toBe(78);
     expectNoSecrets(output(p) + r.stdout + r.stderr, [role.secretId]);
+  });
+});
+
+describe('the admin server of `mutt serve`', () => {
+  it('serves HTTPS with WEBUI_TLS_CERT/WEBUI_TLS_KEY, follows a key rotated in Vault, and reloads its certificate on SIGHUP', async () => {
+    const dir = mkdtempSync(join(svc.tmp, 'webui-pki-'));
+    const pki = makePki(dir);
+    const live = { cert: join(dir, 'webui.pem'), key: join(dir, 'webui.key') };
+    copyFileSync(pki.certFile, live.cert);
+    copyFileSync(pki.keyFile, live.key);
+    const role = vault.addRole('mutt-webui', { tokenTtl: 3600, tokenMaxTtl: 14400 });
+    const sidFile = join(mkdtempSync(join(svc.tmp, 'vault-')), 'vault_secret_id');
+    writeFileSync(sidFile, role.secretId, { mode: 0o600 });
+    const w1 = { WEBUI_API_KEY: 'webui-w1-0c9d1e', DB_USER: svc.services.postgres.user };
+    vault.put('secret/mutt-webui', w1);
+    const s = await scenario(svc, {});
+    const webuiPort = await freePort();
+    const p = startMutt({
+      ...baseEnv(s),
+      MUTT_ROLES: 'webui',
+      SERVER_PORT_WEBUI: String(webuiPort),
+      WEBUI_TLS_CERT: live.cert,
+      WEBUI_TLS_KEY: live.key,
+      VAULT_ADDR: vault.addr,
+      VAULT_ROLE_ID: role.roleId,
+      VAULT_SECRET_ID_FILE: sidFile,
+      VAULT_SECRETS_PATH: 'secret/mutt-webui',
+      VAULT_SECRET_CHECK_INTERVAL: '1',
+    });
+    procs.push(p);
+    const info = await p.waitForMessage('MUTT is running', 60_000);
+    expect(info.webuiPort).toBe(webuiPort);
+    const version = (key: string) => httpsGet(webuiPort, '/api/v1/version', pki.caFile, key);
+    expect((await version(w1.WEBUI_API_KEY)).status).toBe(200);
+    expect((await version('not-the-key')).status).toBe(401);
+
+    vault.put('secret/mutt-webui', {
+      ...w1,
+      WEBUI_API_KEY: 'webui-w2-7a3b44',
+      WEBUI_API_KEY_PREVIOUS: w1.WEBUI_API_KEY,
+    });
+    await p.waitFor(
+      (l) => l.msg === 'a new version of the Vault secret: applying it' && l.version === 2,
+      10_000,
+    );
+    expect((await version('webui-w2-7a3b44')).status).toBe(200);
+    expect((await version(w1.WEBUI_API_KEY)).status).toBe(200);
+    vault.put('secret/mutt-webui', { ...w1, WEBUI_API_KEY: 'webui-w2-7a3b44' });
+    await p.waitFor(
+      (l) => l.msg === 'a new version of the Vault secret: applying it' && l.version === 3,
+      10_000,
+    );
+    expect((await version(w1.WEBUI_API_KEY)).status).toBe(401);
+
+    const first = (await version('webui-w2-7a3b44')).serial;
+    const renewed = makeServerCert(dir, { name: 'webui-renewed', days: 30 });
+    copyFileSync(renewed.keyFile, live.key);
+    copyFileSync(renewed.certFile, live.cert);
+    p.kill('SIGHUP');
+    await p.waitForMessage('webui TLS certificate reloaded');
+    const second = (await version('webui-w2-7a3b44')).serial;
+    expect(second).not.toBe(first);
+    const metrics = await (await fetch(`http://127.0.0.1:${s.port}/metrics`)).text();
+    expect(metrics).toMatch(/^mutt_tls_certificate_expiry_seconds\{listener="webui"\} \d+$/m);
+    await p.stop();
+    expectNoSecrets(output(p), [role.secretId, w1.WEBUI_API_KEY, 'webui-w2-7a3b44']);
   });
 });
 
