@@ -706,8 +706,14 @@ describe('metrics, status, version, OpenAPI', () => {
       breaker: { state: 'OPEN' },
       dlq: { moog: { depth: 1 } },
       postgres: 'ok',
+      compat: { mode: 'off', source: 'static' },
     });
     expect(s.json.uptime_seconds).toBeGreaterThanOrEqual(5);
+    // The fleet switched to parity mode through the dynamic configuration: status says so.
+    await svc.redis.set(ctx.keys.config('compat_mode'), 'python2');
+    const s2 = await call('GET', '/api/v2/status');
+    expect(s2.json).toMatchObject({ compat: { mode: 'python2', source: 'dynamic', static: 'off' } });
+    await svc.redis.del(ctx.keys.config('compat_mode'));
     await svc.redis.del(
       ctx.keys.breakerState,
       ctx.keys.moogDlq,

@@ -9,6 +9,7 @@ import type { AdminContext } from './context.ts';
 import { nowOf, redisCall } from './context.ts';
 import { type DlqDepth, dlqDepths } from './dlq.ts';
 import type { DlqName } from '../queue/dlq.ts';
+import { type CompatStatus, compatStatus } from '../config/compat.ts';
 
 export interface PodStatus {
   pod: string;
@@ -39,6 +40,8 @@ export interface StatusReport {
   dlq: Record<DlqName, DlqDepth>;
   /** `ok`, `not used`, or `error: …`. */
   postgres: string;
+  /** The decision mode of this node (COMPAT_MODE, or the fleet's dynamic compat_mode). */
+  compat: CompatStatus;
 }
 
 async function scanAll(ctx: AdminContext, pattern: string): Promise<string[]> {
@@ -125,6 +128,7 @@ export async function status(ctx: AdminContext): Promise<StatusReport> {
     };
   });
   const dlq = await dlqDepths(ctx);
+  const compat = await redisCall(() => compatStatus(c, ctx.redis, ctx.keys));
   const pg = ctx.pool ? await pingPostgres(ctx.pool, 1000) : undefined;
   const node = ctx.node ?? { roles: c.roles, startedAt: now.getTime(), pod: c.podName };
   return {
@@ -136,5 +140,6 @@ export async function status(ctx: AdminContext): Promise<StatusReport> {
     ...report,
     dlq,
     postgres: pg === undefined ? 'not used' : pg.ok ? 'ok' : `error: ${pg.error}`,
+    compat,
   };
 }
