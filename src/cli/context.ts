@@ -5,11 +5,14 @@ import { hostname, userInfo } from 'node:os';
 import { join } from 'node:path';
 import type { Redis } from 'ioredis';
 import type pg from 'pg';
+import { Registry } from 'prom-client';
 import type { Actor, AdminContext } from '../core/admin/context.ts';
 import { AdminError } from '../core/admin/errors.ts';
 import { Keys } from '../core/protocol/keys.ts';
 import { withScripts } from '../core/protocol/scripts.ts';
 import { type Config, EXIT_CONFIG, loadConfig, needsPostgres } from '../runtime/config/load.ts';
+import { resolveSecrets } from '../runtime/config/secrets.ts';
+import { StartupError } from '../runtime/listen.ts';
 import { createLogger, type Logger } from '../runtime/logging.ts';
 import { createPool } from '../runtime/postgres.ts';
 import { createRedis, endpointFromConfig, whenReady } from '../runtime/redis.ts';
@@ -34,6 +37,25 @@ export function loadConfigOrExit(): Config {
     process.exit(EXIT_CONFIG);
   }
   return r.config;
+}
+
+/**
+ * The configuration with the secrets in force, for commands that connect to Redis or PostgreSQL:
+ * with VAULT_ADDR, one AppRole login and one read of the KV secret (no renewal: the command is short).
+ */
+export async function loadConfigWithSecrets(): Promise<Config> {
+  const config = loadConfigOrExit();
+  if (!config.VAULT_ADDR) return config;
+  try {
+    const r = await resolveSecrets(config, { log: cliLogger(config), registry: new Registry() });
+    return r.config;
+  } catch (err) {
+    if (err instanceof StartupError) {
+      process.stderr.write(`mutt: ${err.message}\n`);
+      process.exit(err.exitCode);
+    }
+    throw err;
+  }
 }
 
 /** A logger on standard error for commands other than `serve`. */
@@ -157,7 +179,7 @@ export async function withAdmin<T>(
   fn: (ctx: AdminContext & { close(): Promise<void> }) => Promise<T>,
   o: { postgres?: boolean } = {},
 ): Promise<T> {
-  const config = loadConfigOrExit();
+  const config = await loadConfigWithSecrets();
   const ctx = await adminContext(config, { postgres: o.postgres === true && needsPostgres(config) });
   try {
     return await fn(ctx);

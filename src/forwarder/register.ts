@@ -8,6 +8,17 @@ import { Forwarder } from './forwarder.ts';
 import { createForwarderMetrics, createRemediationMetrics } from './metrics.ts';
 import { Remediation } from './remediation.ts';
 import { createSink } from './sinks/index.ts';
+import type { Sink } from './sinks/types.ts';
+
+/** A MOOG_API_KEY rotated in Vault (or re-read on SIGHUP) reaches the sink without a restart. */
+function followCredential(ctx: WorkerContext, sink: Sink): void {
+  if (!sink.setCredential) return;
+  ctx.secrets.onChange((changed) => {
+    if (!changed.includes('MOOG_API_KEY')) return;
+    sink.setCredential!(ctx.secrets.get('MOOG_API_KEY'));
+    ctx.log.info('MOOG_API_KEY changed: the next Moogsoft requests use the new key');
+  });
+}
 
 /** A loop that fails for a reason it cannot wait out ends the thread; the supervisor restarts it. */
 function supervise(ctx: WorkerContext, run: Promise<void>): void {
@@ -38,6 +49,7 @@ export const runForwarder: RoleRunner = async (ctx) => {
         );
     },
   });
+  followCredential(ctx, sink);
   // The gauges read the forwarder built just below (they are collected only on a scrape).
   const ref: { forwarder?: Forwarder } = {};
   const metrics = createForwarderMetrics(ctx.registry, {
@@ -66,6 +78,7 @@ export const runForwarder: RoleRunner = async (ctx) => {
 export const runRemediation: RoleRunner = async (ctx) => {
   const { config, keys } = ctx;
   const sink = createSink(config);
+  followCredential(ctx, sink);
   const breaker = sink.guarded
     ? new CircuitBreaker({
         redis: ctx.redis,

@@ -42,6 +42,11 @@ export function createLogger(opts: LoggerOptions = {}): Logger {
         'req.headers.authorization',
         '*.password',
         '*.apiKey',
+        // ioredis errors carry the failed command with its arguments: AUTH and HELLO … AUTH carry the
+        // password, other commands event data.
+        'command.args',
+        '*.command.args',
+        '*.cause.command.args',
       ],
       censor: '[redacted]',
     },

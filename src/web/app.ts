@@ -21,6 +21,7 @@ import { problemsOf } from '../core/admin/schemas.ts';
 import type { HealthReport } from '../runtime/health.ts';
 import type { Logger } from '../runtime/logging.ts';
 import { VERSION } from '../runtime/version.ts';
+import type { ApiKeyRing } from '../core/security.ts';
 import { apiKeyAuth, redactUrl } from './auth.ts';
 import type { WebEnv } from './env.ts';
 import { errorResponse } from './api/errors.ts';
@@ -34,6 +35,8 @@ export interface WebAppOptions {
   ctx: AdminContext;
   apiKey: string | undefined;
   previousApiKey?: string;
+  /** The keys in force, following rotations (Vault, SIGHUP); replaces apiKey/previousApiKey when given. */
+  apiKeys?: ApiKeyRing;
   registry: Registry;
   log: Logger;
   health: () => Promise<HealthReport>;
@@ -120,7 +123,9 @@ export function createWebApp(o: WebAppOptions): WebApp {
         ),
     }),
   );
-  app.use(apiKeyAuth({ apiKey: o.apiKey, previousApiKey: o.previousApiKey, publicPaths: PUBLIC }));
+  app.use(
+    apiKeyAuth({ apiKey: o.apiKey, previousApiKey: o.previousApiKey, keys: o.apiKeys, publicPaths: PUBLIC }),
+  );
   app.use('/api/*', async function versionHeaders(c, next) {
     await next();
     c.header('X-API-Version', API_VERSION);

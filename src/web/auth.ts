@@ -3,12 +3,14 @@
 // key is never logged: URLs are logged with `api_key` redacted, and audit rows name the caller by
 // the key's fingerprint (`api:3f2a9c1e`).
 import type { MiddlewareHandler } from 'hono';
-import { apiKeyChecker, keyFingerprint } from '../core/security.ts';
+import { type ApiKeyRing, apiKeyChecker, keyFingerprint } from '../core/security.ts';
 import type { WebEnv } from './env.ts';
 
 export interface AuthOptions {
   apiKey: string | undefined;
   previousApiKey?: string | undefined;
+  /** The keys in force, following rotations (Vault, SIGHUP); replaces apiKey/previousApiKey when given. */
+  keys?: ApiKeyRing;
   /** Paths anyone may read. */
   publicPaths?: readonly string[];
 }
@@ -37,12 +39,15 @@ export function presentedKey(header: string | undefined, url: string): string | 
 export function apiKeyAuth({
   apiKey,
   previousApiKey,
+  keys,
   publicPaths = [],
 }: AuthOptions): MiddlewareHandler<WebEnv> {
   if (apiKey === undefined || apiKey.length === 0)
     throw new Error('the admin API needs WEBUI_API_KEY (MUTT generates one when it is unset)');
-  const current = apiKeyChecker(apiKey);
-  const previous = apiKeyChecker(previousApiKey);
+  const fixedCurrent = apiKeyChecker(apiKey);
+  const fixedPrevious = apiKeyChecker(previousApiKey);
+  const current = keys ? (k: string | undefined) => keys.check(k) === 'current' : fixedCurrent;
+  const previous = keys ? (k: string | undefined) => keys.check(k) === 'previous' : fixedPrevious;
   const open = new Set(publicPaths);
   return async function checkAdminKey(c, next) {
     if (open.has(c.req.path)) return next();

@@ -5,10 +5,16 @@ import { migrate } from '../../runtime/migrate.ts';
 import { waitForPostgres } from '../../runtime/postgres.ts';
 import { requireBinaries } from '../../runtime/services/binaries.ts';
 import { type PostgresServerHandle, startPostgres } from '../../runtime/services/postgres-server.ts';
-import { cliLogger, embeddedPgDir, embeddedPostgresRunning, loadConfigOrExit, poolFor } from '../context.ts';
+import {
+  cliLogger,
+  embeddedPgDir,
+  embeddedPostgresRunning,
+  loadConfigWithSecrets,
+  poolFor,
+} from '../context.ts';
 
 export async function migrateCommand(opts: { verbose?: boolean; json?: boolean }): Promise<void> {
-  const config = loadConfigOrExit();
+  const config = await loadConfigWithSecrets();
   const log = cliLogger(config, opts.verbose);
   let server: PostgresServerHandle | undefined;
   if (config.embeddedPostgres && !embeddedPostgresRunning(config)) {

@@ -73,5 +73,7 @@ export interface Sink {
   send(alerts: readonly Alert[], options?: SendOptions): Promise<SendResult>;
   /** A cheap health check (remediation asks before replaying the DLQ). Never throws. */
   probe(): Promise<ProbeResult>;
+  /** A new MOOG_API_KEY (rotated in Vault or re-read on SIGHUP): used from the next request on. */
+  setCredential?(apiKey: string | undefined): void;
   close(): Promise<void>;
 }

@@ -6,6 +6,7 @@ export interface IngestMetrics {
   events: Counter<'status'>;
   latency: Histogram<string>;
   queueDepth: Gauge<string>;
+  previousKey: Counter<string>;
 }
 
 export function createIngestMetrics(
@@ -29,6 +30,11 @@ export function createIngestMetrics(
       name: 'mutt_ingest_latency_seconds',
       help: 'HTTP ingest request processing latency, including the Redis acknowledgement',
       buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+      registers: [registry],
+    }),
+    previousKey: new Counter({
+      name: 'mutt_ingest_previous_key_requests_total',
+      help: 'Ingest requests authenticated with INGEST_API_KEY_PREVIOUS (a key rotation in progress: remove the previous key once this stops growing)',
       registers: [registry],
     }),
     queueDepth: new Gauge({

@@ -1,4 +1,4 @@
-import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -75,7 +75,7 @@ describe('loadConfig', () => {
     [
       'a secret value is never echoed',
       { REDIS_PASS: 'x', REDIS_PASS_FILE: '/nonexistent' },
-      ['REDIS_PASS and REDIS_PASS_FILE are both set: use one of them'],
+      ['REDIS_PASS_FILE="/nonexistent": cannot read the file (ENOENT)'],
     ],
     [
       'unreadable secret file',
@@ -150,6 +150,51 @@ describe('loadConfig', () => {
       REDIS_PASS_FILE: '/x',
     });
     expect(r.problems.join('\n')).not.toMatch(/super-secret|s3cret/);
+  });
+
+  it('takes a secret by precedence: systemd credential, then <NAME>_FILE, then <NAME>; warns naming the others', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mutt-cfg-'));
+    const creds = join(dir, 'credentials');
+    mkdirSync(creds);
+    writeFileSync(join(creds, 'DB_PASS'), 'from-credential\n');
+    writeFileSync(join(creds, 'MOOG_API_KEY'), 'moog-from-credential');
+    writeFileSync(join(dir, 'db_pass'), 'from-file\n', { mode: 0o600 });
+    writeFileSync(join(dir, 'redis_pass'), 'redis-from-file\n', { mode: 0o600 });
+    const r = load({
+      CREDENTIALS_DIRECTORY: creds,
+      DB_PASS_FILE: join(dir, 'db_pass'),
+      DB_PASS: 'from-env',
+      REDIS_PASS_FILE: join(dir, 'redis_pass'),
+      REDIS_PASS: 'redis-from-env',
+      INGEST_API_KEY: 'ingest-from-env',
+    });
+    expect(r.problems).toEqual([]);
+    expect(r.config).toMatchObject({
+      DB_PASS: 'from-credential',
+      MOOG_API_KEY: 'moog-from-credential',
+      REDIS_PASS: 'redis-from-file',
+      INGEST_API_KEY: 'ingest-from-env',
+      credentialsDir: creds,
+    });
+    expect(r.config?.sources).toMatchObject({
+      DB_PASS: 'credential',
+      MOOG_API_KEY: 'credential',
+      REDIS_PASS: 'file',
+      INGEST_API_KEY: 'environment',
+    });
+    expect(r.warnings).toEqual([
+      'REDIS_PASS is set in REDIS_PASS_FILE and in REDIS_PASS: the value from REDIS_PASS_FILE is used (precedence: Vault, systemd credential, <NAME>_FILE, <NAME>)',
+      'DB_PASS is set in the systemd credential DB_PASS and in DB_PASS_FILE and in DB_PASS: the value from the systemd credential DB_PASS is used (precedence: Vault, systemd credential, <NAME>_FILE, <NAME>)',
+    ]);
+    expect([...r.warnings, ...r.problems].join('\n')).not.toMatch(/from-env|from-file|redis-from/);
+  });
+
+  it('an empty systemd credential is a problem naming it', () => {
+    const creds = mkdtempSync(join(tmpdir(), 'mutt-cred-'));
+    writeFileSync(join(creds, 'WEBUI_API_KEY'), '');
+    expect(load({ CREDENTIALS_DIRECTORY: creds }).problems).toEqual([
+      `systemd credential WEBUI_API_KEY (${join(creds, 'WEBUI_API_KEY')}): the file is empty`,
+    ]);
   });
 
   it('reads secrets from <NAME>_FILE, without the trailing newline', () => {

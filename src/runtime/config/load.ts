@@ -1,5 +1,6 @@
 // Loads the configuration once: env file (systemd syntax) under the process environment, secrets from
-// `<NAME>` or `<NAME>_FILE`, every variable parsed against the schema, cross-field checks, then one
+// systemd credentials, `<NAME>_FILE` or `<NAME>` (../secrets/local.ts; Vault is read later, at
+// start-up, by ./secrets.ts), every variable parsed against the schema, cross-field checks, then one
 // deep-frozen object. All problems are collected so an operator sees every mistake in one run.
 import { accessSync, constants, existsSync, readFileSync, statSync } from 'node:fs';
 import { homedir, hostname } from 'node:os';
@@ -16,12 +17,13 @@ import {
 } from './schema.ts';
 import type { VarSpec } from './spec.ts';
 import { isTimeZone } from '../timezone.ts';
+import { credentialPath, mergeLayers, readLocalSecrets, shadowWarning } from '../secrets/local.ts';
 
 export const DEFAULT_ENV_FILE = '/etc/mutt/mutt.env';
 /** sysexits.h EX_CONFIG: what `mutt serve` and `mutt validate` exit with on a configuration error. */
 export const EXIT_CONFIG = 78;
 
-export type Source = 'environment' | 'env file' | 'file' | 'default';
+export type Source = 'environment' | 'env file' | 'file' | 'credential' | 'vault' | 'default';
 
 export interface Config extends Vars {
   readonly roles: readonly Role[];
@@ -32,6 +34,8 @@ export interface Config extends Vars {
   /** No DB_HOST: MUTT runs a private PostgreSQL. */
   readonly embeddedPostgres: boolean;
   readonly envFile: string | undefined;
+  /** systemd's $CREDENTIALS_DIRECTORY (LoadCredential=), when set. */
+  readonly credentialsDir: string | undefined;
   readonly sources: Readonly<Record<VarName, Source>>;
   /** For secrets read from `<NAME>_FILE`: the file. */
   readonly secretFiles: Readonly<Partial<Record<SecretName, string>>>;
@@ -112,33 +116,32 @@ export function loadConfig(
     return undefined;
   };
 
-  // 2. Every declared variable.
+  // 2. Every declared variable; secrets by precedence (credential, <NAME>_FILE, <NAME>).
+  const credentialsDir = env.CREDENTIALS_DIRECTORY || undefined;
+  const local = readLocalSecrets((n) => lookup(n)?.raw, credentialsDir);
+  problems.push(...local.problems);
+  const merged = mergeLayers(local);
+  for (const sh of merged.shadowed) warnings.push(shadowWarning(sh));
   const values: Record<string, unknown> = {};
   const sources: Record<string, Source> = {};
   const secretFiles: Partial<Record<SecretName, string>> = {};
   for (const [name, spec] of Object.entries(schema) as [VarName, VarSpec<unknown>][]) {
     let found = lookup(name);
     if (spec.secret) {
-      const fileVar = `${name}_FILE`;
-      const fromFile = lookup(fileVar);
-      if (found && fromFile) {
-        problems.push(`${name} and ${fileVar} are both set: use one of them`);
-        found = undefined;
-      } else if (fromFile) {
-        try {
-          const content = readFileSync(fromFile.raw, 'utf8').replace(/\r?\n$/, '');
-          const w = worldReadable(fromFile.raw, name);
-          if (w) warnings.push(w);
-          if (content.length === 0) problems.push(`${fileVar}="${fromFile.raw}": the file is empty`);
-          else {
-            found = { raw: content, source: 'file' };
-            secretFiles[name as SecretName] = resolve(fromFile.raw);
-          }
-        } catch (err) {
-          problems.push(
-            `${fileVar}="${fromFile.raw}": cannot read the file (${(err as NodeJS.ErrnoException).code ?? String(err)})`,
-          );
-        }
+      const secretName = name as SecretName;
+      const layer = merged.sources[secretName];
+      const value = merged.values[secretName];
+      found =
+        layer === undefined || value === undefined
+          ? undefined
+          : layer === 'environment'
+            ? found
+            : { raw: value, source: layer === 'credential' ? 'credential' : 'file' };
+      if (layer === 'file' && local.files[secretName] !== undefined) {
+        const file = local.files[secretName];
+        const w = worldReadable(file, name);
+        if (w) warnings.push(w);
+        secretFiles[secretName] = resolve(file);
       }
     }
     if (!found) {
@@ -174,6 +177,15 @@ export function loadConfig(
   }
 
   // 4. Cross-field checks.
+  /** A file the variable names must be readable by MUTT's user. */
+  const readable = (name: VarName, p: string | undefined) => {
+    if (p === undefined) return;
+    try {
+      accessSync(p, constants.R_OK);
+    } catch (err) {
+      problems.push(`${name}="${p}": cannot read the file (${(err as NodeJS.ErrnoException).code})`);
+    }
+  };
   const set = (n: VarName) => sources[n] !== 'default';
   if (set('REDIS_URL') && set('REDIS_HOST'))
     problems.push('REDIS_URL and REDIS_HOST are both set: use one of them');
@@ -203,7 +215,8 @@ export function loadConfig(
   }
   if (v.MOOG_WEBHOOK_URL !== undefined) {
     const mode = v.MOOG_AUTH_MODE ?? (v.MOOG_API_KEY !== undefined ? 'bearer' : 'none');
-    if (mode !== 'none' && v.MOOG_API_KEY === undefined)
+    // With Vault the key may come from there: checked once Vault has been read (./secrets.ts).
+    if (mode !== 'none' && v.MOOG_API_KEY === undefined && v.VAULT_ADDR === undefined)
       problems.push(`MOOG_AUTH_MODE="${mode}": needs MOOG_API_KEY (or MOOG_API_KEY_FILE)`);
     if (mode === 'basic' && v.MOOG_USERNAME === undefined)
       problems.push('MOOG_AUTH_MODE="basic": needs MOOG_USERNAME');
@@ -254,24 +267,42 @@ export function loadConfig(
       warnings.push(
         `SYSLOG_TLS_PORT="${v.SYSLOG_TLS_PORT}" is set but SYSLOG_TLS_CERT and SYSLOG_TLS_KEY are not: the syslog TLS listener is off`,
       );
-    for (const name of ['SYSLOG_TLS_CERT', 'SYSLOG_TLS_KEY', 'SYSLOG_TLS_CA'] as const) {
-      const p = v[name];
-      if (p === undefined) continue;
-      try {
-        accessSync(p, constants.R_OK);
-      } catch (err) {
-        problems.push(`${name}="${p}": cannot read the file (${(err as NodeJS.ErrnoException).code})`);
-      }
-    }
+    for (const name of ['SYSLOG_TLS_CERT', 'SYSLOG_TLS_KEY', 'SYSLOG_TLS_CA'] as const)
+      readable(name, v[name]);
   }
   if (!isTimeZone(v.SYSLOG_DEFAULT_TIMEZONE))
     problems.push(
       `SYSLOG_DEFAULT_TIMEZONE="${v.SYSLOG_DEFAULT_TIMEZONE}": not a time zone this system knows (expected an IANA name such as UTC or Europe/Paris)`,
     );
   if (v.VAULT_ADDR !== undefined) {
-    problems.push(
-      `VAULT_ADDR="${v.VAULT_ADDR}": this MUTT version reads secrets from variables and <NAME>_FILE files only; unset VAULT_ADDR and supply the secrets that way`,
-    );
+    if (v.VAULT_ROLE_ID === undefined)
+      problems.push(`VAULT_ADDR is set but VAULT_ROLE_ID is not: MUTT logs in to Vault with AppRole`);
+    if (!credentialPath(credentialsDir, 'VAULT_SECRET_ID')) {
+      const p = checkPrivateFile('VAULT_SECRET_ID_FILE', v.VAULT_SECRET_ID_FILE);
+      if (p) problems.push(p);
+    }
+    readable('VAULT_CACERT', v.VAULT_CACERT);
+    if (v.VAULT_ADDR.startsWith('http:') && !/^http:\/\/(127\.|\[::1\]|localhost[:/])/.test(v.VAULT_ADDR))
+      warnings.push('VAULT_ADDR is not https: the Vault token and every secret travel in clear text');
+  }
+  for (const [cert, key] of [
+    ['REDIS_TLS_CERT_PATH', 'REDIS_TLS_KEY_PATH'],
+    ['DB_TLS_CERT_PATH', 'DB_TLS_KEY_PATH'],
+    ['SERVER_TLS_CERT', 'SERVER_TLS_KEY'],
+    ['WEBUI_TLS_CERT', 'WEBUI_TLS_KEY'],
+  ] as const) {
+    if ((v[cert] === undefined) !== (v[key] === undefined))
+      problems.push(
+        v[cert] === undefined ? `${key} is set without ${cert}` : `${cert} is set without ${key}`,
+      );
+    for (const name of [cert, key]) readable(name, v[name]);
+  }
+  for (const [cert, tls] of [
+    ['REDIS_TLS_CERT_PATH', 'REDIS_TLS_ENABLED'],
+    ['DB_TLS_CERT_PATH', 'DB_TLS_ENABLED'],
+  ] as const) {
+    if (v[cert] !== undefined && !v[tls])
+      warnings.push(`${cert} is set but ${tls} is false: the client certificate is not used`);
   }
 
   // 5. Derived settings.
@@ -291,6 +322,7 @@ export function loadConfig(
     embeddedRedis: !set('REDIS_URL') && !set('REDIS_HOST') && v.REDIS_SENTINELS.length === 0,
     embeddedPostgres: !set('DB_HOST'),
     envFile,
+    credentialsDir,
     sources: sources as Record<VarName, Source>,
     secretFiles,
   };
@@ -351,6 +383,26 @@ function worldReadable(file: string, what: string): string | undefined {
   }
 }
 
+/**
+ * A file holding a credential that opens everything else (the Vault secret ID): it must exist and
+ * must not be readable by every user. Returns the problem, naming the variable and the remedy.
+ */
+export function checkPrivateFile(variable: string, file: string): string | undefined {
+  try {
+    const st = statSync(file);
+    if (!st.isFile()) return `${variable}="${file}": not a regular file`;
+    if ((st.mode & 0o004) !== 0)
+      return `${variable}="${file}": readable by every user (mode ${(st.mode & 0o777).toString(8).padStart(4, '0')}); run "chmod 600 ${file}" (owner mutt)`;
+    accessSync(file, constants.R_OK);
+    return undefined;
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code ?? String(err);
+    return code === 'ENOENT'
+      ? `${variable}="${file}": file not found; write the AppRole secret ID there ("vault write -f auth/approle/role/<role>/secret-id"), mode 0600, or give it as the systemd credential VAULT_SECRET_ID`
+      : `${variable}="${file}": cannot read the file (${code})`;
+  }
+}
+
 /** Loads the configuration or throws a ConfigError listing every problem. */
 export function loadConfigOrThrow(env?: Record<string, string | undefined>, opts?: LoadOptions): Config {
   const r = loadConfig(env, opts);
@@ -368,7 +420,7 @@ export function hasRole(config: Pick<Config, 'roles'>, role: Role): boolean {
 }
 
 /** Returns a copy with extra values (secrets resolved later at start-up), frozen again. */
-export function withValues(config: Config, extra: Partial<Vars>): Config {
+export function withValues(config: Config, extra: Partial<Config>): Config {
   return deepFreeze({ ...config, ...extra });
 }
 

@@ -57,8 +57,12 @@ export function configReference(): string {
     '`UV_*`, `TZ`, `LANG`, `LC_*`, `SSL_CERT_*`, proxies) are let through. An env file that holds a secret and is',
     'readable by every user draws a warning naming the file and the `chmod`.',
     '',
-    'Secrets (marked *secret*) are never printed or logged. Each can be given directly, or as a path in `<NAME>_FILE`',
-    '(for example `INGEST_API_KEY_FILE=/etc/mutt/secrets/ingest_api_key`); setting both is an error.',
+    'Secrets (marked *secret*) are never printed or logged. Each can come from HashiCorp Vault (`VAULT_ADDR`: a KV v2',
+    'secret whose keys are the variable names), from a systemd credential (`LoadCredential=<NAME>:…` or',
+    '`LoadCredentialEncrypted=`, read from `$CREDENTIALS_DIRECTORY/<NAME>`), from a file named in `<NAME>_FILE` (for',
+    'example `INGEST_API_KEY_FILE=/etc/mutt/secrets/ingest_api_key`), or from `<NAME>` itself, in that order of',
+    'precedence: a secret set in several places takes the first, and a warning names the others. Vault versions and,',
+    'on SIGHUP, credentials and files are applied without a restart. See [SECURITY.md](SECURITY.md).',
     '',
   ];
   for (const [group, vars] of groups) {

@@ -100,7 +100,7 @@ export function float<D extends number | undefined>(
 const TRUE = new Set(['true', '1', 'yes', 'on']);
 const FALSE = new Set(['false', '0', 'no', 'off']);
 
-export function bool(o: Common<boolean>): VarSpec<boolean> {
+export function bool<D extends boolean | undefined>(o: Common<D>): VarSpec<boolean | D> {
   const expected = 'true or false (also 1/0, yes/no, on/off)';
   return {
     kind: 'boolean',

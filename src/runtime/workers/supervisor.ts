@@ -6,6 +6,7 @@ import { Worker } from 'node:worker_threads';
 import { Counter, type Registry } from 'prom-client';
 import type { Logger } from '../logging.ts';
 import type { MetricsSnapshot } from '../metrics.ts';
+import type { SecretValues } from '../secrets/store.ts';
 import type { FromWorker, ToWorker, WorkerInit, WorkerRole } from './protocol.ts';
 
 export interface SupervisorOptions {
@@ -122,6 +123,14 @@ export class WorkerSupervisor {
     if (!slot.worker || slot.state !== 'running') return false;
     slot.worker.postMessage(msg);
     return true;
+  }
+
+  /** New secrets for every thread (also those still starting: their port queues the message). */
+  updateSecrets(values: SecretValues): void {
+    for (const s of this.slots) {
+      if (s.worker && s.state !== 'stopped')
+        s.worker.postMessage({ type: 'secrets', values } satisfies ToWorker);
+    }
   }
 
   /** SIGHUP: every running worker reloads. */
