@@ -18,6 +18,7 @@ import type { Redis } from 'ioredis';
 import type pg from 'pg';
 import type { Registry } from 'prom-client';
 import { Keys } from '../core/protocol/keys.ts';
+import { registerQueueAgeMetrics } from '../core/queue/age.ts';
 import { type ScriptedRedis, withScripts } from '../core/protocol/scripts.ts';
 import { Enqueuer } from '../listeners/enqueue.ts';
 import { LISTENERS } from '../listeners/index.ts';
@@ -30,7 +31,8 @@ import type { HealthReport } from '../runtime/health.ts';
 import { listenTcp } from '../runtime/listen.ts';
 import type { Logger } from '../runtime/logging.ts';
 import { createRegistry, renderMetrics } from '../runtime/metrics.ts';
-import { ensurePartitions, migrate } from '../runtime/migrate.ts';
+import { registerDependencyMetrics } from '../runtime/dependency-metrics.ts';
+import { auditPartitionsPresent, ensurePartitions, migrate } from '../runtime/migrate.ts';
 import {
   createPool,
   describePg,
@@ -126,6 +128,16 @@ export class Daemon {
       this.pool = createPool(c, pgEndpoint, { name: 'main', log, max: Math.min(4, c.DB_POOL_MAX_CONN) });
       void this.prepareDatabase(describePg(pgEndpoint, c.DB_NAME));
     }
+    const pool = this.pool;
+    registerDependencyMetrics(this.registry, {
+      redis: () => pingRedis(this.redis),
+      postgres: pool && (() => pingPostgres(pool)),
+      auditPartitions: pool && (async () => (this.dbState.ok ? auditPartitionsPresent(pool) : undefined)),
+    });
+    registerQueueAgeMetrics(this.registry, this.redis, [
+      { queue: 'ingest', key: this.keys.ingestQueue, kind: 'event' },
+      { queue: 'alert', key: this.keys.alertQueue, kind: 'alert' },
+    ]);
 
     const info: DaemonInfo = {
       redis: describeEndpoint(redisEndpoint),

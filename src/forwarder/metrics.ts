@@ -58,7 +58,7 @@ export function createForwarderMetrics(registry: Registry, gauges: ForwarderGaug
     registers,
     collect: () => collectInto(breakerState, gauges.breakerState)(),
   });
-  return {
+  const m: ForwarderMetrics = {
     requests: new Counter({
       name: 'mutt_moog_requests_total',
       help: 'Moogsoft requests by outcome (status: success|fail; reason of failures: http_503, timeout, auth, …)',
@@ -118,6 +118,10 @@ export function createForwarderMetrics(registry: Registry, gauges: ForwarderGaug
       registers,
     }),
   };
+  // Series that dashboards and alert rules read exist from the start, at 0.
+  m.requests.inc({ status: 'success', reason: '' }, 0);
+  for (const status of ['success', 'retry', 'dlq']) m.alerts.inc({ status }, 0);
+  return m;
 }
 
 export interface RemediationMetrics {

@@ -55,7 +55,7 @@ export function createAlerterMetrics(registry: Registry, gauges: AlerterGauges):
     registers,
     collect: () => collectInto(processing, gauges.processingDepth)(),
   });
-  return {
+  const m: AlerterMetrics = {
     events: new Counter({
       name: 'mutt_alerter_events_processed_total',
       help: 'Events by outcome: handled (a rule matched), unhandled, poison (dead-lettered or re-queued), error',
@@ -147,4 +147,9 @@ export function createAlerterMetrics(registry: Registry, gauges: AlerterGauges):
       registers,
     }),
   };
+  // Every outcome and backpressure mode exists from the start, at 0, so a dashboard or an alert rule
+  // reading them has data before the first event of that kind.
+  for (const status of ['handled', 'unhandled', 'poison', 'error']) m.events.inc({ status }, 0);
+  for (const mode of ['dlq', 'defer']) m.shed.inc({ mode }, 0);
+  return m;
 }

@@ -6,12 +6,20 @@ export interface IngestMetrics {
   events: Counter<'status'>;
   latency: Histogram<string>;
   queueDepth: Gauge<string>;
+  queueLimit: Gauge<string>;
 }
 
 export function createIngestMetrics(
   registry: Registry,
   queueDepth: () => Promise<number | undefined>,
+  queueLimit: number,
 ): IngestMetrics {
+  const limit = new Gauge({
+    name: 'mutt_ingest_queue_limit',
+    help: 'Ingest queue cap (MAX_INGEST_QUEUE_SIZE): at this depth HTTP ingest answers 503, stream listeners pause and UDP listeners shed',
+    registers: [registry],
+  });
+  limit.set(queueLimit);
   return {
     requests: new Counter({
       name: 'mutt_ingest_requests_total',
@@ -40,5 +48,6 @@ export function createIngestMetrics(
         if (depth !== undefined) this.set(depth);
       },
     }),
+    queueLimit: limit,
   };
 }
