@@ -26,6 +26,9 @@ describe('mutt config', () => {
       'alerter_queue_shed_threshold',
       'alerter_shed_mode',
       'alerter_defer_sleep_ms',
+      'slo_window_hours',
+      'slo_ingest_success_target',
+      'slo_forward_success_target',
     ]);
     expect(keys.find((k) => k.key === 'unhandled_threshold')).toMatchObject({
       value: '77',
@@ -63,6 +66,22 @@ describe('mutt config', () => {
     [['set', 'no_such_key', '1'], /unknown key "no_such_key"; known keys: cache_reload_interval, /],
     [['get', 'no_such_key'], /unknown key/],
     [['set', 'cache_reload_interval'], /a value is required/],
+    // SLO objectives are fractions strictly between 0 and 1.
+    [
+      ['set', 'slo_ingest_success_target', '1.5'],
+      /slo_ingest_success_target: "1.5" is not a number between 0 and 1, both excluded/,
+    ],
+    [['set', 'slo_ingest_success_target', '1'], /"1" is not a number between 0 and 1/],
+    [
+      ['set', 'slo_forward_success_target', '0'],
+      /slo_forward_success_target: "0" is not a number between 0 and 1/,
+    ],
+    [
+      ['set', 'slo_forward_success_target', '99.5'],
+      /"99.5" is not a number between 0 and 1, both excluded \(0.99 is 99%\)/,
+    ],
+    [['set', 'slo_forward_success_target', '--', '-0.5'], /"-0.5" is not a number between 0 and 1/],
+    [['set', 'slo_window_hours', '0'], /slo_window_hours: "0" is not an integer of hours from 1 to 720/],
   ])('refuses %j with a precise message and exit 2, writing nothing', async (args, msg) => {
     const r = mutt(args);
     expect(r.status).toBe(2);

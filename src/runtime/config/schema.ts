@@ -774,9 +774,35 @@ export const schema = {
   }),
   PROMETHEUS_URL: url({
     group: G.webui,
-    doc: 'Prometheus base URL used for the SLO report.',
-    default: 'http://localhost:9090',
+    doc: "Prometheus that scrapes this MUTT fleet. When set, the SLO report (`/api/v1/slo`, `mutt slo`) is computed from it; when unset, or when it does not answer, from MUTT's own request counters kept in Redis, which every node of the fleet shares. The report says which source it used.",
+    default: undefined,
+    note: 'MUTT 2.5 defaults to `http://localhost:9090` and has no other source; MUTT needs no Prometheus for its SLO report.',
     protocols: ['http:', 'https:'],
+  }),
+  SLO_WINDOW_HOURS: int({
+    group: G.webui,
+    doc: 'Window of the SLO report in hours (dynamic key `slo_window_hours`).',
+    default: 24,
+    min: 1,
+    max: 720,
+  }),
+  SLO_INGEST_SUCCESS_TARGET: float({
+    group: G.webui,
+    doc: 'Availability objective of HTTP ingest: the share of requests not failed by MUTT (503 queue full or Redis unavailable, 500) (dynamic key `slo_ingest_success_target`).',
+    default: 0.995,
+    min: 0,
+    exclusiveMin: true,
+    max: 1,
+    exclusiveMax: true,
+  }),
+  SLO_FORWARD_SUCCESS_TARGET: float({
+    group: G.webui,
+    doc: 'Availability objective of forwarding: the share of Moogsoft requests answered 2xx (dynamic key `slo_forward_success_target`).',
+    default: 0.99,
+    min: 0,
+    exclusiveMin: true,
+    max: 1,
+    exclusiveMax: true,
   }),
 } satisfies Record<string, VarSpec<unknown>>;
 
