@@ -19,6 +19,7 @@ import type pg from 'pg';
 import type { Registry } from 'prom-client';
 import { Keys } from '../core/protocol/keys.ts';
 import { registerQueueAgeMetrics } from '../core/queue/age.ts';
+import { SloRecorder } from '../core/slo.ts';
 import { type ScriptedRedis, withScripts } from '../core/protocol/scripts.ts';
 import { Enqueuer } from '../listeners/enqueue.ts';
 import { LISTENERS } from '../listeners/index.ts';
@@ -76,6 +77,7 @@ export class Daemon {
   private timers: NodeJS.Timeout[] = [];
   private readonly listeners: RunningListener[] = [];
   private supervisor?: WorkerSupervisor;
+  private sloRecorder?: SloRecorder;
   private stopping?: Promise<void>;
   private readonly startedAt = Date.now();
   keys?: Keys;
@@ -174,7 +176,7 @@ export class Daemon {
 
   private async startIngest(): Promise<number> {
     const c = this.config;
-    const { app } = createIngest({
+    const { app, metrics } = createIngest({
       config: c,
       enqueuer: this.enqueuer,
       redis: this.redis!,
@@ -184,6 +186,15 @@ export class Daemon {
       health: () => this.health(),
       metricsText: () => this.metricsText(),
     });
+    // The fleet's SLO report counts this node's ingest requests from Redis (src/core/slo.ts).
+    this.sloRecorder = new SloRecorder({
+      redis: this.redis!,
+      keys: this.keys!,
+      component: 'ingestor',
+      counter: metrics.requests,
+      log: this.log.child({ component: 'slo' }),
+    });
+    this.sloRecorder.start();
     return this.serveHttp(app.fetch);
   }
 
@@ -322,6 +333,7 @@ export class Daemon {
       }
     };
     await step('http', () => closeHttp(this.httpServer, 10_000));
+    await step('slo counts', () => this.sloRecorder?.stop());
     for (const l of this.listeners) await step(l.name, () => l.stop());
     await step('enqueue', () => this.enqueuer && withTimeout(this.enqueuer.drain(), 10_000));
     await step('workers', () => this.supervisor?.stop(30_000));

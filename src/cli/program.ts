@@ -8,6 +8,7 @@ import { configGetCommand, configListCommand, configSetCommand } from './command
 import { dlqListCommand, dlqPurgeCommand, dlqReplayCommand, dlqShowCommand } from './commands/dlq.ts';
 import { mibTranslateCommand } from './commands/mib.ts';
 import { migrateCommand } from './commands/migrate.ts';
+import { sloCommand } from './commands/slo.ts';
 import { statusCommand } from './commands/status.ts';
 import { validateCommand } from './commands/validate.ts';
 import { CliError } from './context.ts';
@@ -54,6 +55,15 @@ export function buildProgram(serveCommand: () => Promise<void>): Command {
     .option('-p, --peek <n>', 'also print the newest <n> events of the ingest queue')
     .option('--json', 'print JSON')
     .action(statusCommand);
+
+  program
+    .command('slo')
+    .description(
+      'show the fleet\'s SLO report (availability, error budget, burn rate of HTTP ingest and of forwarding), ' +
+        "the same as GET /api/v1/slo: from Prometheus when PROMETHEUS_URL is set, else from MUTT's own counters in Redis",
+    )
+    .option('--json', 'print JSON (the /api/v1/slo response)')
+    .action(sloCommand);
 
   const mib = program
     .command('mib')

@@ -38,6 +38,12 @@ export class Keys {
   readonly breakerOpenTime: string;
   /** MUTT addition: lease of the one half-open probe (Python nodes ignore it). */
   readonly breakerProbe: string;
+  /**
+   * MUTT addition: stream of Moogsoft requests (when, which alerts by correlation id, the answer),
+   * capped in length; `mutt trace` reads it.
+   */
+  readonly moogJournal: string;
+  private readonly sloPrefix: string;
   private readonly alerterProcessingPrefix: string;
   private readonly alerterHeartbeatPrefix: string;
   private readonly moogProcessingPrefix: string;
@@ -62,6 +68,8 @@ export class Keys {
     this.breakerFailures = p('mutt:circuit_breaker:moogsoft:failures');
     this.breakerOpenTime = p('mutt:circuit_breaker:moogsoft:open_time');
     this.breakerProbe = p('mutt:circuit_breaker:moogsoft:probe');
+    this.moogJournal = p('mutt:journal:moog');
+    this.sloPrefix = p('mutt:slo:1h');
     this.alerterProcessingPrefix = p(c.ALERTER_PROCESSING_LIST_PREFIX);
     this.alerterHeartbeatPrefix = p(c.ALERTER_HEARTBEAT_PREFIX);
     this.moogProcessingPrefix = p(c.MOOG_PROCESSING_LIST_PREFIX);
@@ -143,6 +151,14 @@ export class Keys {
   }
   metrics24h(dayIso: string): string {
     return `${this.metricsPrefix}:24h:${dayIso}`;
+  }
+
+  /**
+   * MUTT addition: the fleet's request counts of one UTC hour (`YYYY-MM-DDTHH`) for the SLO report, a
+   * hash of `<component>:good` / `<component>:bad` that every node increments.
+   */
+  sloHour(hourIso: string): string {
+    return `${this.sloPrefix}:${hourIso}`;
   }
 }
 
