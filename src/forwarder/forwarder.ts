@@ -18,6 +18,7 @@
 // retries. A half-open probe that fails puts its alerts back to waiting without spending one either.
 // A rate-limited request waits for the next slot of the shared window; nothing is dropped.
 import type { Redis } from 'ioredis';
+import type { MoogJournal } from '../core/journal.ts';
 import type { Keys } from '../core/protocol/keys.ts';
 import type { ScriptedRedis } from '../core/protocol/scripts.ts';
 import { DeferredList } from '../core/queue/deferred.ts';
@@ -73,6 +74,8 @@ export interface ForwarderOptions {
   metrics: ForwarderMetrics;
   /** Sweep every forwarder processing list for dead owners (one worker per node does). */
   janitor: boolean;
+  /** Where each request is remembered for `mutt trace` (src/core/journal.ts). */
+  journal?: MoogJournal;
   now?: () => number;
   random?: () => number;
 }
@@ -474,6 +477,14 @@ export class Forwarder extends Loop {
     m.batchSize.observe(batch.length);
     for (const a of r.anomalies) m.anomalies.inc({ reason: a });
     if (r.reason !== 'ok') this.requestFailed(r, batch);
+    this.o.journal?.record({
+      ids: batch.map((a) => a.correlationId),
+      outcomes: r.outcomes.map((o) => o.kind),
+      reason: r.reason,
+      status: r.status,
+      latencyMs: r.latencyMs,
+      detail: r.outcomes.find((o) => o.kind !== 'delivered')?.detail,
+    });
     return r;
   }
 

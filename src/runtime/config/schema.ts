@@ -673,6 +673,13 @@ export const schema = {
     min: 1,
     max: 10_000,
   }),
+  MOOG_JOURNAL_SIZE: int({
+    group: G.forwarder,
+    doc: 'Moogsoft requests remembered in the delivery journal (`mutt:journal:moog`, a capped Redis stream shared by the fleet) that `mutt trace` reads: when, which alerts (by correlation id), the answer. Each entry takes about 100 bytes plus 40 per alert, so 50,000 entries take 5 MB when requests carry one alert and 200 MB when every request carries 100. 0 keeps no journal.',
+    default: 50_000,
+    min: 0,
+    max: 10_000_000,
+  }),
   MOOG_BATCH_LINGER_MS: int({
     group: G.forwarder,
     doc: 'When fewer than MOOG_BATCH_SIZE alerts are waiting, how long a forwarder waits for more before sending a partial batch (milliseconds; 0 sends at once).',
