@@ -2,6 +2,7 @@
 // MUTT's additions. Every worker thread has its own registry; the main thread merges them for
 // /metrics: counters sum; gauges that read shared state (queue depths, cache sizes) merge with `max`.
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import type { PoisonCode } from './event.ts';
 
 export interface AlerterMetrics {
   events: Counter<'status'>;
@@ -151,5 +152,14 @@ export function createAlerterMetrics(registry: Registry, gauges: AlerterGauges):
   // reading them has data before the first event of that kind.
   for (const status of ['handled', 'unhandled', 'poison', 'error']) m.events.inc({ status }, 0);
   for (const mode of ['dlq', 'defer']) m.shed.inc({ mode }, 0);
+  const dlqReasons: (PoisonCode | 'shed')[] = [
+    'invalid_json',
+    'not_an_object',
+    'missing_field',
+    'invalid_field',
+    'retries_exhausted',
+    'shed',
+  ];
+  for (const reason of dlqReasons) m.dlqWrites.inc({ reason }, 0);
   return m;
 }
