@@ -8,7 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { Redis } from 'ioredis';
 import { Counter, Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { countsFromRedis, SloRecorder, SloService } from '../src/core/slo.ts';
+import { countsFromRedis, sloAnswer, SloRecorder, SloService } from '../src/core/slo.ts';
 import { runMutt } from './harness/mutt-process.ts';
 import { freePort } from './harness/ports.ts';
 import { type TestServices, useServices } from './harness/services.ts';
@@ -247,5 +247,24 @@ describe('SloService', () => {
     expect(text.stdout).toMatch(/^SLO over the last 24 h, from MUTT's own counters/m);
     expect(text.stdout).toMatch(/^warning: Prometheus at http:\/\/127\.0\.0\.1:\d+\/? failed \(unreachable/m);
     expect(text.stdout).toMatch(/^forwarder\s+99\.00%/m);
+  });
+});
+
+// What the admin API's SLO route answers (src/core/slo.ts sloAnswer).
+describe('sloAnswer', () => {
+  it('200 with the report, even when Prometheus fails; 503 only when Redis cannot be read', async () => {
+    const config = svc.config({ PROMETHEUS_URL: `http://127.0.0.1:${await freePort()}` });
+    const ok = await sloAnswer(
+      new SloService({ redis: svc.redis, keys: svc.keys, config, prometheusTimeoutMs: 500 }),
+    );
+    expect(ok.status).toBe(200);
+    expect(ok.body).toMatchObject({ source: 'mutt_counters', warning: expect.stringMatching(/unreachable/) });
+    const dead = new Redis({ port: await freePort(), lazyConnect: true, enableOfflineQueue: false });
+    const down = await sloAnswer(new SloService({ redis: dead, keys: svc.keys, config: svc.config() }));
+    expect(down).toEqual({
+      status: 503,
+      body: { error: expect.stringMatching(/^SLO report unavailable: Redis: /) },
+    });
+    dead.disconnect();
   });
 });

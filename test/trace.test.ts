@@ -2,13 +2,15 @@
 // place MUTT keeps it (queues, audit log, delivery journal, DLQs), the journal written by a real
 // forwarder through a Moogsoft outage, and every bad id as a row (exit 64 malformed, 1 not found).
 import { randomUUID } from 'node:crypto';
+import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findInJournal, MoogJournal } from '../src/core/journal.ts';
-import { traceEvent } from '../src/core/trace.ts';
+import { traceAnswer, traceEvent } from '../src/core/trace.ts';
 import { muttAlert } from './fixtures/alerts.ts';
 import { pushAlerts, scenario } from './harness/forwarding.ts';
 import { fail, MockMoogsoft, ok } from './harness/mock-moogsoft.ts';
 import { runMutt, startMutt } from './harness/mutt-process.ts';
+import { freePort } from './harness/ports.ts';
 import { type TestServices, useServices } from './harness/services.ts';
 
 let svc: TestServices;
@@ -247,5 +249,37 @@ describe('mutt trace', () => {
     const r = runMutt(['trace', 'abc', '--hours', 'soon'], svc.env);
     expect(r.status).toBe(64);
     expect(r.stderr).toMatch(/--hours "soon": expected a positive integer/);
+  });
+});
+
+// What the admin API's trace route answers (src/core/trace.ts traceAnswer).
+describe('traceAnswer', () => {
+  it('200 with the report, 404 with it when nothing is found', async () => {
+    const cid = randomUUID();
+    await audit(event(cid));
+    const found = await traceAnswer(deps(), cid, { host: 'edge-rtr-07' });
+    expect(found.status).toBe(200);
+    expect(found.body).toMatchObject({ correlation_id: cid, found: true });
+    const missing = await traceAnswer(deps(), randomUUID());
+    expect(missing.status).toBe(404);
+    expect(missing.body).toMatchObject({ found: false, steps: [] });
+  });
+
+  it.each([
+    ['a malformed id', 'a b', {}, /is not a correlation id: expected 1 to 128 characters/],
+    ['hours that are not a number', 'abc', { hours: 'all' }, /hours "all": expected a positive integer/],
+    ['zero hours', 'abc', { hours: '0' }, /expected a positive integer/],
+  ])('400 for %s, naming what is expected', async (_what, id, query, error) => {
+    const r = await traceAnswer(deps(), id, query);
+    expect(r.status).toBe(400);
+    expect((r.body as { error: string }).error).toMatch(error);
+  });
+
+  it('503 when Redis cannot be read', async () => {
+    const dead = new Redis({ port: await freePort(), lazyConnect: true, enableOfflineQueue: false });
+    const r = await traceAnswer({ redis: dead, keys: svc.keys, pool: svc.pool }, 'abc');
+    expect(r.status).toBe(503);
+    expect((r.body as { error: string }).error).toMatch(/^trace unavailable: Redis: /);
+    dead.disconnect();
   });
 });

@@ -452,3 +452,18 @@ export class SloService {
     return report;
   }
 }
+
+/**
+ * The admin API's answer to `GET /api/v1/slo` (and `/api/v2/slo`): 200 with the report, from
+ * Prometheus or from MUTT's counters; a failing Prometheus is never an error. 503 only when Redis,
+ * which holds the objectives and the counters, cannot be read.
+ */
+export async function sloAnswer(
+  s: Pick<SloService, 'report'>,
+): Promise<{ status: 200; body: SloReport } | { status: 503; body: { error: string } }> {
+  try {
+    return { status: 200, body: await s.report() };
+  } catch (err) {
+    return { status: 503, body: { error: `SLO report unavailable: Redis: ${(err as Error).message}` } };
+  }
+}

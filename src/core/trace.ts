@@ -416,3 +416,33 @@ export async function traceEvent(d: TraceDeps, id: string, o: TraceOptions = {})
   steps.sort((a, b) => order[a.stage] - order[b.stage] || (a.at && b.at ? a.at.localeCompare(b.at) : 0));
   return { correlation_id: id, found, steps, ...(event ? { event } : {}), notes };
 }
+
+/**
+ * The admin API's answer to `GET /api/v1/trace/<correlation-id>` (and `/api/v2/…`), with the optional
+ * query parameters `host` and `hours` of `mutt trace`: 200 with the report, 404 with it when nothing
+ * was found, 400 naming the expected format for an id or a parameter that cannot be one, 503 when
+ * Redis cannot be read.
+ */
+export async function traceAnswer(
+  d: TraceDeps,
+  id: string,
+  query: { host?: string; hours?: string } = {},
+): Promise<{ status: 200 | 404; body: TraceReport } | { status: 400 | 503; body: { error: string } }> {
+  let hours: number | undefined;
+  if (query.hours !== undefined) {
+    if (!/^\d+$/.test(query.hours) || Number(query.hours) < 1)
+      return { status: 400, body: { error: `hours "${query.hours}": expected a positive integer` } };
+    hours = Number(query.hours);
+  }
+  try {
+    checkTraceId(id);
+  } catch (err) {
+    return { status: 400, body: { error: (err as Error).message } };
+  }
+  try {
+    const r = await traceEvent(d, id, { host: query.host || undefined, auditHours: hours });
+    return { status: r.found ? 200 : 404, body: r };
+  } catch (err) {
+    return { status: 503, body: { error: `trace unavailable: Redis: ${(err as Error).message}` } };
+  }
+}
