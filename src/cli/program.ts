@@ -60,7 +60,7 @@ export function buildProgram(serveCommand: () => Promise<void>): Command {
   program
     .command('slo')
     .description(
-      'show the fleet\'s SLO report (availability, error budget, burn rate of HTTP ingest and of forwarding), ' +
+      "show the fleet's SLO report (availability, error budget, burn rate of HTTP ingest and of forwarding), " +
         "the same as GET /api/v1/slo: from Prometheus when PROMETHEUS_URL is set, else from MUTT's own counters in Redis",
     )
     .option('--json', 'print JSON (the /api/v1/slo response)')
@@ -75,7 +75,10 @@ export function buildProgram(serveCommand: () => Promise<void>): Command {
     )
     .argument('<correlation-id>', 'the _correlation_id of the event (X-Correlation-ID of an HTTP event)')
     .option('--host <hostname>', "search all of this host's audit rows (fast on a large audit log)")
-    .option('--hours <n>', 'when the host is not known, search the audit rows of the last <n> hours (default 168)')
+    .option(
+      '--hours <n>',
+      'when the host is not known, search the audit rows of the last <n> hours (default 168)',
+    )
     .option('--json', 'print JSON')
     .action(traceCommand);
 

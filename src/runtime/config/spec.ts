@@ -79,7 +79,8 @@ export function float<D extends number | undefined>(
   o: Common<D> & { min?: number; max?: number; exclusiveMin?: boolean; exclusiveMax?: boolean },
 ): VarSpec<number | D> {
   const upper = o.max !== undefined ? ` and ${o.exclusiveMax ? '<' : '<='} ${o.max}` : '';
-  const expected = o.min !== undefined ? `a number ${o.exclusiveMin ? '>' : '>='} ${o.min}${upper}` : 'a number';
+  const expected =
+    o.min !== undefined ? `a number ${o.exclusiveMin ? '>' : '>='} ${o.min}${upper}` : 'a number';
   return {
     kind: 'number',
     ...o,
