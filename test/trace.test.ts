@@ -149,6 +149,23 @@ describe('traceEvent', () => {
     expect(r.steps[1]!.summary).toMatch(/→ Ignore for team NETO; not forwarded/);
   });
 
+  it("finds the audit row by its correlation id among rows that only mention it, in MUTT 2.x's JSON too", async () => {
+    const cid = `a.b+${randomUUID()}`;
+    for (let i = 0; i < 25; i++)
+      await audit(event(randomUUID(), { hostname: 'noisy-1', message: `replayed ${cid} again` }));
+    // Python's json.dumps puts a space after each colon.
+    const python = JSON.stringify(event(cid, { hostname: 'noisy-1' })).replace(/":/g, '": ');
+    await svc.pool.query(
+      `INSERT INTO event_audit_log (event_timestamp, hostname, matched_rule_id, handling_decision, forwarded_to_moog, raw_message)
+       VALUES (now(), 'noisy-1', $1, 'Ticket_only', true, $2)`,
+      [ruleId, python],
+    );
+    const r = await traceEvent(deps(), cid, { host: 'noisy-1' });
+    expect(r.steps.filter((x) => x.stage === 'alerter')).toHaveLength(1);
+    expect(r.steps.find((x) => x.stage === 'alerter')!.summary).toMatch(/→ Ticket_only/);
+    // (the + of the id is escaped in the regular expression: unescaped, this row would not match)
+  });
+
   it('reads the journal page by page, newest first, and the journal stays capped', async () => {
     const key = `${svc.prefix}:journal-paging`;
     const j = new MoogJournal({ redis: svc.redis, key, pod: 'p', maxEntries: 300, log: svc.log });

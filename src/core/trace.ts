@@ -165,17 +165,19 @@ async function searchAudit(
   try {
     await client.query('BEGIN READ ONLY');
     await client.query(`SET LOCAL statement_timeout = ${Math.max(1, Math.round(timeoutMs))}`);
-    // strpos on the text column: the id is validated (no LIKE metacharacters matter), and the host or
-    // the time bound lets PostgreSQL use an index before reading raw_message.
+    // The host or the time bound lets PostgreSQL use an index before reading raw_message; strpos is a
+    // cheap first filter, the regular expression the exact one (`"_correlation_id":"<id>"`, with or
+    // without Python's spaces; the id's characters are validated, only . and + need escaping).
     const where = host ? 'a.hostname = $2' : `a.event_timestamp >= now() - make_interval(hours => $2::int)`;
+    const exact = `"_correlation_id"\\s*:\\s*"${id.replace(/[.+]/g, '\\$&')}"`;
     const r = await client.query<AuditRow>(
       `SELECT a.id::text AS id, a.event_timestamp, a.hostname, a.matched_rule_id, a.handling_decision,
               a.forwarded_to_moog, a.raw_message, r.name AS rule_name, r.match_type, r.match_string,
               r.trap_oid, r.priority, r.team_assignment
          FROM event_audit_log a LEFT JOIN alert_rules r ON r.id = a.matched_rule_id
-        WHERE ${where} AND strpos(a.raw_message, $1) > 0
+        WHERE ${where} AND strpos(a.raw_message, $1) > 0 AND a.raw_message ~ $3
         ORDER BY a.event_timestamp, a.id LIMIT 20`,
-      [id, host ?? hours],
+      [id, host ?? hours, exact],
     );
     await client.query('COMMIT');
     return r.rows.filter((row) => {
