@@ -13,8 +13,9 @@
 // report says so rather than guessing.
 import type { Redis } from 'ioredis';
 import type pg from 'pg';
-import { CORRELATION_ID_FORMAT, isCorrelationId } from './protocol/correlation.ts';
+import { scanAll } from '../runtime/redis.ts';
 import { findInJournal, type JournalEntry } from './journal.ts';
+import { CORRELATION_ID_FORMAT, isCorrelationId } from './protocol/correlation.ts';
 import { parseJsonLenient } from './protocol/json.ts';
 import type { Keys } from './protocol/keys.ts';
 
@@ -125,17 +126,6 @@ async function scanList(
       `${list}: searched the newest ${max.toLocaleString('en')} of ${length.toLocaleString('en')} items`,
     );
   return hits;
-}
-
-async function scanKeys(redis: TraceDeps['redis'], pattern: string): Promise<string[]> {
-  const out: string[] = [];
-  let cursor = '0';
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 500);
-    cursor = next;
-    out.push(...keys);
-  } while (cursor !== '0');
-  return out.sort();
 }
 
 interface AuditRow {
@@ -302,13 +292,13 @@ export async function traceEvent(d: TraceDeps, id: string, o: TraceOptions = {})
 
   const lists: [string, ListHit['kind']][] = [
     [keys.ingestQueue, 'ingest'],
-    ...(await scanKeys(redis, keys.alerterProcessingPattern)).map(
-      (k) => [k, 'alerter_processing'] as [string, ListHit['kind']],
-    ),
+    ...(await scanAll(redis, keys.alerterProcessingPattern))
+      .sort()
+      .map((k) => [k, 'alerter_processing'] as [string, ListHit['kind']]),
     [keys.alertQueue, 'alert'],
-    ...(await scanKeys(redis, keys.moogProcessingPattern)).map(
-      (k) => [k, k.endsWith('-retry') ? 'moog_retry' : 'moog_processing'] as [string, ListHit['kind']],
-    ),
+    ...(await scanAll(redis, keys.moogProcessingPattern))
+      .sort()
+      .map((k) => [k, k.endsWith('-retry') ? 'moog_retry' : 'moog_processing'] as [string, ListHit['kind']]),
     [keys.alerterDlq, 'dlq'],
     [keys.moogDlq, 'dlq'],
     [keys.deadLetter, 'dlq'],
