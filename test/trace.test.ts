@@ -63,6 +63,7 @@ describe('traceEvent', () => {
     await audit(event(cid));
     const j = journal();
     j.record({
+      sink: 'moogsoft',
       ids: [other, cid],
       outcomes: ['retry', 'retry'],
       reason: 'http_503',
@@ -71,13 +72,21 @@ describe('traceEvent', () => {
       detail: 'HTTP 503: maintenance',
     });
     j.record({
+      sink: 'moogsoft',
       ids: [cid, other],
       outcomes: ['delivered', 'delivered'],
       reason: 'ok',
       status: 200,
       latencyMs: 8,
     });
-    j.record({ ids: [other], outcomes: ['delivered'], reason: 'ok', status: 200, latencyMs: 3 });
+    j.record({
+      sink: 'moogsoft',
+      ids: [other],
+      outcomes: ['delivered'],
+      reason: 'ok',
+      status: 200,
+      latencyMs: 3,
+    });
     await new Promise((r) => setTimeout(r, 100)); // journal writes are fire-and-forget
 
     const r = await traceEvent(deps(), cid);
@@ -166,11 +175,22 @@ describe('traceEvent', () => {
     // (the + of the id is escaped in the regular expression: unescaped, this row would not match)
   });
 
+  it('says when the alert went to the local file sink rather than Moogsoft', async () => {
+    const cid = randomUUID();
+    journal().record({ sink: 'file', ids: [cid], outcomes: ['delivered'], reason: 'ok', latencyMs: 1 });
+    await svc.redis.ping();
+    const r = await traceEvent(deps(), cid);
+    expect(r.steps.map((x) => x.summary)).toEqual([
+      'written to the local file sink (MOOG_WEBHOOK_URL unset) as request node-a-0-1 (1 alert): delivered',
+    ]);
+  });
+
   it('reads the journal page by page, newest first, and the journal stays capped', async () => {
     const key = `${svc.prefix}:journal-paging`;
     const j = new MoogJournal({ redis: svc.redis, key, pod: 'p', maxEntries: 300, log: svc.log });
     for (let i = 0; i < 1000; i++)
       j.record({
+        sink: 'moogsoft',
         ids: [`id-${i}`, 'every'],
         outcomes: ['delivered', 'delivered'],
         reason: 'ok',

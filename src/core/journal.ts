@@ -12,6 +12,8 @@ const LETTER: Record<JournalOutcome, string> = { delivered: 'd', reject: 'r', re
 const OUTCOME: Record<string, JournalOutcome> = { d: 'delivered', r: 'reject', t: 'retry', h: 'hold' };
 
 export interface JournalRequest {
+  /** The sink that sent it: `moogsoft`, or `file` (no MOOG_WEBHOOK_URL). */
+  sink: string;
   /** Correlation ids of the request's alerts, in order. */
   ids: readonly string[];
   /** One per alert, in the same order. */
@@ -28,6 +30,7 @@ export interface JournalEntry {
   /** The stream entry id (its time is when the answer came). */
   entry: string;
   at: string;
+  sink: string;
   pod: string;
   request: string;
   reason: string;
@@ -47,6 +50,7 @@ export function parseJournalEntry(entry: string, fields: readonly string[]): Jou
   return {
     entry,
     at: f.at ?? new Date(Number(entry.split('-')[0])).toISOString(),
+    sink: f.sink ?? 'moogsoft',
     pod: f.pod ?? '',
     request: f.request ?? entry,
     reason: f.reason ?? '',
@@ -85,6 +89,8 @@ export class MoogJournal {
     const fields = [
       'at',
       new Date((this.o.now ?? Date.now)()).toISOString(),
+      'sink',
+      r.sink,
       'pod',
       this.o.pod,
       'request',

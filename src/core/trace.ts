@@ -246,11 +246,17 @@ function moogStep(j: JournalEntry, id: string): TraceStep {
         : outcome === 'retry'
           ? 'to be retried'
           : 'held back (forwarder stopping)';
+  const alerts = `${j.alerts} alert${j.alerts === 1 ? '' : 's'}`;
+  const summary =
+    j.sink === 'file'
+      ? `written to the local file sink (MOOG_WEBHOOK_URL unset) as request ${j.request} (${alerts}): ${what}`
+      : `Moogsoft request ${j.request} (${alerts}) → ${answer}${j.reason !== 'ok' && j.status !== undefined ? ` (${j.reason})` : ''}: ${what}`;
   return {
     stage: 'moogsoft',
     at: j.at,
-    summary: `Moogsoft request ${j.request} (${j.alerts} alert${j.alerts === 1 ? '' : 's'}) → ${answer}${j.reason !== 'ok' && j.status !== undefined ? ` (${j.reason})` : ''}: ${what}`,
+    summary,
     detail: {
+      sink: j.sink,
       request: j.request,
       forwarder: j.pod,
       alerts: j.alerts,

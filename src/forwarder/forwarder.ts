@@ -478,6 +478,7 @@ export class Forwarder extends Loop {
     for (const a of r.anomalies) m.anomalies.inc({ reason: a });
     if (r.reason !== 'ok') this.requestFailed(r, batch);
     this.o.journal?.record({
+      sink: this.o.sink.name,
       ids: batch.map((a) => a.correlationId),
       outcomes: r.outcomes.map((o) => o.kind),
       reason: r.reason,
