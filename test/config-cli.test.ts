@@ -26,6 +26,7 @@ describe('mutt config', () => {
       'alerter_queue_shed_threshold',
       'alerter_shed_mode',
       'alerter_defer_sleep_ms',
+      'compat_mode',
       'slo_window_hours',
       'slo_ingest_success_target',
       'slo_forward_success_target',

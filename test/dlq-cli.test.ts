@@ -1,7 +1,7 @@
 // `mutt dlq list|show|replay|purge` through the real CLI against a real Redis, and replays racing each
 // other (remediation on two nodes, or remediation and an operator) without duplicating an item.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { replayDlq } from '../src/forwarder/dlq.ts';
+import { replayDlq } from '../src/core/queue/dlq.ts';
 import { pythonAlert } from './fixtures/alerts.ts';
 import { runMutt } from './harness/mutt-process.ts';
 import { type TestServices, useServices } from './harness/services.ts';

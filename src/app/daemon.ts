@@ -17,6 +17,7 @@ import { createAdaptorServer } from '@hono/node-server';
 import type { Redis } from 'ioredis';
 import type pg from 'pg';
 import type { Registry } from 'prom-client';
+import { compatStatus, staticCompatStatus } from '../core/config/compat.ts';
 import { Keys } from '../core/protocol/keys.ts';
 import { registerQueueAgeMetrics } from '../core/queue/age.ts';
 import { SloRecorder } from '../core/slo.ts';
@@ -25,6 +26,7 @@ import { Enqueuer } from '../listeners/enqueue.ts';
 import { LISTENERS } from '../listeners/index.ts';
 import type { RunningListener } from '../listeners/types.ts';
 import { createIngest } from '../listeners/webhook/index.ts';
+import { createWebApp } from '../web/app.ts';
 import { type Config, hasRole, needsPostgres } from '../runtime/config/load.ts';
 import { GeneratedSecrets, resolveSecrets } from '../runtime/config/secrets.ts';
 import { prepareDataDir } from '../runtime/datadir.ts';
@@ -57,6 +59,7 @@ export { VERSION };
 
 export interface DaemonInfo {
   ingestPort?: number;
+  webuiPort?: number;
   redis: string;
   postgres?: string;
   [listener: string]: unknown;
@@ -74,6 +77,7 @@ export class Daemon {
   private registry?: Registry;
   private enqueuer?: Enqueuer;
   private httpServer?: Server;
+  private webServer?: Server;
   private timers: NodeJS.Timeout[] = [];
   private readonly listeners: RunningListener[] = [];
   private supervisor?: WorkerSupervisor;
@@ -166,12 +170,35 @@ export class Daemon {
       info.ingestPort = await this.startOps();
     }
     await this.startWorkers(pgEndpoint, redisEndpoint);
+    if (hasRole(c, 'webui') && c.SERVER_PORT_WEBUI > 0) info.webuiPort = await this.startWebui();
+    if (hasRole(c, 'alerter') || hasRole(c, 'forwarder')) await this.logCompatMode();
     this.info = info;
     log.info(
       { version: VERSION, roles: c.roles, pod: c.podName, ...info, data_dir: c.dataDir },
       'MUTT is running',
     );
     return info;
+  }
+
+  /** A node in parity mode says once, at start, what it gives up (docs/COMPATIBILITY.md). */
+  private async logCompatMode(): Promise<void> {
+    const c = this.config;
+    // Redis may still be coming up: the static setting then, and the workers log a later switch.
+    let timer: NodeJS.Timeout | undefined;
+    const s = await Promise.race([
+      compatStatus(c, this.redis!, this.keys!),
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error('timeout')), 2000);
+      }),
+    ])
+      .catch(() => staticCompatStatus(c))
+      .finally(() => clearTimeout(timer));
+    if (s.invalid) this.log.warn({ err: s.invalid }, 'invalid compat_mode in Redis; COMPAT_MODE applies');
+    if (s.mode !== 'python2') return;
+    this.log.warn(
+      { compat_mode: s.mode, source: s.source, gives_up: s.givesUp },
+      `COMPAT_MODE=python2: the alerter and forwarder decide as Python MUTT 2.x does; given up: ${s.givesUp.join('; ')}`,
+    );
   }
 
   private async startIngest(): Promise<number> {
@@ -202,6 +229,36 @@ export class Daemon {
   private startOps(): Promise<number> {
     const app = createOpsApp({ health: () => this.health(), metricsText: () => this.metricsText() });
     return this.serveHttp(app.fetch);
+  }
+
+  /** The admin API (and UI) on SERVER_PORT_WEBUI; rule writes wait for this node's alerter workers. */
+  private startWebui(): Promise<number> {
+    const c = this.config;
+    const app = createWebApp({
+      ctx: {
+        config: c,
+        keys: this.keys!,
+        redis: this.redis!,
+        pool: this.pool,
+        log: this.log.child({ component: 'admin' }),
+        alerterPods: () => this.supervisor?.pods('alerter') ?? [],
+        node: { roles: c.roles, startedAt: this.startedAt, pod: c.podName },
+      },
+      apiKey: c.WEBUI_API_KEY,
+      previousApiKey: c.WEBUI_API_KEY_PREVIOUS,
+      registry: this.registry!,
+      log: this.log.child({ component: 'webui' }),
+      health: () => this.health(),
+      metricsText: () => this.metricsText(),
+    });
+    const server = createAdaptorServer({ fetch: app.fetch }) as Server;
+    server.requestTimeout = 120_000;
+    this.webServer = server;
+    return listenTcp(server, {
+      port: c.SERVER_PORT_WEBUI,
+      host: c.MUTT_LISTEN_ADDRESS,
+      variable: 'SERVER_PORT_WEBUI',
+    });
   }
 
   private metricsText(): Promise<{ contentType: string; body: string }> {
@@ -333,6 +390,7 @@ export class Daemon {
       }
     };
     await step('http', () => closeHttp(this.httpServer, 10_000));
+    await step('webui', () => closeHttp(this.webServer, 5_000));
     await step('slo counts', () => this.sloRecorder?.stop());
     for (const l of this.listeners) await step(l.name, () => l.stop());
     await step('enqueue', () => this.enqueuer && withTimeout(this.enqueuer.drain(), 10_000));

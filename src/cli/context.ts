@@ -1,9 +1,13 @@
 // Helpers shared by the CLI commands: configuration with exit 78 on problems, and connections to the
 // configured (or the running embedded) Redis and PostgreSQL.
 import { existsSync, readFileSync } from 'node:fs';
+import { hostname, userInfo } from 'node:os';
 import { join } from 'node:path';
 import type { Redis } from 'ioredis';
 import type pg from 'pg';
+import type { Actor, AdminContext } from '../core/admin/context.ts';
+import { Keys } from '../core/protocol/keys.ts';
+import { withScripts } from '../core/protocol/scripts.ts';
 import { type Config, EXIT_CONFIG, loadConfig } from '../runtime/config/load.ts';
 import { createLogger, type Logger } from '../runtime/logging.ts';
 import { createPool } from '../runtime/postgres.ts';
@@ -87,4 +91,40 @@ export function poolFor(c: Config, log: Logger): pg.Pool {
     ? { host: join(embeddedPgDir(c), 'run'), port: 5432 }
     : { host: c.DB_HOST ?? 'localhost', port: c.DB_PORT };
   return createPool(c, endpoint, { name: 'cli', log, max: 2 });
+}
+
+/** Who a CLI change is made by, for config_audit_log: `cli:<user>@<host>`. */
+export function cliActor(reason?: string): Actor {
+  let user = 'unknown';
+  try {
+    user = userInfo().username;
+  } catch {
+    // no passwd entry
+  }
+  return { changedBy: `cli:${user}@${hostname()}`, reason };
+}
+
+/**
+ * An admin-services context for a CLI command: Redis always; PostgreSQL when `postgres` is set and
+ * (for the embedded one) it is running. The caller closes it with `close()`.
+ */
+export async function adminContext(
+  config: Config,
+  o: { postgres?: boolean } = {},
+): Promise<AdminContext & { close(): Promise<void> }> {
+  const log = cliLogger(config);
+  const redis = withScripts(await connectRedis(config, log));
+  const usePg = o.postgres === true && (!config.embeddedPostgres || embeddedPostgresRunning(config));
+  const pool = usePg ? poolFor(config, log) : undefined;
+  return {
+    config,
+    keys: new Keys(config),
+    redis,
+    pool,
+    log,
+    async close() {
+      redis.disconnect();
+      await pool?.end().catch(() => undefined);
+    },
+  };
 }

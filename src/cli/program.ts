@@ -150,7 +150,8 @@ export function buildProgram(serveCommand: () => Promise<void>): Command {
       .command('purge')
       .description('delete items for good; asks for confirmation unless --yes')
       .addOption(queueOption(true))
-      .option('-y, --yes', 'do not ask for confirmation'),
+      .option('-y, --yes', 'do not ask for confirmation')
+      .option('--note <text>', 'why the items are deleted (kept in the configuration audit log)'),
   ).action(dlqPurgeCommand);
 
   const dyn = program
@@ -177,6 +178,7 @@ export function buildProgram(serveCommand: () => Promise<void>): Command {
     .argument('<key>', 'a dynamic key, e.g. alerter_shed_mode')
     .argument('[value]', 'the new value')
     .option('--unset', 'remove the key so the static variable applies again')
+    .option('--reason <text>', 'why (kept in the configuration audit log)')
     .action(configSetCommand);
 
   program

@@ -12,3 +12,11 @@ export function apiKeyChecker(expected: string | undefined): (given: string | un
     return timingSafeEqual(digest(given), want);
   };
 }
+
+/**
+ * A short identifier of a key for audit rows and logs (`3f2a9c1e`): the first 8 hex digits of its
+ * SHA-256. It tells keys apart (which of a rotation pair was used) and reveals nothing usable.
+ */
+export function keyFingerprint(key: string): string {
+  return digest(key).toString('hex').slice(0, 8);
+}

@@ -52,6 +52,8 @@ export interface ForwarderMetrics {
   breakerState: Gauge<string>;
   breakerTransitions: Counter<'from' | 'to'>;
   recovered: Counter<string>;
+  compatMode: Gauge<string>;
+  compatSwitches: Counter<'to'>;
 }
 
 export interface ForwarderGauges {
@@ -151,6 +153,18 @@ export function createForwarderMetrics(registry: Registry, gauges: ForwarderGaug
     recovered: new Counter({
       name: 'mutt_moog_janitor_recovered_total',
       help: 'Alerts the janitor returned to the alert queue from processing lists of dead forwarders',
+      registers,
+    }),
+    compatMode: new Gauge({
+      name: 'mutt_moog_compat_mode',
+      help: 'Mode of the last batch: 0 MUTT (COMPAT_MODE=off), 1 parity with Python MUTT 2.x (python2)',
+      aggregator: 'max',
+      registers,
+    }),
+    compatSwitches: new Counter({
+      name: 'mutt_moog_compat_mode_switches_total',
+      help: 'Changes of COMPAT_MODE (dynamic key compat_mode) seen between batches, by the new mode',
+      labelNames: ['to'],
       registers,
     }),
   };

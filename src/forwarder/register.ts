@@ -5,7 +5,7 @@ import { MoogJournal } from '../core/journal.ts';
 import { SloRecorder } from '../core/slo.ts';
 import type { RoleRunner, WorkerContext } from '../core/worker.ts';
 import { CircuitBreaker } from './breaker.ts';
-import { dlqKey } from './dlq.ts';
+import { dlqKey } from '../core/queue/dlq.ts';
 import { Forwarder } from './forwarder.ts';
 import { createForwarderMetrics, createRemediationMetrics } from './metrics.ts';
 import { Remediation } from './remediation.ts';
@@ -53,6 +53,7 @@ export const runForwarder: RoleRunner = async (ctx) => {
     log,
     redis: ctx.redis,
     blocking: ctx.newRedis('blocking'),
+    subscriber: ctx.newRedis('config-updates'),
     keys: ctx.keys,
     pod: ctx.init.pod,
     sink,

@@ -5,6 +5,7 @@ import { createHash } from 'node:crypto';
 import type pg from 'pg';
 import m0001 from '../../sql/0001_base.sql';
 import m0002 from '../../sql/0002_alerter.sql';
+import m0003 from '../../sql/0003_admin.sql';
 import type { Logger } from './logging.ts';
 
 export interface Migration {
@@ -16,6 +17,7 @@ export interface Migration {
 export const MIGRATIONS: readonly Migration[] = [
   { version: '0001', name: 'base', sql: m0001 },
   { version: '0002', name: 'alerter', sql: m0002 },
+  { version: '0003', name: 'admin', sql: m0003 },
 ];
 
 /** Advisory-lock key shared by every MUTT node ("MUTT" in ASCII). */

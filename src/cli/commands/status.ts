@@ -1,4 +1,5 @@
 // `mutt status`: queue depths and the newest queued events, straight from Redis.
+import { compatStatus, describeCompat } from '../../core/config/compat.ts';
 import { Keys } from '../../core/protocol/keys.ts';
 import { cliLogger, connectRedis, loadConfigOrExit } from '../context.ts';
 
@@ -25,13 +26,15 @@ export async function statusCommand(opts: { peek?: string; json?: boolean }): Pr
       depths[n] = Number(replies[i]?.[1] ?? 0);
     });
     const newest = peek > 0 ? ((replies[Object.keys(names).length]?.[1] as string[]) ?? []) : [];
+    const compat = await compatStatus(config, redis, keys);
     if (opts.json) {
       process.stdout.write(
-        `${JSON.stringify({ queues: depths, newest: newest.map((s) => JSON.parse(s) as unknown) })}\n`,
+        `${JSON.stringify({ queues: depths, compat, newest: newest.map((s) => JSON.parse(s) as unknown) })}\n`,
       );
       return;
     }
     for (const [n, d] of Object.entries(depths)) process.stdout.write(`${n.padEnd(18)} ${d}\n`);
+    process.stdout.write(`${'compat mode'.padEnd(18)} ${describeCompat(compat)}\n`);
     if (newest.length > 0) {
       process.stdout.write(`\nnewest ${newest.length} in ${keys.ingestQueue}:\n`);
       for (const s of newest) process.stdout.write(`${s}\n`);

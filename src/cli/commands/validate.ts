@@ -1,4 +1,5 @@
 // `mutt validate`: checks the configuration without starting anything (systemd ExecStartPre).
+import { describeCompat, staticCompatStatus } from '../../core/config/compat.ts';
 import { loadUsers } from '../../listeners/snmp/config.ts';
 import { tlsEnabled, tlsOptions } from '../../listeners/syslog/config.ts';
 import { EXIT_CONFIG, hasRole, loadConfig, needsPostgres } from '../../runtime/config/load.ts';
@@ -65,6 +66,7 @@ export function validateCommand(opts: { quiet?: boolean }): void {
         .join(', ') || 'disabled'
     }${tlsEnabled(c) || c.SYSLOG_TLS_PORT === 0 ? '' : ' (TLS off: no SYSLOG_TLS_CERT)'}`,
     `  snmp traps:  ${snmpUsers === undefined ? 'disabled' : `port ${c.SNMP_TRAP_PORT}/udp, ${snmpUsers} SNMPv3 user${snmpUsers === 1 ? '' : 's'}`}`,
+    `  compat mode: ${describeCompat(staticCompatStatus(c))}`,
   ];
   process.stdout.write(`${lines.join('\n')}\n`);
 }

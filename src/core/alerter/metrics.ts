@@ -21,6 +21,8 @@ export interface AlerterMetrics {
   substituted: Counter<string>;
   batchSize: Histogram<string>;
   recovered: Counter<string>;
+  compatMode: Gauge<string>;
+  compatSwitches: Counter<'to'>;
 }
 
 export interface AlerterGauges {
@@ -145,6 +147,18 @@ export function createAlerterMetrics(registry: Registry, gauges: AlerterGauges):
     recovered: new Counter({
       name: 'mutt_alerter_recovered_events_total',
       help: 'Events the janitor returned to the ingest queue from dead alerters (MUTT or Python)',
+      registers,
+    }),
+    compatMode: new Gauge({
+      name: 'mutt_alerter_compat_mode',
+      help: 'Mode of the last batch: 0 MUTT (COMPAT_MODE=off), 1 parity with Python MUTT 2.x (python2)',
+      aggregator: 'max',
+      registers,
+    }),
+    compatSwitches: new Counter({
+      name: 'mutt_alerter_compat_mode_switches_total',
+      help: 'Changes of COMPAT_MODE (dynamic key compat_mode) seen between batches, by the new mode',
+      labelNames: ['to'],
       registers,
     }),
   };

@@ -50,6 +50,7 @@ export type DynamicStatic = Pick<
   | 'ALERTER_SHED_MODE'
   | 'ALERTER_DEFER_SLEEP_MS'
   | 'DYNAMIC_CONFIG_ENABLED'
+  | 'COMPAT_MODE'
 > &
   // The SLO report's variables: services that do not report SLOs (the alerter) need not carry them.
   Partial<Pick<Config, 'SLO_WINDOW_HOURS' | 'SLO_INGEST_SUCCESS_TARGET' | 'SLO_FORWARD_SUCCESS_TARGET'>>;
@@ -105,6 +106,13 @@ export const DYNAMIC_KEYS = {
     parse: intIn(1, 60_000),
     fallback: (c) => c.ALERTER_DEFER_SLEEP_MS,
     variable: 'ALERTER_DEFER_SLEEP_MS',
+  }),
+  compat_mode: spec({
+    doc: 'off (MUTT decides as MUTT) or python2 (parity with Python MUTT 2.x nodes on the same Redis)',
+    expected: 'off or python2',
+    parse: oneOf('off', 'python2'),
+    fallback: (c) => c.COMPAT_MODE,
+    variable: 'COMPAT_MODE',
   }),
   slo_window_hours: spec({
     doc: 'Window of the SLO report, in hours',

@@ -89,6 +89,13 @@ export const schema = {
     default: true,
     note: 'MUTT 2.5 defaults to `false`.',
   }),
+  COMPAT_MODE: oneOf({
+    group: G.general,
+    doc: '`off`: the alerter and forwarder decide as MUTT does. `python2`: parity mode for a fleet that mixes MUTT and Python MUTT 2.x nodes on one Redis: rule matching, unhandled counting, meta-alerts, audit rows, alert JSON and Moogsoft severities follow Python MUTT 2.x, so an event gets the same decision whichever alerter takes it (docs/COMPATIBILITY.md lists every difference and what parity mode does with it). Dynamic key `compat_mode` switches a whole fleet at once; each batch is decided wholly in one mode.',
+    default: 'off' as const,
+    values: ['off', 'python2'],
+    note: 'New in MUTT; Python MUTT 2.x behaves as `python2`.',
+  }),
 
   // ── Redis ────────────────────────────────────────────────────────────────────────────────────
   REDIS_URL: url({
@@ -764,7 +771,11 @@ export const schema = {
   }),
   WEBUI_API_KEY: secret({
     group: G.webui,
-    doc: 'API key for the admin UI and API. Generated on first start in `MUTT_DATA_DIR/secrets/webui_api_key` when unset.',
+    doc: 'API key for the admin UI and API (`X-API-KEY` header or `?api_key=`). Generated on first start in `MUTT_DATA_DIR/secrets/webui_api_key` when unset.',
+  }),
+  WEBUI_API_KEY_PREVIOUS: secret({
+    group: G.webui,
+    doc: 'A second accepted admin API key, for rotation without downtime: set the new key in WEBUI_API_KEY and the old one here, update the clients, then unset this.',
   }),
   METRICS_CACHE_TTL: int({
     group: G.webui,
@@ -828,6 +839,7 @@ export const SECRET_NAMES = [
   'INGEST_API_KEY',
   'MOOG_API_KEY',
   'WEBUI_API_KEY',
+  'WEBUI_API_KEY_PREVIOUS',
   'SNMP_COMMUNITIES',
 ] as const satisfies readonly VarName[];
 export type SecretName = (typeof SECRET_NAMES)[number];

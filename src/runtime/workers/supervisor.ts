@@ -149,6 +149,13 @@ export class WorkerSupervisor {
     });
   }
 
+  /** Pod ids of the running threads of a role (whose state other components may wait for). */
+  pods(role: WorkerRole): string[] {
+    return this.slots
+      .filter((s) => s.role === role && s.state === 'running' && s.worker)
+      .map((s) => this.o.makeInit(s.role, s.index).pod);
+  }
+
   /** Per role: how many threads run out of how many are configured. */
   status(): Record<string, { running: number; configured: number }> {
     const out: Record<string, { running: number; configured: number }> = {};

@@ -6,12 +6,12 @@
 import type { Alert } from '../../alert.ts';
 import { classifyError, classifyStatus, statusLabel } from '../../retry-policy.ts';
 import { excerpt, HttpClient } from '../http.ts';
-import type { AlertOutcome, ProbeResult, SendResult, Sink } from '../types.ts';
+import type { AlertOutcome, ProbeResult, SendOptions, SendResult, Sink } from '../types.ts';
 import { type MoogsoftConfig, type MoogsoftOptions, moogsoftOptions } from './config.ts';
 import { type MoogEvent, toMoogEvent } from './payload.ts';
 
 export { type MoogsoftOptions, moogsoftOptions } from './config.ts';
-export { type MoogEvent, moogSeverity, toMoogEvent } from './payload.ts';
+export { type MoogEvent, moogSeverity, pythonMoogSeverity, toMoogEvent } from './payload.ts';
 
 const USER_AGENT = `MUTT/${typeof __MUTT_VERSION__ === 'string' ? __MUTT_VERSION__ : '0.0.0-dev'}`;
 
@@ -67,13 +67,13 @@ export class MoogsoftSink implements Sink {
     return JSON.stringify({ ...token, events });
   }
 
-  async send(alerts: readonly Alert[]): Promise<SendResult> {
+  async send(alerts: readonly Alert[], options: SendOptions = {}): Promise<SendResult> {
     const outcomes: AlertOutcome[] = new Array<AlertOutcome>(alerts.length);
     const events: MoogEvent[] = [];
     const sent: number[] = [];
     alerts.forEach((a, i) => {
       try {
-        events.push(toMoogEvent(a, this.o));
+        events.push(toMoogEvent(a, this.o, options.compat));
         sent.push(i);
       } catch (err) {
         outcomes[i] = {
