@@ -14,6 +14,7 @@
 import type { Redis } from 'ioredis';
 import type pg from 'pg';
 import { scanAll } from '../runtime/redis.ts';
+import { describeEntry } from './queue/dlq.ts';
 import { findInJournal, type JournalEntry } from './journal.ts';
 import { CORRELATION_ID_FORMAT, isCorrelationId } from './protocol/correlation.ts';
 import { parseJsonLenient } from './protocol/json.ts';
@@ -98,6 +99,7 @@ interface ListHit {
   /** LINDEX position (0 = newest). */
   index: number;
   length: number;
+  raw: string;
   item: Obj;
 }
 
@@ -117,7 +119,7 @@ async function scanList(
     items.forEach((raw, i) => {
       if (!raw.includes(id)) return;
       const item = parse(raw);
-      if (item && carries(item, id)) hits.push({ list, kind, index: start + i, length, item });
+      if (item && carries(item, id)) hits.push({ list, kind, index: start + i, length, raw, item });
     });
     if (items.length < page) break;
   }
@@ -271,20 +273,20 @@ function moogStep(j: JournalEntry, id: string): TraceStep {
 }
 
 function dlqStep(h: ListHit): TraceStep {
-  const i = h.item;
-  const reason = str(i._dead_reason) ?? str(i._dlq_reason) ?? str(i.shedding_reason);
-  const at = str(i._dead_at) ?? str(i._failed_at);
+  // The same reading of a DLQ item as `mutt dlq` and the admin API (core/queue/dlq.ts).
+  const e = describeEntry(h.raw, h.index);
   return {
     stage: 'dlq',
-    at,
-    summary: `in ${h.list} (index ${h.index} of ${h.length})${reason ? `: ${reason}` : ''}`,
+    at: e.failedAt,
+    summary: `in ${h.list} (index ${h.index} of ${h.length})${e.reason ? `: ${e.reason}` : ''}`,
     detail: {
       list: h.list,
       index: h.index,
-      code: i._dlq_code ?? null,
-      reason: reason ?? null,
-      replays: i._replay_count ?? 0,
-      ...(i._dead_from ? { dead_from: i._dead_from } : {}),
+      id: e.id,
+      code: e.code ?? null,
+      reason: e.reason ?? null,
+      replays: e.replayCount,
+      ...(h.item._dead_from ? { dead_from: h.item._dead_from } : {}),
     },
   };
 }
