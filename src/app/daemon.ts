@@ -23,6 +23,8 @@ import type pg from 'pg';
 import type { Registry } from 'prom-client';
 import { compatStatus, staticCompatStatus } from '../core/config/compat.ts';
 import { Keys } from '../core/protocol/keys.ts';
+import { registerQueueAgeMetrics } from '../core/queue/age.ts';
+import { SloRecorder } from '../core/slo.ts';
 import { type ScriptedRedis, withScripts } from '../core/protocol/scripts.ts';
 import { Enqueuer } from '../listeners/enqueue.ts';
 import { LISTENERS } from '../listeners/index.ts';
@@ -36,7 +38,8 @@ import { prepareDataDir } from '../runtime/datadir.ts';
 import type { HealthReport } from '../runtime/health.ts';
 import type { Logger } from '../runtime/logging.ts';
 import { createRegistry, renderMetrics } from '../runtime/metrics.ts';
-import { ensurePartitions, migrate } from '../runtime/migrate.ts';
+import { registerDependencyMetrics } from '../runtime/dependency-metrics.ts';
+import { auditPartitionsPresent, ensurePartitions, migrate } from '../runtime/migrate.ts';
 import {
   createPool,
   dbPasswords,
@@ -97,6 +100,7 @@ export class Daemon {
   private timers: NodeJS.Timeout[] = [];
   private readonly listeners: RunningListener[] = [];
   private supervisor?: WorkerSupervisor;
+  private sloRecorder?: SloRecorder;
   private stopping?: Promise<void>;
   private readonly startedAt = Date.now();
   keys?: Keys;
@@ -173,6 +177,16 @@ export class Daemon {
       });
       void this.prepareDatabase(describePg(pgEndpoint, c.DB_NAME));
     }
+    const pool = this.pool;
+    registerDependencyMetrics(this.registry, {
+      redis: () => pingRedis(this.redis),
+      postgres: pool && (() => pingPostgres(pool)),
+      auditPartitions: pool && (async () => (this.dbState.ok ? auditPartitionsPresent(pool) : undefined)),
+    });
+    registerQueueAgeMetrics(this.registry, this.redis, [
+      { queue: 'ingest', key: this.keys.ingestQueue, kind: 'event' },
+      { queue: 'alert', key: this.keys.alertQueue, kind: 'alert' },
+    ]);
 
     const info: DaemonInfo = {
       redis: describeEndpoint(redisEndpoint),
@@ -232,7 +246,7 @@ export class Daemon {
 
   private async startIngest(): Promise<number> {
     const c = this.config;
-    const { app } = createIngest({
+    const { app, metrics } = createIngest({
       config: c,
       enqueuer: this.enqueuer,
       redis: this.redis!,
@@ -243,6 +257,15 @@ export class Daemon {
       health: () => this.health(),
       metricsText: () => this.metricsText(),
     });
+    // The fleet's SLO report counts this node's ingest requests from Redis (src/core/slo.ts).
+    this.sloRecorder = new SloRecorder({
+      redis: this.redis!,
+      keys: this.keys!,
+      component: 'ingestor',
+      counter: metrics.requests,
+      log: this.log.child({ component: 'slo' }),
+    });
+    this.sloRecorder.start();
     return (await this.serveWeb('ingest', app.fetch, c.SERVER_PORT_INGESTOR, 'SERVER_PORT_INGESTOR')).port;
   }
 
@@ -431,6 +454,7 @@ export class Daemon {
       }
     };
     await step('http', () => Promise.all(this.webServers.map((w) => w.close(10_000))));
+    await step('slo counts', () => this.sloRecorder?.stop());
     for (const l of this.listeners) await step(l.name, () => l.stop());
     await step('enqueue', () => this.enqueuer && withTimeout(this.enqueuer.drain(), 10_000));
     await step('workers', () => this.supervisor?.stop(30_000));

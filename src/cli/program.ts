@@ -8,7 +8,9 @@ import { configGetCommand, configListCommand, configSetCommand } from './command
 import { dlqListCommand, dlqPurgeCommand, dlqReplayCommand, dlqShowCommand } from './commands/dlq.ts';
 import { mibTranslateCommand } from './commands/mib.ts';
 import { migrateCommand } from './commands/migrate.ts';
+import { sloCommand } from './commands/slo.ts';
 import { statusCommand } from './commands/status.ts';
+import { traceCommand } from './commands/trace.ts';
 import { validateCommand } from './commands/validate.ts';
 import {
   hostsAddCommand,
@@ -92,6 +94,30 @@ export function buildProgram(serveCommand: () => Promise<void>): Command {
 
   addRuleCommands(program);
   addHostCommands(program);
+  program
+    .command('slo')
+    .description(
+      "show the fleet's SLO report (availability, error budget, burn rate of HTTP ingest and of forwarding), " +
+        "the same as GET /api/v1/slo: from Prometheus when PROMETHEUS_URL is set, else from MUTT's own counters in Redis",
+    )
+    .option('--json', 'print JSON (the /api/v1/slo response)')
+    .action(sloCommand);
+
+  program
+    .command('trace')
+    .description(
+      'show where one event went, by its correlation id: the listener that received it, the rule and decision ' +
+        'from the audit log, the Moogsoft requests that carried it and their answers, or the queue or DLQ it sits in. ' +
+        'Exits 1 when nothing is found, 64 when the id cannot be a correlation id',
+    )
+    .argument('<correlation-id>', 'the _correlation_id of the event (X-Correlation-ID of an HTTP event)')
+    .option('--host <hostname>', "search all of this host's audit rows (fast on a large audit log)")
+    .option(
+      '--hours <n>',
+      'when the host is not known, search the audit rows of the last <n> hours (default 168)',
+    )
+    .option('--json', 'print JSON')
+    .action(traceCommand);
 
   const mib = program
     .command('mib')

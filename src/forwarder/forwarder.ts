@@ -20,6 +20,7 @@
 import type { Redis } from 'ioredis';
 import { type CompatMode, CompatTracker } from '../core/config/compat.ts';
 import { DynamicConfig, type DynamicStatic } from '../core/config/dynamic.ts';
+import type { MoogJournal } from '../core/journal.ts';
 import type { Keys } from '../core/protocol/keys.ts';
 import type { ScriptedRedis } from '../core/protocol/scripts.ts';
 import { DeferredList } from '../core/queue/deferred.ts';
@@ -78,6 +79,8 @@ export interface ForwarderOptions {
   metrics: ForwarderMetrics;
   /** Sweep every forwarder processing list for dead owners (one worker per node does). */
   janitor: boolean;
+  /** Where each request is remembered for `mutt trace` (src/core/journal.ts). */
+  journal?: MoogJournal;
   now?: () => number;
   random?: () => number;
 }
@@ -515,6 +518,15 @@ export class Forwarder extends Loop {
     m.batchSize.observe(batch.length);
     for (const a of r.anomalies) m.anomalies.inc({ reason: a });
     if (r.reason !== 'ok') this.requestFailed(r, batch);
+    this.o.journal?.record({
+      sink: this.o.sink.name,
+      ids: batch.map((a) => a.correlationId),
+      outcomes: r.outcomes.map((o) => o.kind),
+      reason: r.reason,
+      status: r.status,
+      latencyMs: r.latencyMs,
+      detail: r.outcomes.find((o) => o.kind !== 'delivered')?.detail,
+    });
     return r;
   }
 

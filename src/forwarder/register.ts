@@ -1,6 +1,8 @@
 // The `forwarder` and `remediation` worker roles (mapped in src/app/roles.ts): each
 // worker thread builds its sink from the configuration and runs one loop until the supervisor stops it.
 import { LogLimiter } from '../runtime/logging.ts';
+import { MoogJournal } from '../core/journal.ts';
+import { SloRecorder } from '../core/slo.ts';
 import type { RoleRunner, WorkerContext } from '../core/worker.ts';
 import { CircuitBreaker } from './breaker.ts';
 import { dlqKey } from '../core/queue/dlq.ts';
@@ -69,10 +71,31 @@ export const runForwarder: RoleRunner = async (ctx) => {
     sink,
     metrics,
     janitor: ctx.init.index === 0,
+    journal: new MoogJournal({
+      redis: ctx.redis,
+      key: ctx.keys.moogJournal,
+      pod: ctx.init.pod,
+      maxEntries: config.MOOG_JOURNAL_SIZE,
+      log,
+    }),
   });
   ref.forwarder = forwarder;
+  // The fleet's SLO report counts this thread's Moogsoft requests from Redis (src/core/slo.ts).
+  const slo = new SloRecorder({
+    redis: ctx.redis,
+    keys: ctx.keys,
+    component: 'forwarder',
+    counter: metrics.requests,
+    log,
+  });
+  slo.start();
   supervise(ctx, forwarder.run());
-  return { close: () => forwarder.close() };
+  return {
+    close: async () => {
+      await forwarder.close();
+      await slo.stop();
+    },
+  };
 };
 
 export const runRemediation: RoleRunner = async (ctx) => {

@@ -108,3 +108,26 @@ export async function ensurePartitions(
   }
   return names;
 }
+
+/** `event_audit_log_YYYY_MM`, the partition of the UTC month `offset` months after `now`'s. */
+export function partitionName(now: Date, offset = 0): string {
+  const d = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() + offset, 1));
+  return `event_audit_log_${d.toISOString().slice(0, 7).replace('-', '_')}`;
+}
+
+/** Whether the audit-log partitions of this month and the next are attached to event_audit_log. */
+export async function auditPartitionsPresent(
+  db: Pick<pg.ClientBase, 'query'>,
+  now: Date = new Date(),
+): Promise<{ current: boolean; next: boolean }> {
+  const current = partitionName(now, 0);
+  const next = partitionName(now, 1);
+  const r = await db.query<{ name: string }>(
+    `SELECT c.relname AS name FROM pg_inherits i
+       JOIN pg_class c ON c.oid = i.inhrelid JOIN pg_class p ON p.oid = i.inhparent
+      WHERE p.relname = 'event_audit_log' AND c.relname = ANY($1::text[])`,
+    [[current, next]],
+  );
+  const names = new Set(r.rows.map((x) => x.name));
+  return { current: names.has(current), next: names.has(next) };
+}

@@ -266,3 +266,15 @@ export function whenReady(client: Redis, signal?: AbortSignal): Promise<void> {
     signal?.addEventListener('abort', onAbort, { once: true });
   });
 }
+
+/** Every key matching a SCAN pattern (cursor to the end, COUNT hints of 500). */
+export async function scanAll(redis: Pick<Redis, 'scan'>, pattern: string): Promise<string[]> {
+  const out: string[] = [];
+  let cursor = '0';
+  do {
+    const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 500);
+    cursor = next;
+    out.push(...keys);
+  } while (cursor !== '0');
+  return out;
+}

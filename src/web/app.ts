@@ -18,6 +18,7 @@ import type { Registry } from 'prom-client';
 import type { AdminContext } from '../core/admin/context.ts';
 import { MetricsSummaryCache } from '../core/admin/metrics.ts';
 import { problemsOf } from '../core/admin/schemas.ts';
+import { SloService } from '../core/slo.ts';
 import type { HealthReport } from '../runtime/health.ts';
 import type { Logger } from '../runtime/logging.ts';
 import { VERSION } from '../runtime/version.ts';
@@ -143,7 +144,17 @@ export function createWebApp(o: WebAppOptions): WebApp {
   });
 
   const api = new OpenAPIHono<WebEnv>({ defaultHook: validationHook as never });
-  registerApi(api, { ctx, metricsCache: new MetricsSummaryCache(ctx.config.METRICS_CACHE_TTL) });
+  registerApi(api, {
+    ctx,
+    metricsCache: new MetricsSummaryCache(ctx.config.METRICS_CACHE_TTL),
+    slo: new SloService({
+      redis: ctx.redis,
+      keys: ctx.keys,
+      config: ctx.config,
+      registry: o.registry,
+      log: o.log,
+    }),
+  });
   app.route('/api/v2', api);
   app.route('/api/v1', api);
   app.openAPIRegistry.registerComponent('securitySchemes', 'ApiKey', {

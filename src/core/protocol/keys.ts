@@ -42,6 +42,12 @@ export class Keys {
   readonly alerterGeneration: string;
   /** MUTT addition: a bounded sample of recent events as the alerter saw them (the rule tester reads it). */
   readonly recentEvents: string;
+  /**
+   * MUTT addition: stream of Moogsoft requests (when, which alerts by correlation id, the answer),
+   * capped in length; `mutt trace` reads it.
+   */
+  readonly moogJournal: string;
+  private readonly sloPrefix: string;
   private readonly alerterProcessingPrefix: string;
   private readonly alerterHeartbeatPrefix: string;
   private readonly moogProcessingPrefix: string;
@@ -68,6 +74,8 @@ export class Keys {
     this.breakerProbe = p('mutt:circuit_breaker:moogsoft:probe');
     this.alerterGeneration = p('mutt:alerter:rules_generation');
     this.recentEvents = p('mutt:alerter:recent_events');
+    this.moogJournal = p('mutt:journal:moog');
+    this.sloPrefix = p('mutt:slo:1h');
     this.alerterProcessingPrefix = p(c.ALERTER_PROCESSING_LIST_PREFIX);
     this.alerterHeartbeatPrefix = p(c.ALERTER_HEARTBEAT_PREFIX);
     this.moogProcessingPrefix = p(c.MOOG_PROCESSING_LIST_PREFIX);
@@ -156,6 +164,14 @@ export class Keys {
   }
   metrics24h(dayIso: string): string {
     return `${this.metricsPrefix}:24h:${dayIso}`;
+  }
+
+  /**
+   * MUTT addition: the fleet's request counts of one UTC hour (`YYYY-MM-DDTHH`) for the SLO report, a
+   * hash of `<component>:good` / `<component>:bad` that every node increments.
+   */
+  sloHour(hourIso: string): string {
+    return `${this.sloPrefix}:${hourIso}`;
   }
 }
 

@@ -42,13 +42,17 @@ export interface IngestDeps {
 
 export function createIngest(d: IngestDeps) {
   const c = d.config;
-  const metrics = createIngestMetrics(d.registry, async () => {
-    try {
-      return await d.redis.llen(d.keys.ingestQueue);
-    } catch {
-      return undefined;
-    }
-  });
+  const metrics = createIngestMetrics(
+    d.registry,
+    async () => {
+      try {
+        return await d.redis.llen(d.keys.ingestQueue);
+      } catch {
+        return undefined;
+      }
+    },
+    c.MAX_INGEST_QUEUE_SIZE,
+  );
   const enqueuer = d.enqueuer ?? new Enqueuer({ redis: d.redis, keys: d.keys, cap: c.MAX_INGEST_QUEUE_SIZE });
   const rateLimiter =
     c.INGEST_RATE_LIMIT > 0

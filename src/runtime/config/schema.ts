@@ -787,6 +787,13 @@ export const schema = {
     min: 1,
     max: 10_000,
   }),
+  MOOG_JOURNAL_SIZE: int({
+    group: G.forwarder,
+    doc: 'Moogsoft requests remembered in the delivery journal (`mutt:journal:moog`, a capped Redis stream shared by the fleet) that `mutt trace` reads: when, which alerts (by correlation id), the answer. Each entry takes about 100 bytes plus 40 per alert, so 50,000 entries take 5 MB when requests carry one alert and 200 MB when every request carries 100. 0 keeps no journal.',
+    default: 50_000,
+    min: 0,
+    max: 10_000_000,
+  }),
   MOOG_BATCH_LINGER_MS: int({
     group: G.forwarder,
     doc: 'When fewer than MOOG_BATCH_SIZE alerts are waiting, how long a forwarder waits for more before sending a partial batch (milliseconds; 0 sends at once).',
@@ -903,9 +910,35 @@ export const schema = {
   }),
   PROMETHEUS_URL: url({
     group: G.webui,
-    doc: 'Prometheus base URL used for the SLO report.',
-    default: 'http://localhost:9090',
+    doc: "Prometheus that scrapes this MUTT fleet. When set, the SLO report (`/api/v1/slo`, `mutt slo`) is computed from it; when unset, or when it does not answer, from MUTT's own request counters kept in Redis, which every node of the fleet shares. The report says which source it used.",
+    default: undefined,
+    note: 'MUTT 2.5 defaults to `http://localhost:9090` and has no other source; MUTT needs no Prometheus for its SLO report.',
     protocols: ['http:', 'https:'],
+  }),
+  SLO_WINDOW_HOURS: int({
+    group: G.webui,
+    doc: 'Window of the SLO report in hours (dynamic key `slo_window_hours`).',
+    default: 24,
+    min: 1,
+    max: 720,
+  }),
+  SLO_INGEST_SUCCESS_TARGET: float({
+    group: G.webui,
+    doc: 'Availability objective of HTTP ingest: the share of requests not failed by MUTT (503 queue full or Redis unavailable, 500) (dynamic key `slo_ingest_success_target`).',
+    default: 0.995,
+    min: 0,
+    exclusiveMin: true,
+    max: 1,
+    exclusiveMax: true,
+  }),
+  SLO_FORWARD_SUCCESS_TARGET: float({
+    group: G.webui,
+    doc: 'Availability objective of forwarding: the share of Moogsoft requests answered 2xx (dynamic key `slo_forward_success_target`).',
+    default: 0.99,
+    min: 0,
+    exclusiveMin: true,
+    max: 1,
+    exclusiveMax: true,
   }),
 } satisfies Record<string, VarSpec<unknown>>;
 

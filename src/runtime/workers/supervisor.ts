@@ -53,6 +53,8 @@ export class WorkerSupervisor {
   async start(plan: { role: WorkerRole; count: number }[]): Promise<void> {
     const starts: Promise<void>[] = [];
     for (const { role, count } of plan) {
+      // The series exists from the start (at 0), so a rate or an alert on it has data before any restart.
+      this.restarts.inc({ role }, 0);
       for (let index = 0; index < count; index++) {
         const slot: Slot = { role, index, state: 'starting', failures: 0 };
         this.slots.push(slot);

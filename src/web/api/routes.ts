@@ -7,6 +7,8 @@ import type { Context } from 'hono';
 import { stream } from 'hono/streaming';
 import { z } from 'zod';
 import * as admin from '../../core/admin/index.ts';
+import { sloAnswer, type SloService } from '../../core/slo.ts';
+import { traceAnswer } from '../../core/trace.ts';
 import { schemas } from '../../core/admin/index.ts';
 import { VERSION } from '../../runtime/version.ts';
 import type { WebEnv } from '../env.ts';
@@ -18,6 +20,8 @@ export const SUPPORTED_VERSIONS = 'v2.5, v2.0, v1.0';
 export interface ApiOptions {
   ctx: admin.AdminContext;
   metricsCache: admin.MetricsSummaryCache;
+  /** The SLO report (src/core/slo.ts), built once with the node's registry. */
+  slo: SloService;
 }
 
 type Handler = (c: Context<WebEnv>) => Promise<Response> | Response;
@@ -569,6 +573,56 @@ export function registerApi(api: OpenAPIHono<WebEnv>, o: ApiOptions): void {
         supported_versions: SUPPORTED_VERSIONS.split(', '),
         service: 'mutt',
       }),
+  );
+
+  // ── SLO report and event trace ─────────────────────────────────────────────────────────────────
+  add(
+    api,
+    {
+      method: 'get',
+      path: '/slo',
+      tags: ['status'],
+      summary:
+        "Availability, error budget and burn rate of HTTP ingest and of forwarding over slo_window_hours (MUTT 2.5's shape): from Prometheus when PROMETHEUS_URL is set and answers, else from MUTT's own counters in Redis; `source` says which",
+      responses: {
+        200: json(R.Loose.meta({ id: 'SloReport' }), 'The report (a failing Prometheus is a `warning`)'),
+      },
+    },
+    async (c) => {
+      const r = await sloAnswer(o.slo);
+      return c.json(r.body, r.status);
+    },
+  );
+  add(
+    api,
+    {
+      method: 'get',
+      path: '/trace/{id}',
+      tags: ['status'],
+      summary:
+        'Where one event went, by correlation id: listener, rule and decision, Moogsoft requests and answers, queue or DLQ (as `mutt trace`)',
+      request: {
+        params: z.object({ id: z.string().meta({ param: { name: 'id', in: 'path' } }) }),
+        query: z.object({
+          host: z.string().optional().meta({ description: "Search all of this host's audit rows" }),
+          hours: z
+            .string()
+            .optional()
+            .meta({ description: 'Else search the audit rows of the last N hours (168)' }),
+        }),
+      },
+      responses: {
+        200: json(R.Loose.meta({ id: 'Trace' }), 'The steps of the event'),
+        404: json(R.Loose, 'Nothing found: the report says where MUTT looked'),
+      },
+    },
+    async (c) => {
+      const r = await traceAnswer({ redis: ctx.redis, keys: ctx.keys, pool: ctx.pool }, c.req.param('id')!, {
+        host: c.req.query('host'),
+        hours: c.req.query('hours'),
+      });
+      return c.json(r.body, r.status);
+    },
   );
 
   // ── dead-letter queues ─────────────────────────────────────────────────────────────────────────
