@@ -2,6 +2,7 @@
 // their figures into docs/BENCHMARKS.md. `pipeline --ladder [--rates a,b,…] [--env K=V,…]` runs the
 // capacity ladder instead of the latency run (bench/capacity.ts).
 import { alerterBench } from './alerter.ts';
+import { apiBench } from './api.ts';
 import { forwarderBench } from './forwarder.ts';
 import { ingestBench } from './ingest.ts';
 import { pipelineBench } from './pipeline.ts';
@@ -24,6 +25,7 @@ const SUITES: Record<string, (o: BenchOptions) => Promise<void>> = {
   alerter: alerterBench,
   pipeline: pipelineBench,
   replicas: replicasBench,
+  api: apiBench,
 };
 
 const args = process.argv.slice(2);

@@ -217,6 +217,11 @@ describe('dependencies down at start-up', () => {
     });
     // Ingest needs only Redis.
     expect((await post(event(7))).status).toBe(200);
+    // The alert rules read the same from /metrics; the partitions are unknown, so not reported.
+    const down = await (await fetch(`${base}/metrics`)).text();
+    expect(down).toMatch(/^mutt_postgres_up 0$/m);
+    expect(down).toMatch(/^mutt_redis_up 1$/m);
+    expect(down).not.toMatch(/^mutt_audit_partition_present/m);
 
     const server = await startPostgres({
       binDir: svc.services.postgres.binDir,
@@ -234,6 +239,10 @@ describe('dependencies down at start-up', () => {
       const ok = await fetch(`${base}/health`);
       expect(ok.status).toBe(200);
       expect(await jsonOf(ok)).toMatchObject({ status: 'healthy', postgres: 'ok' });
+      const up = await (await fetch(`${base}/metrics`)).text();
+      expect(up).toMatch(/^mutt_postgres_up 1$/m);
+      expect(up).toMatch(/^mutt_audit_partition_present\{month="current"\} 1$/m);
+      expect(up).toMatch(/^mutt_audit_partition_present\{month="next"\} 1$/m);
     } finally {
       await p.stop();
       await server.stop();
@@ -248,6 +257,8 @@ describe('dependencies down at start-up', () => {
     expect(r.status).toBe(503);
     expect((await jsonOf(r)).message).toBe('Redis unavailable');
     expect((await fetch(`${base}/health`)).status).toBe(503);
+    const text = await (await fetch(`${base}/metrics`)).text();
+    expect(text).toMatch(/^mutt_redis_up 0$/m);
     await p.stop();
   });
 });

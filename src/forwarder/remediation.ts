@@ -10,7 +10,7 @@ import type { Config } from '../runtime/config/load.ts';
 import { type Logger, LogLimiter } from '../runtime/logging.ts';
 import { Loop } from '../runtime/workers/loop.ts';
 import type { CircuitBreaker } from './breaker.ts';
-import { replayDlq } from './dlq.ts';
+import { replayDlq } from '../core/queue/dlq.ts';
 import type { RemediationMetrics } from './metrics.ts';
 import type { Sink } from './sinks/types.ts';
 

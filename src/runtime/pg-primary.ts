@@ -145,6 +145,8 @@ export class PrimaryLocator {
         }
         states.push({ member: describeHost(h), state: 'read-only (a replica)' });
       } catch (err) {
+        // A refused password is not the member's state: the pool tries the other password (rotation).
+        if ((err as { code?: string }).code === '28P01') throw err;
         states.push({ member: describeHost(h), state: `unreachable (${(err as Error).message})` });
       } finally {
         await client.end().catch(() => {});

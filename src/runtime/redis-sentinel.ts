@@ -12,6 +12,7 @@ import type { Config } from './config/load.ts';
 import { StartupError } from './listen.ts';
 import { type Logger, LogLimiter } from './logging.ts';
 import { type RedisConfig, type RedisEndpoint, redisOptions } from './redis.ts';
+import type { Candidate } from './secrets/rotation.ts';
 import { abortableSleep } from './sleep.ts';
 
 /** sysexits.h EX_UNAVAILABLE: a service MUTT needs does not answer. */
@@ -66,14 +67,13 @@ async function ask(c: SentinelCheckConfig, e: SentinelEndpoint, s: Address): Pro
   }
 }
 
-/** Logs in to the master a Sentinel named; undefined when it serves as a master, else why not. */
-async function login(
+/** Logs in to the master a Sentinel named with one password; undefined when it serves as a master, else why not. */
+async function loginWith(
   c: SentinelCheckConfig,
   master: Address,
-  sentinel: Address,
-  name: string,
+  password: string | undefined,
   log: Logger,
-): Promise<string | undefined> {
+): Promise<{ refused: string } | { problem: string } | undefined> {
   const client = new Redis(
     redisOptions(
       c,
@@ -84,8 +84,11 @@ async function login(
         failFast: true,
         overrides: { retryStrategy: () => null, lazyConnect: true, enableReadyCheck: false },
       },
+      password,
     ),
   );
+  // ioredis reports the cause (a refused connection, a refused password) as an 'error' event and
+  // rejects connect() with "Connection is closed.".
   let cause: Error | undefined;
   client.on('error', (err: Error) => (cause ??= err));
   try {
@@ -93,18 +96,41 @@ async function login(
     const role = (await client.call('ROLE')) as unknown[];
     return role[0] === 'master'
       ? undefined
-      : `it is a ${String(role[0])}, not a master (a failover in progress?)`;
+      : { problem: `it is a ${String(role[0])}, not a master (a failover in progress?)` };
   } catch (err) {
     const msg = (cause ?? (err as Error)).message;
-    if (AUTH_REFUSED.test(msg))
-      throw new StartupError(
-        `the Redis master ${addr(master)}, named by the Sentinel ${addr(sentinel)} for "${name}", refused the password (REDIS_PASS${c.REDIS_USERNAME ? ' and REDIS_USERNAME' : ''}): ${msg}`,
-        EXIT_CONFIG,
-      );
-    return `unreachable (${msg})`;
+    if (AUTH_REFUSED.test(msg)) return { refused: msg };
+    return { problem: `unreachable (${msg})` };
   } finally {
     client.disconnect();
   }
+}
+
+/**
+ * Logs in to the master a Sentinel named, with each password in force (a rotation may have two);
+ * undefined when one is accepted by a master, else why not. All refused: a StartupError.
+ */
+async function login(
+  c: SentinelCheckConfig,
+  master: Address,
+  sentinel: Address,
+  name: string,
+  passwords: readonly Candidate[],
+  log: Logger,
+): Promise<string | undefined> {
+  const tries = passwords.length > 0 ? passwords : [undefined];
+  let refused = '';
+  for (const p of tries) {
+    const r = await loginWith(c, master, p?.value, log);
+    if (r === undefined) return undefined;
+    if ('problem' in r) return r.problem;
+    refused = r.refused;
+  }
+  const names = passwords.length > 0 ? passwords.map((p) => p.name).join(' and ') : 'REDIS_PASS';
+  throw new StartupError(
+    `the Redis master ${addr(master)}, named by the Sentinel ${addr(sentinel)} for "${name}", refused the password (${names}${c.REDIS_USERNAME ? ' and REDIS_USERNAME' : ''}): ${refused}`,
+    EXIT_CONFIG,
+  );
 }
 
 /**
@@ -115,8 +141,9 @@ export async function checkSentinels(
   c: SentinelCheckConfig,
   e: SentinelEndpoint,
   log: Logger,
-  signal?: AbortSignal,
+  o: { passwords?: readonly Candidate[]; signal?: AbortSignal } = {},
 ): Promise<Address> {
+  const signal = o.signal;
   const list = e.sentinels.map(addr).join(', ');
   const deadline = Date.now() + c.REDIS_SENTINEL_STARTUP_TIMEOUT * 1000;
   const limiter = new LogLimiter(10_000);
@@ -135,7 +162,7 @@ export async function checkSentinels(
         problems.push(`${addr(s)}: knows no master named "${e.name}"`);
         continue;
       }
-      const why = await login(c, a.master, s, e.name, log);
+      const why = await login(c, a.master, s, e.name, o.passwords ?? [], log);
       if (why === undefined) {
         if (attempt > 1) log.info({ master: addr(a.master), sentinel: addr(s) }, 'Redis Sentinels answered');
         return a.master;
