@@ -174,9 +174,6 @@ export function redisOptions(
         enableTLSForSentinelMode: c.REDIS_TLS_ENABLED,
         sentinelTLS:
           (c.REDIS_SENTINEL_TLS_ENABLED ?? c.REDIS_TLS_ENABLED) ? clientTls(tlsFiles(c)) : undefined,
-        // Subscribes to the Sentinels' +switch-master: a switchover that leaves the old master
-        // running is followed at once.
-        failoverDetector: true,
       };
     case 'url':
       return base;

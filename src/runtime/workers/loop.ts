@@ -48,7 +48,7 @@ export function isTransient(err: unknown): boolean {
   const m = e.message ?? '';
   return (
     e.name === 'MaxRetriesPerRequestError' ||
-    /^(WRONGPASS|NOAUTH)\b|Connection is closed|Stream isn't writeable|connect ECONNREFUSED|Connection terminated|timeout exceeded when trying to connect|LOADING|READONLY|MASTERDOWN|Client network socket disconnected|Command timed out|is not queryable|the database system is (starting up|shutting down)/i.test(
+    /^(WRONGPASS|NOAUTH)\b|Connection is closed|Stream isn't writeable|connect ECONNREFUSED|Connection terminated|timeout exceeded when trying to connect|LOADING|READONLY|MASTERDOWN|UNBLOCKED|Client network socket disconnected|Command timed out|is not queryable|the database system is (starting up|shutting down)/i.test(
       m,
     )
   );
