@@ -348,6 +348,13 @@ export async function capacityBench(o: CapacityOptions & { command: string }): P
         `| ${fmt(s.rate)} | ${fmt(s.achieved)} | ${fmt(s.delivered)} / ${fmt(s.sent)} | ${fmt(s.audited)} | ${fmt(s.lag, 1)} s | ${fmt(s.backlog)} | ${STAGES.map((k) => col(s, k)).join(' | ')} | **${fmt(mutt(s), 1)}** | ${col(s, 'bench')} | ${fmt(s.cores * 100)} % | ${s.passed ? 'pass' : `fail: ${s.why}`} |`,
     )
     .join('\n');
+  const top = best ?? steps[0];
+  const ceiling = top && {
+    rate: top.rate,
+    total: mutt(top),
+    bench: top.perEvent.bench,
+    bound: 2_000_000 / (mutt(top) + top.perEvent.bench),
+  };
   const envText = Object.entries(env)
     .map(([k, v]) => `${k}=${v}`)
     .join(' ');
@@ -358,11 +365,11 @@ MUTT: one \`mutt serve\` with every role, as the quick start runs it — embedde
 
 **Highest rate held: ${best ? `${fmt(best.rate)} events/s` : 'none of the steps'}** (target ≥ 30,000 events/s: ${best && best.rate >= 30_000 ? 'met' : 'not met'})${failed ? `; the next step, ${fmt(failed.rate)}/s, failed (${failed.why})` : ''}.
 
-| offered /s | sent /s | delivered | audited | lag | max backlog | listener µs | alerter µs | forwarder µs | MUTT other µs | Redis µs | PostgreSQL µs | total µs/event | bench µs | CPU | |
+| offered /s | sent /s | delivered | audited | lag | max backlog | listener µs | alerter µs | forwarder µs | MUTT other µs | Redis µs | PostgreSQL µs | total µs/event | bench µs | CPU (MUTT + servers) | |
 |---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|
 ${rows}
 
-The µs columns are CPU time per event; 2 cores give 2,000,000 µs of CPU per second, shared by MUTT, its servers and the benchmark process (sender and mock Moogsoft), so the total per event bounds the rate: 2,000,000 ÷ (total + bench) events/s.
+The µs columns are CPU time per event; 2 cores give 2,000,000 µs of CPU per second, shared by MUTT, its servers and the benchmark process (sender and mock Moogsoft), so the total per event bounds the rate: 2,000,000 ÷ (total + bench) events/s${ceiling ? ` — at the ${fmt(ceiling.rate)}/s step ${fmt(ceiling.total, 1)} + ${fmt(ceiling.bench, 1)} µs, a ceiling of ${fmt(ceiling.bound)} events/s if nothing else ran on the machine (${fmt(2_000_000 / ceiling.total)} events/s with the load generator and the mock on other hosts)` : ''}. The CPU column is what MUTT and its servers used during the step, 100 % being one core: well below 200 % while the step fails means other work on the machine took the rest.
 `;
   writeSection('capacity', md);
   process.stdout.write(`${md}\n`);
