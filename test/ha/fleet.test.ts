@@ -4,7 +4,8 @@
 // PostgreSQL link stalled, so the batch is in its processing list, audited or not); a second alerter
 // node is started. Its janitor returns the dead pod's processing list to the ingest queue once the
 // pod's heartbeat has been gone a full ALERTER_JANITOR_TIMEOUT, and every acknowledged event is
-// audited and delivered (the dead pod's batch possibly twice, counted and bounded).
+// audited and delivered (the dead pod's batch possibly twice, counted and bounded). The admin API of
+// the web UI node lists the alerter and forwarder pods of every node from their heartbeats.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { abortableSleep } from '../../src/runtime/sleep.ts';
 import { addRule } from '../harness/alerting.ts';
@@ -59,8 +60,17 @@ describe('a fleet of three nodes with different roles', () => {
       return { p, port };
     };
     try {
-      const a = await node('fleet-listeners', 'listeners,webui');
+      const webui = await freePort();
+      const a = await node('fleet-listeners', 'listeners,webui', { SERVER_PORT_WEBUI: String(webui) });
       http.port = a.port;
+      // The admin API of the web UI node: every pod of the fleet, from the heartbeats in Redis.
+      const pods = async () => {
+        const r = await fetch(`http://127.0.0.1:${webui}/api/v1/status`, {
+          headers: { 'X-API-KEY': svc.env.WEBUI_API_KEY! },
+        });
+        const body = (await r.json()) as { pods: { pod: string; role: string; alive: boolean }[] };
+        return body.pods.map((p) => `${p.role}:${p.pod}:${p.alive ? 'alive' : 'dead'}`).sort();
+      };
       const b = await node('fleet-alerter-1', 'alerter', {
         DB_HOST: '127.0.0.1',
         DB_PORT: String(pgLink.port),
@@ -68,6 +78,9 @@ describe('a fleet of three nodes with different roles', () => {
       await b.p.waitForMessage('alerter started');
       const c = await node('fleet-forwarder', 'forwarder,remediation');
 
+      expect(await pods()).toEqual(
+        expect.arrayContaining(['alerter:fleet-alerter-1-0:alive', 'moog:fleet-forwarder-0:alive']),
+      );
       const loadGen = new HttpLoad({
         url: `http://127.0.0.1:${a.port}/ingest`,
         apiKey: svc.env.INGEST_API_KEY!,
@@ -125,6 +138,11 @@ describe('a fleet of three nodes with different roles', () => {
       expect(r.deliveryDuplicates).toBeLessThanOrEqual(2 * BATCH);
       expect(beats).toEqual(expect.arrayContaining(['alerter:fleet-alerter-2-0', 'moog:fleet-forwarder-0']));
       expect(beats).not.toContain('alerter:fleet-alerter-1-0');
+      const after = await pods();
+      expect(after).toEqual(
+        expect.arrayContaining(['alerter:fleet-alerter-2-0:alive', 'moog:fleet-forwarder-0:alive']),
+      );
+      expect(after.filter((p) => p.includes('fleet-alerter-1-0'))).toEqual([]);
       for (const n of [a, c, d]) {
         const h = (await (await fetch(`http://127.0.0.1:${n.port}/health`)).json()) as { status: string };
         expect(h.status).toBe('healthy');
