@@ -8,6 +8,7 @@ import {
   configRecordId,
   csvFields,
   eventsPerMinute,
+  explainEvent,
   getAuditLog,
   importDevHosts,
   importTeams,
@@ -219,5 +220,59 @@ describe('getAuditLog and a config key history', () => {
     expect(h.changes.map((c) => [c.new_values, c.reason])).toEqual([
       [{ key: 'unhandled_threshold', value: '50' }, 'noisy week'],
     ]);
+  });
+});
+
+describe('explainEvent', () => {
+  it('says which active rule wins a pasted message or event, every rule that matches, and the draft’s effect', async () => {
+    await svc.pool.query('TRUNCATE event_audit_log, alert_rules CASCADE');
+    const ins = await svc.pool.query<{ id: number }>(
+      `INSERT INTO alert_rules (match_type, match_string, priority, prod_handling, dev_handling, team_assignment, is_active)
+       VALUES ('contains', 'UPDOWN', 20, 'Page_and_ticket', 'Ignore', 'NETO', true),
+              ('regex', 'link-[0-9]-updown', 10, 'Ticket_only', 'Ignore', 'WAN', true),
+              ('contains', 'UPDOWN', 1, 'Ignore', 'Ignore', 'X', false)
+       RETURNING id`,
+    );
+    const [a, b] = ins.rows.map((r) => r.id);
+    await svc.pool.query("INSERT INTO development_hosts VALUES ('lab-1')");
+    const msg = '%LINK-3-UPDOWN: Interface Gi0/1, changed state to down';
+    const r = await explainEvent(ctx, { event: msg });
+    expect(r.event).toMatchObject({ hostname: 'example-host', message: msg, environment: 'prod' });
+    expect(r.current).toEqual({ rule_id: b, handling: 'Ticket_only', forwarded: true });
+    expect(r.matching).toEqual([b, a]);
+    expect(r.proposed).toBeUndefined();
+
+    const j = await explainEvent(ctx, {
+      event: JSON.stringify({ hostname: 'lab-1', message: msg, timestamp: '2026-01-01T00:00:00Z' }),
+      rule: {
+        match_string: 'Gi0/1',
+        priority: 1,
+        prod_handling: 'Page_only',
+        dev_handling: 'Log_only',
+        team_assignment: 'T',
+      },
+    });
+    expect(j.event.environment).toBe('dev');
+    expect(j.current.handling).toBe('Ignore');
+    expect(j.proposed).toEqual({ rule_id: 'draft', handling: 'Log_only', forwarded: false });
+    expect(j.draft_matches).toBe(true);
+
+    const d = await explainEvent(ctx, { event: msg, rule_id: b, delete: true });
+    expect(d.proposed).toMatchObject({ rule_id: a });
+    await expect(
+      explainEvent(ctx, {
+        event: msg,
+        rule: {
+          match_type: 'regex',
+          match_string: '(',
+          prod_handling: 'Ignore',
+          dev_handling: 'Ignore',
+          team_assignment: 'T',
+        },
+      }),
+    ).rejects.toMatchObject({ code: 'invalid', fields: [{ field: 'rule.match_string' }] });
+    await expect(explainEvent(ctx, { event: '  ' })).rejects.toMatchObject({
+      fields: [{ field: 'event', message: 'must not be empty' }],
+    });
   });
 });
