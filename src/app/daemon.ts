@@ -24,6 +24,7 @@ import { LISTENERS } from '../listeners/index.ts';
 import type { RunningListener } from '../listeners/types.ts';
 import { createIngest } from '../listeners/webhook/index.ts';
 import { createWebApp } from '../web/app.ts';
+import { mountUi } from '../web/ui/index.tsx';
 import { type Config, hasRole, needsPostgres } from '../runtime/config/load.ts';
 import { GeneratedSecrets, resolveSecrets } from '../runtime/config/secrets.ts';
 import { prepareDataDir } from '../runtime/datadir.ts';
@@ -204,6 +205,16 @@ export class Daemon {
       log: this.log.child({ component: 'webui' }),
       health: () => this.health(),
       metricsText: () => this.metricsText(),
+      mount: (web, ctx) =>
+        mountUi(web, ctx, {
+          apiKey: c.WEBUI_API_KEY,
+          previousApiKey: c.WEBUI_API_KEY_PREVIOUS,
+          log: this.log.child({ component: 'webui' }),
+          health: () => this.health(),
+          registry: this.registry!,
+          // The SLO panel: pass the SLO report here when this node computes one.
+          slo: undefined,
+        }),
     });
     const server = createAdaptorServer({ fetch: app.fetch }) as Server;
     server.requestTimeout = 120_000;
