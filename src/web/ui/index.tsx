@@ -158,7 +158,7 @@ export function mountUi(app: WebApp, ctx: AdminContext, o: UiOptions): { rates: 
     if (!c.res.headers.get('Cache-Control')) c.header('Cache-Control', 'no-store');
   }
 
-  function refused(c: Context<UiEnv>, why: string): Response {
+  function refused(c: Context<UiEnv>, why: string): Response | Promise<Response> {
     c.header('Content-Security-Policy', CSP);
     c.header('Cache-Control', 'no-store');
     o.log.warn({ correlation_id: c.get('correlationId'), path: c.req.path, why }, 'admin UI: request refused (CSRF)');
@@ -174,7 +174,7 @@ export function mountUi(app: WebApp, ctx: AdminContext, o: UiOptions): { rates: 
       return c.text('Sign in first', 401);
     }
     const accept = c.req.header('accept') ?? '';
-    if (accept.includes('application/json') || accept.includes('text/event-stream') || c.req.path.endsWith('.json'))
+    if (accept.includes('application/json') || accept.includes('text/event-stream') || c.req.path.endsWith('.json') || c.req.path.startsWith('/ui/') || c.req.path.endsWith('/stream'))
       return c.json({ error: 'Sign in first' }, 401);
     return c.redirect(c.req.method === 'GET' ? to : '/login?expired=1', 303);
   }

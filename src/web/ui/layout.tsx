@@ -49,6 +49,7 @@ export function page(c: Context<UiEnv>, o: PageOptions, body: Child): Response |
           content='{"includeIndicatorStyles":false,"allowEval":false,"allowScriptTags":false,"selfRequestsOnly":true,"historyCacheSize":0}'
         />
         <title>{`${o.title} · MUTT`}</title>
+        <link rel="icon" href="data:," />
         <link rel="stylesheet" href={ASSETS.css.path} />
         {o.charts ? <link rel="stylesheet" href={ASSETS.uplotCss.path} /> : null}
         <script src={ASSETS.htmx.path} defer></script>

@@ -8,6 +8,7 @@
 // status read of Redis per tab, no long-lived connection to keep through proxies); the charts
 // fetch their JSON every 10 s (sources) and 60 s (24 h).
 import type { Hono } from 'hono';
+import type { Child } from 'hono/jsx';
 import { eventsPerMinute } from '../../../core/admin/metrics.ts';
 import { status, type StatusReport } from '../../../core/admin/status.ts';
 import { topUnhandled, type UnhandledReport } from '../../../core/admin/unhandled.ts';
@@ -19,7 +20,7 @@ import { SOURCES } from '../rates.ts';
 const perSecond = (perMinute: number) => perMinute / 60;
 const rateText = (perS: number) => (perS >= 100 ? num(Math.round(perS)) : perS.toFixed(perS >= 10 ? 1 : 2));
 
-function Stat(p: { label: string; value: string; sub?: string; cls?: string; id?: string }) {
+function Stat(p: { label: string; value: string; sub?: Child; cls?: string; id?: string }) {
   return (
     <div class="panel stat" id={p.id}>
       <div class="label">{p.label}</div>
@@ -40,6 +41,8 @@ function breakerWords(s: StatusReport['breaker'], now: number): { text: string; 
 }
 
 interface Live {
+  /** Events accepted so far in the minute in progress (all nodes). */
+  thisMinute?: number;
   summary?: { current_rate_1m: number; avg_rate_15m: number; avg_rate_1h: number };
   summaryError?: unknown;
   st?: StatusReport;
@@ -51,15 +54,19 @@ interface Live {
   hasSlo: boolean;
 }
 
-async function readLive(d: UiDeps): Promise<Live> {
-  const [sum, st, health, slo] = await Promise.allSettled([
-    d.metricsCache.get(d.ctx).data,
-    status(d.ctx),
-    d.health(),
-    d.slo ? d.slo() : Promise.resolve(undefined),
+async function readLive(d: UiDeps, part: 'rates' | 'status' | 'all'): Promise<Live> {
+  const rates = part !== 'status';
+  const state = part !== 'rates';
+  const [minute, sum, st, health, slo] = await Promise.allSettled([
+    rates ? d.ctx.redis.get(d.ctx.keys.metricsBuckets(new Date())['1m']) : Promise.resolve(undefined),
+    rates ? d.metricsCache.get(d.ctx).data : Promise.resolve(undefined),
+    state ? status(d.ctx) : Promise.resolve(undefined),
+    state ? d.health() : Promise.resolve(undefined),
+    state && d.slo ? d.slo() : Promise.resolve(undefined),
   ]);
   return {
-    summary: sum.status === 'fulfilled' ? sum.value.summary : undefined,
+    thisMinute: minute.status === 'fulfilled' && minute.value !== undefined ? Number(minute.value ?? 0) : undefined,
+    summary: sum.status === 'fulfilled' ? sum.value?.summary : undefined,
     summaryError: sum.status === 'rejected' ? sum.reason : undefined,
     st: st.status === 'fulfilled' ? st.value : undefined,
     stError: st.status === 'rejected' ? st.reason : undefined,
@@ -71,17 +78,19 @@ async function readLive(d: UiDeps): Promise<Live> {
   };
 }
 
-function Panels({ l }: { l: Live }) {
-  const now = Date.now();
+function RatePanels({ l }: { l: Live }) {
   const s = l.summary;
-  const st = l.st;
-  const workers = (l.health?.workers ?? {}) as Record<string, { running: number; configured: number }>;
   return (
-    <div id="live" hx-get="/dashboard/panels" hx-trigger="every 3s" hx-swap="outerHTML">
+    <div id="live-rates" hx-get="/dashboard/panels?part=rates" hx-trigger="every 3s" hx-swap="outerHTML">
       <div class="grid">
         {s ? (
           <>
-            <Stat id="rate-now" label="Events/s, last minute" value={rateText(perSecond(s.current_rate_1m))} sub={`${num(s.current_rate_1m)} in the last full minute (all nodes)`} />
+            <Stat id="rate-now" label="Events/s, last minute" value={rateText(perSecond(s.current_rate_1m))} sub={
+                <>
+                  {num(s.current_rate_1m)} in the last full minute, <span id="minute-count">{num(l.thisMinute ?? 0)}</span> so far in this one (all nodes)
+                </>
+              }
+            />
             <Stat label="Events/s, 15 min average" value={rateText(perSecond(s.avg_rate_15m))} />
             <Stat label="Events/s, 1 h average" value={rateText(perSecond(s.avg_rate_1h))} />
           </>
@@ -108,6 +117,16 @@ function Panels({ l }: { l: Live }) {
           )}
         </div>
       </div>
+    </div>
+  );
+}
+
+function StatusPanels({ l }: { l: Live }) {
+  const now = Date.now();
+  const st = l.st;
+  const workers = (l.health?.workers ?? {}) as Record<string, { running: number; configured: number }>;
+  return (
+    <div id="live-status" hx-get="/dashboard/panels?part=status" hx-trigger="every 3s" hx-swap="outerHTML">
       {st ? (
         <div class="grid">
           <Stat label="Ingest queue" value={num(st.queues.ingest_queue)} sub="events waiting for an alerter" cls={st.queues.ingest_queue > 10000 ? 'warn' : ''} />
@@ -286,7 +305,7 @@ function Unhandled({ r, error, team }: { r?: UnhandledReport; error?: unknown; t
 export function registerDashboard(ui: Hono<UiEnv>, d: UiDeps): void {
   ui.get('/', async (c) => {
     const [live, unhandled] = await Promise.all([
-      readLive(d),
+      readLive(d, 'all'),
       topUnhandled(d.ctx, { limit: 10 }).then(
         (r) => ({ r, error: undefined }),
         (error: unknown) => ({ r: undefined, error }),
@@ -297,7 +316,7 @@ export function registerDashboard(ui: Hono<UiEnv>, d: UiDeps): void {
       { title: 'Dashboard', active: '/', charts: true },
       <div>
         <h1>Dashboard</h1>
-        <Panels l={live} />
+        <RatePanels l={live} />
         <div class="grid wide">
           <div class="panel">
             <h2>Events per minute, last 24 hours (all nodes)</h2>
@@ -314,6 +333,7 @@ export function registerDashboard(ui: Hono<UiEnv>, d: UiDeps): void {
             </p>
           </div>
         </div>
+        <StatusPanels l={live} />
         <Unhandled r={unhandled.r} error={unhandled.error} team={d.ctx.config.UNHANDLED_DEFAULT_TEAM} />
       </div>,
     );
@@ -321,7 +341,9 @@ export function registerDashboard(ui: Hono<UiEnv>, d: UiDeps): void {
 
   ui.get('/dashboard/panels', async (c) => {
     c.set('quiet', true);
-    return c.html(<Panels l={await readLive(d)} />);
+    const part = c.req.query('part') === 'rates' ? 'rates' : 'status';
+    const l = await readLive(d, part);
+    return c.html(part === 'rates' ? <RatePanels l={l} /> : <StatusPanels l={l} />);
   });
 
   ui.get('/dashboard/events.json', async (c) => {
