@@ -50,10 +50,13 @@ export function ruleInput(f: FormBody): Record<string, unknown> {
   nullable('trap_oid');
   nullable('description');
   if (f.match_type) out.match_type = f.match_type;
-  if (f.syslog_severity !== undefined) out.syslog_severity = f.syslog_severity === '' ? null : asInt(f.syslog_severity);
+  if (f.syslog_severity !== undefined)
+    out.syslog_severity = f.syslog_severity === '' ? null : asInt(f.syslog_severity);
   if (f.priority !== undefined && f.priority !== '') out.priority = asInt(f.priority);
-  for (const k of ['prod_handling', 'dev_handling', 'team_assignment'] as const) if (f[k] !== undefined) out[k] = f[k];
-  if (f.is_active !== undefined && f.is_active !== '') out.is_active = f.is_active === 'true' ? true : f.is_active === 'false' ? false : f.is_active;
+  for (const k of ['prod_handling', 'dev_handling', 'team_assignment'] as const)
+    if (f[k] !== undefined) out[k] = f[k];
+  if (f.is_active !== undefined && f.is_active !== '')
+    out.is_active = f.is_active === 'true' ? true : f.is_active === 'false' ? false : f.is_active;
   if (f.reason) out.reason = f.reason;
   return out;
 }

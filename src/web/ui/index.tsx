@@ -138,14 +138,19 @@ export function mountUi(app: WebApp, ctx: AdminContext, o: UiOptions): { rates: 
     // 3. The CSRF token on every state change.
     if (unsafe) {
       let token = c.req.header('x-csrf-token');
-      if (!token && /^(application\/x-www-form-urlencoded|multipart\/form-data)/.test(c.req.header('content-type') ?? '')) {
+      if (
+        !token &&
+        /^(application\/x-www-form-urlencoded|multipart\/form-data)/.test(c.req.header('content-type') ?? '')
+      ) {
         const body = await c.req.parseBody();
         token = typeof body._csrf === 'string' ? body._csrf : undefined;
       }
-      if (!sessions.checkCsrf(session, token)) return refused(c, 'the form had no valid CSRF token (reload the page and try again)');
+      if (!sessions.checkCsrf(session, token))
+        return refused(c, 'the form had no valid CSRF token (reload the page and try again)');
     }
     const renewed = sessions.renew(session);
-    if (renewed) setSessionCookie(c, renewed, sessions.maxAge({ ...session, exp: session.exp + sessions.idleSeconds }));
+    if (renewed)
+      setSessionCookie(c, renewed, sessions.maxAge({ ...session, exp: session.exp + sessions.idleSeconds }));
     return secure(c, next);
   });
 
@@ -161,8 +166,17 @@ export function mountUi(app: WebApp, ctx: AdminContext, o: UiOptions): { rates: 
   function refused(c: Context<UiEnv>, why: string): Response | Promise<Response> {
     c.header('Content-Security-Policy', CSP);
     c.header('Cache-Control', 'no-store');
-    o.log.warn({ correlation_id: c.get('correlationId'), path: c.req.path, why }, 'admin UI: request refused (CSRF)');
-    return page(c, { title: 'Refused', status: 403 }, <div class="note bad" role="alert">403 Forbidden: {why}. Nothing was changed.</div>);
+    o.log.warn(
+      { correlation_id: c.get('correlationId'), path: c.req.path, why },
+      'admin UI: request refused (CSRF)',
+    );
+    return page(
+      c,
+      { title: 'Refused', status: 403 },
+      <div class="note bad" role="alert">
+        403 Forbidden: {why}. Nothing was changed.
+      </div>,
+    );
   }
 
   function signInFirst(c: Context<UiEnv>): Response {
@@ -174,13 +188,22 @@ export function mountUi(app: WebApp, ctx: AdminContext, o: UiOptions): { rates: 
       return c.text('Sign in first', 401);
     }
     const accept = c.req.header('accept') ?? '';
-    if (accept.includes('application/json') || accept.includes('text/event-stream') || c.req.path.endsWith('.json') || c.req.path.startsWith('/ui/') || c.req.path.endsWith('/stream'))
+    if (
+      accept.includes('application/json') ||
+      accept.includes('text/event-stream') ||
+      c.req.path.endsWith('.json') ||
+      c.req.path.startsWith('/ui/') ||
+      c.req.path.endsWith('/stream')
+    )
       return c.json({ error: 'Sign in first' }, 401);
     return c.redirect(c.req.method === 'GET' ? to : '/login?expired=1', 303);
   }
 
   // ── sign-in and sign-out ──────────────────────────────────────────────────────────────────────
-  const signInPage = (c: Context<UiEnv>, o2: { error?: string; next?: string; note?: string; status?: number }) =>
+  const signInPage = (
+    c: Context<UiEnv>,
+    o2: { error?: string; next?: string; note?: string; status?: number },
+  ) =>
     page(
       c,
       { title: 'Sign in', status: o2.status },
@@ -200,7 +223,12 @@ export function mountUi(app: WebApp, ctx: AdminContext, o: UiOptions): { rates: 
               </span>
             }
           >
-            <Input name="api_key" type="password" autofocus errors={o2.error ? { api_key: o2.error } : undefined} />
+            <Input
+              name="api_key"
+              type="password"
+              autofocus
+              errors={o2.error ? { api_key: o2.error } : undefined}
+            />
           </Field>
           <div>
             <button class="primary" type="submit">
@@ -278,9 +306,14 @@ export function mountUi(app: WebApp, ctx: AdminContext, o: UiOptions): { rates: 
     const known = err instanceof AdminError;
     if (!known) {
       const suppressed = limiter.take('internal');
-      if (suppressed >= 0) o.log.error({ correlation_id: c.get('correlationId'), err, suppressed }, 'admin UI request failed');
+      if (suppressed >= 0)
+        o.log.error({ correlation_id: c.get('correlationId'), err, suppressed }, 'admin UI request failed');
     }
-    const status = known ? ({ invalid: 400, not_found: 404, conflict: 409, precondition_failed: 412, unavailable: 503 } as const)[err.code] : 500;
+    const status = known
+      ? (
+          { invalid: 400, not_found: 404, conflict: 409, precondition_failed: 412, unavailable: 503 } as const
+        )[err.code]
+      : 500;
     return page(
       c,
       { title: 'Error', status, reloadWhenHealthy: known && err.code === 'unavailable' },

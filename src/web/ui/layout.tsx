@@ -90,7 +90,9 @@ export function page(c: Context<UiEnv>, o: PageOptions, body: Child): Response |
 }
 
 /** The hidden CSRF field of a form. */
-export const Csrf = ({ c }: { c: Context<UiEnv> }) => <input type="hidden" name="_csrf" value={c.get('csrf')} />;
+export const Csrf = ({ c }: { c: Context<UiEnv> }) => (
+  <input type="hidden" name="_csrf" value={c.get('csrf')} />
+);
 
 /** An ISO time shown relative in the browser, absolute on hover (and without script). */
 export function Time({ iso }: { iso: string | null | undefined }) {
@@ -232,7 +234,8 @@ export function ErrorNote({ err }: { err: unknown }) {
 /** `?a=1&b=2` from the non-empty entries of a record. */
 export function qs(params: Record<string, string | number | undefined | null>): string {
   const u = new URLSearchParams();
-  for (const [k, v] of Object.entries(params)) if (v !== undefined && v !== null && v !== '') u.set(k, String(v));
+  for (const [k, v] of Object.entries(params))
+    if (v !== undefined && v !== null && v !== '') u.set(k, String(v));
   const s = u.toString();
   return s ? `?${s}` : '';
 }

@@ -62,8 +62,7 @@ export class SourceRates {
   rate(seconds = 60): Record<SourceKey, number> | null {
     const last = this.samples[this.samples.length - 1];
     if (!last || this.samples.length < 2) return null;
-    const from =
-      this.samples.find((s) => last.at - s.at <= seconds * 1000 + STEP_MS / 2) ?? this.samples[0]!;
+    const from = this.samples.find((s) => last.at - s.at <= seconds * 1000 + STEP_MS / 2) ?? this.samples[0]!;
     const dt = (last.at - from.at) / 1000;
     if (dt <= 0) return null;
     const out = { syslog: 0, snmp: 0, http: 0 };
@@ -81,7 +80,9 @@ export class SourceRates {
       const dt = (b.at - a.at) / 1000;
       x.push(Math.round(b.at / 1000));
       SOURCES.forEach((s, j) =>
-        data[j]!.push(dt > 0 ? Math.round((Math.max(0, b.totals[s.key] - a.totals[s.key]) / dt) * 10) / 10 : 0),
+        data[j]!.push(
+          dt > 0 ? Math.round((Math.max(0, b.totals[s.key] - a.totals[s.key]) / dt) * 10) / 10 : 0,
+        ),
       );
     }
     return { x, series: SOURCES.map((s, j) => ({ label: s.label, data: data[j]! })) };

@@ -32,7 +32,11 @@
       const ms = Date.parse(t.getAttribute('datetime'));
       if (!Number.isNaN(ms)) {
         t.textContent = ago(ms);
-        if (!t.title) t.title = new Date(ms).toISOString().replace('T', ' ').replace(/\.\d+Z$/, ' UTC');
+        if (!t.title)
+          t.title = new Date(ms)
+            .toISOString()
+            .replace('T', ' ')
+            .replace(/\.\d+Z$/, ' UTC');
       }
     }
   }
@@ -53,7 +57,8 @@
       const s = await r.json();
       const down = [];
       if (s.redis !== 'ok') down.push(`Redis is unreachable (${s.redis})`);
-      if (s.postgres !== 'ok' && s.postgres !== 'not used') down.push(`PostgreSQL is unreachable (${s.postgres})`);
+      if (s.postgres !== 'ok' && s.postgres !== 'not used')
+        down.push(`PostgreSQL is unreachable (${s.postgres})`);
       text = down.join(' · ');
       healthy = down.length === 0;
     } catch {
@@ -240,7 +245,8 @@
   document.addEventListener('keydown', (e) => {
     if (e.key !== '/' || e.ctrlKey || e.metaKey || e.altKey) return;
     const t = e.target;
-    if (t instanceof HTMLInputElement || t instanceof HTMLTextAreaElement || t instanceof HTMLSelectElement) return;
+    if (t instanceof HTMLInputElement || t instanceof HTMLTextAreaElement || t instanceof HTMLSelectElement)
+      return;
     const search = $('[data-search]');
     if (search) {
       e.preventDefault();

@@ -13,7 +13,16 @@ import { HANDLINGS, type Rule } from '../../../core/admin/schemas.ts';
 import type { UiDeps, UiEnv } from '../env.ts';
 import { ErrorNote, Field, fieldErrors, Input, num, page, qs, Select, Time, Trunc } from '../layout.tsx';
 
-const FILTERS = ['hostname', 'rule_id', 'handling', 'forwarded', 'team', 'start_date', 'end_date', 'correlation_id'] as const;
+const FILTERS = [
+  'hostname',
+  'rule_id',
+  'handling',
+  'forwarded',
+  'team',
+  'start_date',
+  'end_date',
+  'correlation_id',
+] as const;
 
 function filtersOf(q: Record<string, string>): Record<string, string> {
   const out: Record<string, string> = {};
@@ -41,7 +50,11 @@ export function registerAudit(ui: Hono<UiEnv>, d: UiDeps): void {
     let result: AuditPage | undefined;
     let error: unknown;
     try {
-      result = await queryAuditLogs(d.ctx, { ...filters, ...(limit ? { limit } : {}), ...(q.cursor ? { cursor: q.cursor } : {}) });
+      result = await queryAuditLogs(d.ctx, {
+        ...filters,
+        ...(limit ? { limit } : {}),
+        ...(q.cursor ? { cursor: q.cursor } : {}),
+      });
     } catch (err) {
       if (!(err instanceof AdminError) || err.code === 'unavailable') {
         if (err instanceof AdminError) error = err;
@@ -53,7 +66,12 @@ export function registerAudit(ui: Hono<UiEnv>, d: UiDeps): void {
     const p = result?.pagination;
     return page(
       c,
-      { title: 'Audit', active: '/audit', reloadWhenHealthy: unavailable, status: error ? (unavailable ? 503 : 400) : 200 },
+      {
+        title: 'Audit',
+        active: '/audit',
+        reloadWhenHealthy: unavailable,
+        status: error ? (unavailable ? 503 : 400) : 200,
+      },
       <div>
         <h1>Audit trail</h1>
         <form method="get" action="/audit" class="stack" role="search">
@@ -65,7 +83,12 @@ export function registerAudit(ui: Hono<UiEnv>, d: UiDeps): void {
               <Input name="rule_id" value={filters.rule_id} errors={errors} size={6} />
             </Field>
             <Field name="handling" label="Handling" errors={errors}>
-              <Select name="handling" value={filters.handling ?? ''} options={['', ...HANDLINGS]} errors={errors} />
+              <Select
+                name="handling"
+                value={filters.handling ?? ''}
+                options={['', ...HANDLINGS]}
+                errors={errors}
+              />
             </Field>
             <Field name="forwarded" label="Forwarded" errors={errors}>
               <Select
@@ -84,17 +107,32 @@ export function registerAudit(ui: Hono<UiEnv>, d: UiDeps): void {
             </Field>
           </div>
           <div class="row">
-            <Field name="start_date" label="From (UTC)" errors={errors} hint="2026-03-10 or 2026-03-10T12:00:00Z">
+            <Field
+              name="start_date"
+              label="From (UTC)"
+              errors={errors}
+              hint="2026-03-10 or 2026-03-10T12:00:00Z"
+            >
               <Input name="start_date" value={filters.start_date} errors={errors} />
             </Field>
             <Field name="end_date" label="To (UTC, inclusive)" errors={errors}>
               <Input name="end_date" value={filters.end_date} errors={errors} />
             </Field>
-            <Field name="correlation_id" label="Correlation id" errors={errors} hint="Give a time range on large tables.">
+            <Field
+              name="correlation_id"
+              label="Correlation id"
+              errors={errors}
+              hint="Give a time range on large tables."
+            >
               <Input name="correlation_id" value={filters.correlation_id} errors={errors} />
             </Field>
             <Field name="limit" label="Rows per page" errors={errors}>
-              <Select name="limit" value={limit ?? '50'} options={['25', '50', '100', '200']} errors={errors} />
+              <Select
+                name="limit"
+                value={limit ?? '50'}
+                options={['25', '50', '100', '200']}
+                errors={errors}
+              />
             </Field>
           </div>
           <div class="actions">
@@ -116,7 +154,11 @@ export function registerAudit(ui: Hono<UiEnv>, d: UiDeps): void {
               </span>
               {q.cursor ? <a href={`/audit${qs({ ...filters, limit })}`}>Newest</a> : null}
               {p.next_cursor ? (
-                <a id="next-page" class="button" href={`/audit${qs({ ...filters, limit, cursor: p.next_cursor, n: n + 1 })}`}>
+                <a
+                  id="next-page"
+                  class="button"
+                  href={`/audit${qs({ ...filters, limit, cursor: p.next_cursor, n: n + 1 })}`}
+                >
                   Older →
                 </a>
               ) : (
@@ -130,7 +172,9 @@ export function registerAudit(ui: Hono<UiEnv>, d: UiDeps): void {
                   <tr>
                     <th scope="col">event time</th>
                     <th scope="col">host</th>
-                    <th scope="col" class="num">rule</th>
+                    <th scope="col" class="num">
+                      rule
+                    </th>
                     <th scope="col">handling</th>
                     <th scope="col">forwarded</th>
                     <th scope="col">message</th>
@@ -151,7 +195,13 @@ export function registerAudit(ui: Hono<UiEnv>, d: UiDeps): void {
                         <a href={`/rules/${r.matched_rule_id}`}>{r.matched_rule_id}</a>
                       </td>
                       <td>{r.handling_decision}</td>
-                      <td>{r.forwarded_to_moog ? <span class="badge ok">yes</span> : <span class="badge">no</span>}</td>
+                      <td>
+                        {r.forwarded_to_moog ? (
+                          <span class="badge ok">yes</span>
+                        ) : (
+                          <span class="badge">no</span>
+                        )}
+                      </td>
                       <td class="msg">
                         <Trunc text={messageOf(r.raw_message)} max={200} cap={8192} />
                       </td>
@@ -175,7 +225,10 @@ export function registerAudit(ui: Hono<UiEnv>, d: UiDeps): void {
     const first = await gen.next();
     const stamp = new Date().toISOString().slice(0, 19).replace(/[-:]/g, '');
     c.header('Content-Type', format === 'csv' ? 'text/csv; charset=utf-8' : 'application/x-ndjson');
-    c.header('Content-Disposition', `attachment; filename="mutt-audit-${stamp}.${format === 'csv' ? 'csv' : 'ndjson'}"`);
+    c.header(
+      'Content-Disposition',
+      `attachment; filename="mutt-audit-${stamp}.${format === 'csv' ? 'csv' : 'ndjson'}"`,
+    );
     return stream(c, async (s) => {
       if (!first.done) await s.write(first.value);
       for await (const chunk of gen) await s.write(chunk);
@@ -215,7 +268,10 @@ export function registerAudit(ui: Hono<UiEnv>, d: UiDeps): void {
           }
         }
         return { found, skipped };
-      })().catch(() => ({ found: [] as { queue: string; item: DlqItem }[], skipped: ['moog', 'alerter', 'dead'] })),
+      })().catch(() => ({
+        found: [] as { queue: string; item: DlqItem }[],
+        skipped: ['moog', 'alerter', 'dead'],
+      })),
     ]);
     const message = messageOf(row.raw_message);
     const pretty = event ? JSON.stringify(event, null, 2) : (row.raw_message ?? '');
@@ -235,7 +291,11 @@ export function registerAudit(ui: Hono<UiEnv>, d: UiDeps): void {
                   <th scope="row">event time</th>
                   <td>
                     <Time iso={row.event_timestamp} /> <span class="muted mono">{row.event_timestamp}</span>
-                    {row.event_timestamp_substituted ? <span class="badge warn">receive time used (no partition for the event's own time)</span> : null}
+                    {row.event_timestamp_substituted ? (
+                      <span class="badge warn">
+                        receive time used (no partition for the event's own time)
+                      </span>
+                    ) : null}
                   </td>
                 </tr>
                 <tr>
@@ -246,7 +306,9 @@ export function registerAudit(ui: Hono<UiEnv>, d: UiDeps): void {
                   <th scope="row">rule</th>
                   <td>
                     <a href={`/rules/${row.matched_rule_id}`}>rule {row.matched_rule_id}</a>
-                    {rule ? ` (${rule.match_type} “${(rule.match_string ?? rule.trap_oid ?? '').slice(0, 80)}”, team ${rule.team_assignment})` : ' (deleted)'}
+                    {rule
+                      ? ` (${rule.match_type} “${(rule.match_string ?? rule.trap_oid ?? '').slice(0, 80)}”, team ${rule.team_assignment})`
+                      : ' (deleted)'}
                   </td>
                 </tr>
                 <tr>
@@ -280,22 +342,35 @@ export function registerAudit(ui: Hono<UiEnv>, d: UiDeps): void {
             <h2>Lineage</h2>
             <ul>
               <li>
-                Rule <a href={`/rules/${row.matched_rule_id}`}>{row.matched_rule_id}</a> decided <strong>{row.handling_decision}</strong>
+                Rule <a href={`/rules/${row.matched_rule_id}`}>{row.matched_rule_id}</a> decided{' '}
+                <strong>{row.handling_decision}</strong>
                 {row.forwarded_to_moog ? ' and the alert went to the forwarder' : ' (not forwarded)'}.
               </li>
               {dlq.found.map((f) => (
                 <li>
-                  In the <a href={`/dlq/${f.queue}`}>{f.queue} DLQ</a>: {f.item.reason ?? f.item.code ?? 'no reason'} (failed <Time iso={f.item.failed_at} />, replayed {f.item.replay_count}×)
+                  In the <a href={`/dlq/${f.queue}`}>{f.queue} DLQ</a>:{' '}
+                  {f.item.reason ?? f.item.code ?? 'no reason'} (failed <Time iso={f.item.failed_at} />,
+                  replayed {f.item.replay_count}×)
                 </li>
               ))}
-              {cid && dlq.found.length === 0 && dlq.skipped.length === 0 ? <li>In no dead-letter queue.</li> : null}
-              {dlq.skipped.length > 0 ? <li class="muted">Not searched (too long): {dlq.skipped.join(', ')} DLQ.</li> : null}
+              {cid && dlq.found.length === 0 && dlq.skipped.length === 0 ? (
+                <li>In no dead-letter queue.</li>
+              ) : null}
+              {dlq.skipped.length > 0 ? (
+                <li class="muted">Not searched (too long): {dlq.skipped.join(', ')} DLQ.</li>
+              ) : null}
               <li>
-                <a href={`/tester${qs({ audit_id: row.id, ts: row.event_timestamp })}`}>Test this event in the rule tester</a>
+                <a href={`/tester${qs({ audit_id: row.id, ts: row.event_timestamp })}`}>
+                  Test this event in the rule tester
+                </a>
               </li>
               {cid ? (
                 <li>
-                  <a href={`/audit${qs({ correlation_id: cid, start_date: row.event_timestamp.slice(0, 10) })}`}>Every audit row of this correlation id</a>
+                  <a
+                    href={`/audit${qs({ correlation_id: cid, start_date: row.event_timestamp.slice(0, 10) })}`}
+                  >
+                    Every audit row of this correlation id
+                  </a>
                 </li>
               ) : null}
             </ul>
@@ -303,9 +378,18 @@ export function registerAudit(ui: Hono<UiEnv>, d: UiDeps): void {
         </div>
         <div class="panel">
           <h2>Message</h2>
-          <p class="msg" id="detail-message">
+          {(() => {
+            const t = event?._audit_truncated as { message_chars?: number } | undefined;
+            return t && typeof t.message_chars === 'number' ? (
+              <div class="note warn" id="audit-truncated">
+                Stored shortened in the audit trail: the message had {num(t.message_chars)} characters
+                (AUDIT_RAW_MESSAGE_MAX_BYTES); the alert carried it whole.
+              </div>
+            ) : null;
+          })()}
+          <div class="msg" id="detail-message">
             <Trunc text={message} max={2000} cap={1024 * 1024 + 16} />
-          </p>
+          </div>
           <h2>Raw event</h2>
           <Trunc text={pretty} max={4000} cap={1024 * 1024 * 2} />
         </div>

@@ -4,7 +4,13 @@
 // announced to every node, audited); a reset to the static variable; and each key's history.
 import type { Context, Hono } from 'hono';
 import { queryConfigAudit } from '../../../core/admin/audit.ts';
-import { configRecordId, type DynamicEntry, listDynamicConfig, setDynamicConfig, unsetDynamicConfig } from '../../../core/admin/config.ts';
+import {
+  configRecordId,
+  type DynamicEntry,
+  listDynamicConfig,
+  setDynamicConfig,
+  unsetDynamicConfig,
+} from '../../../core/admin/config.ts';
 import { AdminError } from '../../../core/admin/errors.ts';
 import type { UiDeps, UiEnv } from '../env.ts';
 import { formOf } from '../forms.ts';
@@ -25,7 +31,8 @@ function ConfigPage(p: Props) {
     <div>
       <h1>Configuration</h1>
       <p class="muted">
-        Dynamic settings live in Redis (<code>mutt:config:*</code>): a change reaches every MUTT and Python 2.5 node at once, without a restart. A key with no value uses its static variable.
+        Dynamic settings live in Redis (<code>mutt:config:*</code>): a change reaches every MUTT and Python
+        2.5 node at once, without a restart. A key with no value uses its static variable.
       </p>
       {p.done ? (
         <div class="note ok" role="status">
@@ -55,23 +62,47 @@ function ConfigPage(p: Props) {
                   <td>
                     <strong class="mono">{e.value}</strong>
                     <div class="muted">
-                      {e.source === 'redis' ? 'set in Redis' : e.source === 'static' ? `static (${e.variable})` : <span class="badge bad">invalid in Redis ({e.stored}), static used</span>}
+                      {e.source === 'redis' ? (
+                        'set in Redis'
+                      ) : e.source === 'static' ? (
+                        `static (${e.variable})`
+                      ) : (
+                        <span class="badge bad">invalid in Redis ({e.stored}), static used</span>
+                      )}
                     </div>
                   </td>
                   <td>{e.expected}</td>
                   <td>{e.doc}</td>
                   <td>
-                    <form method="post" action={`/config/${e.key}`} class={err ? 'field invalid' : 'field'} novalidate>
+                    <form
+                      method="post"
+                      action={`/config/${e.key}`}
+                      class={err ? 'field invalid' : 'field'}
+                      novalidate
+                    >
                       <Csrf c={p.c} />
                       <div class="actions">
                         <label class="skip" for={`v-${e.key}`}>
                           New value of {e.key}
                         </label>
-                        <input id={`v-${e.key}`} name="value" value={editing ? editing.value : e.value} size={10} aria-invalid={err ? 'true' : undefined} aria-describedby={err ? `err-${e.key}` : undefined} />
+                        <input
+                          id={`v-${e.key}`}
+                          name="value"
+                          value={editing ? editing.value : e.value}
+                          size={10}
+                          aria-invalid={err ? 'true' : undefined}
+                          aria-describedby={err ? `err-${e.key}` : undefined}
+                        />
                         <label class="skip" for={`r-${e.key}`}>
                           Reason
                         </label>
-                        <input id={`r-${e.key}`} name="reason" value={editing?.reason ?? ''} placeholder="reason" size={18} />
+                        <input
+                          id={`r-${e.key}`}
+                          name="reason"
+                          value={editing?.reason ?? ''}
+                          placeholder="reason"
+                          size={18}
+                        />
                         <button type="submit">Set</button>
                         {e.source !== 'static' ? (
                           <button type="submit" formaction={`/config/${e.key}/reset`} class="link">
@@ -93,9 +124,7 @@ function ConfigPage(p: Props) {
           </tbody>
         </table>
       </div>
-      <h2 id="history">
-        {p.historyKey ? `History of ${p.historyKey}` : 'Recent changes'}
-      </h2>
+      <h2 id="history">{p.historyKey ? `History of ${p.historyKey}` : 'Recent changes'}</h2>
       {p.history && p.history.changes.length === 0 ? <p class="nodata">No change recorded.</p> : null}
       {p.history && p.history.changes.length > 0 ? (
         <div class="table-wrap">
@@ -135,26 +164,50 @@ export function registerConfig(ui: Hono<UiEnv>, d: UiDeps): void {
     const key = c.req.query('history');
     const [entries, history] = await Promise.all([
       listDynamicConfig(d.ctx),
-      queryConfigAudit(d.ctx, { limit: '50', ...(key ? { record_id: String(configRecordId(key)) } : {}) }, 'dynamic_config').catch(() => undefined),
+      queryConfigAudit(
+        d.ctx,
+        { limit: '50', ...(key ? { record_id: String(configRecordId(key)) } : {}) },
+        'dynamic_config',
+      ).catch(() => undefined),
     ]);
-    return page(c, { title: 'Configuration', active: '/config', status: extra.status }, <ConfigPage c={c} entries={entries} history={history} historyKey={key} {...extra} />);
+    return page(
+      c,
+      { title: 'Configuration', active: '/config', status: extra.status },
+      <ConfigPage c={c} entries={entries} history={history} historyKey={key} {...extra} />,
+    );
   };
   ui.get('/config', (c) => render(c, { done: c.req.query('done') }));
   ui.post('/config/:key', async (c) => {
     const key = c.req.param('key');
     const f = await formOf(c);
     try {
-      const r = await setDynamicConfig(d.ctx, key, { value: f.value ?? '', ...(f.reason ? { reason: f.reason } : {}) }, c.get('actor'));
-      return c.redirect(`/config${qs({ done: `${r.key} = ${r.new_value ?? ''} (was ${r.old_value ?? 'static'})${r.audited ? '' : '; not audited: PostgreSQL unreachable, the log has it'}` })}#key-${r.key}`, 303);
+      const r = await setDynamicConfig(
+        d.ctx,
+        key,
+        { value: f.value ?? '', ...(f.reason ? { reason: f.reason } : {}) },
+        c.get('actor'),
+      );
+      return c.redirect(
+        `/config${qs({ done: `${r.key} = ${r.new_value ?? ''} (was ${r.old_value ?? 'static'})${r.audited ? '' : '; not audited: PostgreSQL unreachable, the log has it'}` })}#key-${r.key}`,
+        303,
+      );
     } catch (err) {
       if (!(err instanceof AdminError) || err.code === 'unavailable') throw err;
-      return render(c, { edit: { key, value: f.value ?? '', reason: f.reason ?? '', errors: fieldErrors(err) }, status: err.code === 'not_found' ? 404 : 400 });
+      return render(c, {
+        edit: { key, value: f.value ?? '', reason: f.reason ?? '', errors: fieldErrors(err) },
+        status: err.code === 'not_found' ? 404 : 400,
+      });
     }
   });
   ui.post('/config/:key/reset', async (c) => {
     const f = await formOf(c);
-    const r = await unsetDynamicConfig(d.ctx, c.req.param('key'), { ...c.get('actor'), ...(f.reason ? { reason: f.reason } : {}) });
-    return c.redirect(`/config${qs({ done: `${r.key} reset to its static value (was ${r.old_value ?? 'static'})` })}#key-${r.key}`, 303);
+    const r = await unsetDynamicConfig(d.ctx, c.req.param('key'), {
+      ...c.get('actor'),
+      ...(f.reason ? { reason: f.reason } : {}),
+    });
+    return c.redirect(
+      `/config${qs({ done: `${r.key} reset to its static value (was ${r.old_value ?? 'static'})` })}#key-${r.key}`,
+      303,
+    );
   });
 }
-

@@ -65,7 +65,8 @@ async function readLive(d: UiDeps, part: 'rates' | 'status' | 'all'): Promise<Li
     state && d.slo ? d.slo() : Promise.resolve(undefined),
   ]);
   return {
-    thisMinute: minute.status === 'fulfilled' && minute.value !== undefined ? Number(minute.value ?? 0) : undefined,
+    thisMinute:
+      minute.status === 'fulfilled' && minute.value !== undefined ? Number(minute.value ?? 0) : undefined,
     summary: sum.status === 'fulfilled' ? sum.value?.summary : undefined,
     summaryError: sum.status === 'rejected' ? sum.reason : undefined,
     st: st.status === 'fulfilled' ? st.value : undefined,
@@ -85,9 +86,14 @@ function RatePanels({ l }: { l: Live }) {
       <div class="grid">
         {s ? (
           <>
-            <Stat id="rate-now" label="Events/s, last minute" value={rateText(perSecond(s.current_rate_1m))} sub={
+            <Stat
+              id="rate-now"
+              label="Events/s, last minute"
+              value={rateText(perSecond(s.current_rate_1m))}
+              sub={
                 <>
-                  {num(s.current_rate_1m)} in the last full minute, <span id="minute-count">{num(l.thisMinute ?? 0)}</span> so far in this one (all nodes)
+                  {num(s.current_rate_1m)} in the last full minute,{' '}
+                  <span id="minute-count">{num(l.thisMinute ?? 0)}</span> so far in this one (all nodes)
                 </>
               }
             />
@@ -129,13 +135,35 @@ function StatusPanels({ l }: { l: Live }) {
     <div id="live-status" hx-get="/dashboard/panels?part=status" hx-trigger="every 3s" hx-swap="outerHTML">
       {st ? (
         <div class="grid">
-          <Stat label="Ingest queue" value={num(st.queues.ingest_queue)} sub="events waiting for an alerter" cls={st.queues.ingest_queue > 10000 ? 'warn' : ''} />
-          <Stat label="Alert queue" value={num(st.queues.alert_queue)} sub="alerts waiting for a forwarder" cls={st.queues.alert_queue > 1000 ? 'warn' : ''} />
+          <Stat
+            label="Ingest queue"
+            value={num(st.queues.ingest_queue)}
+            sub="events waiting for an alerter"
+            cls={st.queues.ingest_queue > 10000 ? 'warn' : ''}
+          />
+          <Stat
+            label="Alert queue"
+            value={num(st.queues.alert_queue)}
+            sub="alerts waiting for a forwarder"
+            cls={st.queues.alert_queue > 1000 ? 'warn' : ''}
+          />
           {(() => {
             const b = breakerWords(st.breaker, now);
-            return <Stat id="breaker" label="Moogsoft circuit breaker" value={b.text} cls={b.cls} sub={`${num(st.breaker.failures)} recent failures`} />;
+            return (
+              <Stat
+                id="breaker"
+                label="Moogsoft circuit breaker"
+                value={b.text}
+                cls={b.cls}
+                sub={`${num(st.breaker.failures)} recent failures`}
+              />
+            );
           })()}
-          <Stat label="Moogsoft rate limit" value={`${num(st.rate_limit.used)} / ${num(st.rate_limit.limit)}`} sub={`requests in the last ${st.rate_limit.period_seconds} s (shared)`} />
+          <Stat
+            label="Moogsoft rate limit"
+            value={`${num(st.rate_limit.used)} / ${num(st.rate_limit.limit)}`}
+            sub={`requests in the last ${st.rate_limit.period_seconds} s (shared)`}
+          />
           {(['moog', 'alerter', 'dead'] as const).map((n) => {
             const q = st.dlq[n];
             const age = q.oldest_failed_at ? duration((now - Date.parse(q.oldest_failed_at)) / 1000) : null;
@@ -145,7 +173,9 @@ function StatusPanels({ l }: { l: Live }) {
                   DLQ <a href={`/dlq/${n}`}>{n}</a>
                 </div>
                 <div class={`value ${q.depth > 0 ? 'bad' : ''}`}>{num(q.depth)}</div>
-                <div class="sub">{q.depth > 0 ? (age ? `oldest failed ${age} ago` : 'items waiting') : 'empty'}</div>
+                <div class="sub">
+                  {q.depth > 0 ? (age ? `oldest failed ${age} ago` : 'items waiting') : 'empty'}
+                </div>
               </div>
             );
           })}
@@ -176,9 +206,15 @@ function StatusPanels({ l }: { l: Live }) {
                     <th scope="col">pod</th>
                     <th scope="col">role</th>
                     <th scope="col">state</th>
-                    <th scope="col" class="num">heartbeat</th>
-                    <th scope="col" class="num">processing</th>
-                    <th scope="col" class="num">rules gen.</th>
+                    <th scope="col" class="num">
+                      heartbeat
+                    </th>
+                    <th scope="col" class="num">
+                      processing
+                    </th>
+                    <th scope="col" class="num">
+                      rules gen.
+                    </th>
                   </tr>
                 </thead>
                 <tbody>
@@ -189,7 +225,9 @@ function StatusPanels({ l }: { l: Live }) {
                       <td>
                         <span class={`badge ${p.alive ? 'ok' : 'bad'}`}>{p.alive ? 'alive' : 'dead'}</span>
                       </td>
-                      <td class="num">{p.heartbeat_age_seconds === null ? '—' : `${p.heartbeat_age_seconds} s ago`}</td>
+                      <td class="num">
+                        {p.heartbeat_age_seconds === null ? '—' : `${p.heartbeat_age_seconds} s ago`}
+                      </td>
                       <td class="num">{num(p.processing)}</td>
                       <td class="num">{p.rules_generation ?? '—'}</td>
                     </tr>
@@ -202,7 +240,8 @@ function StatusPanels({ l }: { l: Live }) {
           )}
           {st ? (
             <p class="muted">
-              {st.pods.filter((p) => p.alive).length} of {st.pods.length} alive · PostgreSQL {st.postgres} · updated <Time iso={st.time} />
+              {st.pods.filter((p) => p.alive).length} of {st.pods.length} alive · PostgreSQL {st.postgres} ·
+              updated <Time iso={st.time} />
             </p>
           ) : null}
         </div>
@@ -215,8 +254,12 @@ function StatusPanels({ l }: { l: Live }) {
               <thead>
                 <tr>
                   <th scope="col">objective</th>
-                  <th scope="col" class="num">target</th>
-                  <th scope="col" class="num">now ({l.slo.window})</th>
+                  <th scope="col" class="num">
+                    target
+                  </th>
+                  <th scope="col" class="num">
+                    now ({l.slo.window})
+                  </th>
                   <th scope="col">state</th>
                 </tr>
               </thead>
@@ -227,14 +270,18 @@ function StatusPanels({ l }: { l: Live }) {
                     <td class="num">{o.target}%</td>
                     <td class="num">{o.current === null ? '—' : `${o.current.toFixed(3)}%`}</td>
                     <td>
-                      <span class={`badge ${o.met === null ? '' : o.met ? 'ok' : 'bad'}`}>{o.met === null ? 'no data' : o.met ? 'met' : 'missed'}</span>
+                      <span class={`badge ${o.met === null ? '' : o.met ? 'ok' : 'bad'}`}>
+                        {o.met === null ? 'no data' : o.met ? 'met' : 'missed'}
+                      </span>
                     </td>
                   </tr>
                 ))}
               </tbody>
             </table>
           ) : (
-            <p class="nodata">{l.sloError ? `SLO report unavailable: ${(l.sloError as Error).message}` : 'No data'}</p>
+            <p class="nodata">
+              {l.sloError ? `SLO report unavailable: ${(l.sloError as Error).message}` : 'No data'}
+            </p>
           )}
         </div>
       </div>
@@ -247,13 +294,17 @@ function Unhandled({ r, error, team }: { r?: UnhandledReport; error?: unknown; t
     <div class="panel" id="unhandled">
       <h2>Top unhandled messages</h2>
       {error ? <ErrorNote err={error} /> : null}
-      {r && r.signatures.length === 0 ? <p class="nodata">No unhandled messages counted in the current window.</p> : null}
+      {r && r.signatures.length === 0 ? (
+        <p class="nodata">No unhandled messages counted in the current window.</p>
+      ) : null}
       {r && r.signatures.length > 0 ? (
         <div class="table-wrap">
           <table>
             <thead>
               <tr>
-                <th scope="col" class="num">count</th>
+                <th scope="col" class="num">
+                  count
+                </th>
                 <th scope="col">message (a recent sample)</th>
                 <th scope="col">hosts</th>
                 <th scope="col">state</th>
@@ -265,7 +316,11 @@ function Unhandled({ r, error, team }: { r?: UnhandledReport; error?: unknown; t
                 <tr>
                   <td class="num">{num(s.count)}</td>
                   <td class="msg">
-                    {s.sample ? <Trunc text={s.sample.message} max={200} /> : <span class="muted">signature {s.signature} (no recent sample)</span>}
+                    {s.sample ? (
+                      <Trunc text={s.sample.message} max={200} />
+                    ) : (
+                      <span class="muted">signature {s.signature} (no recent sample)</span>
+                    )}
                   </td>
                   <td>
                     {s.hosts.slice(0, 3).map((h) => (
@@ -275,7 +330,13 @@ function Unhandled({ r, error, team }: { r?: UnhandledReport; error?: unknown; t
                     ))}
                     {s.hosts.length > 3 ? <div class="muted">and {s.hosts.length - 3} more</div> : null}
                   </td>
-                  <td>{s.triggered ? <span class="badge warn">meta-alert raised</span> : <span class="badge">counting</span>}</td>
+                  <td>
+                    {s.triggered ? (
+                      <span class="badge warn">meta-alert raised</span>
+                    ) : (
+                      <span class="badge">counting</span>
+                    )}
+                  </td>
                   <td>
                     {s.suggestion ? (
                       <div class="actions">
@@ -285,7 +346,11 @@ function Unhandled({ r, error, team }: { r?: UnhandledReport; error?: unknown; t
                         >
                           Make a rule from this
                         </a>
-                        <a href={`/tester${qs({ match_type: s.suggestion.match_type, match_string: s.suggestion.match_string, team_assignment: team, event: s.sample?.message })}`}>test it</a>
+                        <a
+                          href={`/tester${qs({ match_type: s.suggestion.match_type, match_string: s.suggestion.match_string, team_assignment: team, event: s.sample?.message })}`}
+                        >
+                          test it
+                        </a>
                       </div>
                     ) : (
                       <span class="muted">no sample to build a rule from</span>
@@ -297,7 +362,9 @@ function Unhandled({ r, error, team }: { r?: UnhandledReport; error?: unknown; t
           </table>
         </div>
       ) : null}
-      {r && !r.complete ? <p class="muted">Read the first {num(r.keys)} counters only (a large Redis).</p> : null}
+      {r && !r.complete ? (
+        <p class="muted">Read the first {num(r.keys)} counters only (a large Redis).</p>
+      ) : null}
     </div>
   );
 }

@@ -4,7 +4,15 @@
 // matches the filters, after one confirmation that says how many items go where (a dry run of the
 // same service call).
 import type { Context, Hono } from 'hono';
-import { browseDlq, checkDlqName, DLQ_NAMES, type DlqItem, dlqDepths, purgeDlqItems, replayDlqItems } from '../../../core/admin/dlq.ts';
+import {
+  browseDlq,
+  checkDlqName,
+  DLQ_NAMES,
+  type DlqItem,
+  dlqDepths,
+  purgeDlqItems,
+  replayDlqItems,
+} from '../../../core/admin/dlq.ts';
 import { AdminError } from '../../../core/admin/errors.ts';
 import type { UiDeps, UiEnv } from '../env.ts';
 import { formAll, formOf } from '../forms.ts';
@@ -58,7 +66,11 @@ export function registerDlq(ui: Hono<UiEnv>, d: UiDeps): void {
         <h1>Dead-letter queues</h1>
         <nav class="actions" aria-label="Queues">
           {DLQ_NAMES.map((n) => (
-            <a class={n === name ? 'button primary' : 'button'} href={`/dlq/${n}`} aria-current={n === name ? 'page' : undefined}>
+            <a
+              class={n === name ? 'button primary' : 'button'}
+              href={`/dlq/${n}`}
+              aria-current={n === name ? 'page' : undefined}
+            >
               {n} <span class={`badge ${depths[n].depth > 0 ? 'bad' : ''}`}>{num(depths[n].depth)}</span>
             </a>
           ))}
@@ -90,7 +102,11 @@ export function registerDlq(ui: Hono<UiEnv>, d: UiDeps): void {
             <div class="toolbar">
               <span>
                 <strong id="dlq-matched">{num(r.matched)}</strong> of {num(r.total)} items match
-                {Object.keys(r.by_code).length > 0 ? ` (${Object.entries(r.by_code).map(([k, n]) => `${k}: ${num(n)}`).join(', ')})` : ''}
+                {Object.keys(r.by_code).length > 0
+                  ? ` (${Object.entries(r.by_code)
+                      .map(([k, n]) => `${k}: ${num(n)}`)
+                      .join(', ')})`
+                  : ''}
               </span>
               <button type="submit" name="action" value="replay" class="primary">
                 Replay selected…
@@ -105,7 +121,11 @@ export function registerDlq(ui: Hono<UiEnv>, d: UiDeps): void {
                 Purge all {num(r.matched)} matching…
               </button>
             </div>
-            {r.items.length === 0 ? <p class="nodata">This queue is empty{Object.keys(filters).length > 0 ? ' for these filters' : ''}.</p> : null}
+            {r.items.length === 0 ? (
+              <p class="nodata">
+                This queue is empty{Object.keys(filters).length > 0 ? ' for these filters' : ''}.
+              </p>
+            ) : null}
             {r.items.length > 0 ? (
               <div class="table-wrap">
                 <table id="dlq-table">
@@ -120,8 +140,12 @@ export function registerDlq(ui: Hono<UiEnv>, d: UiDeps): void {
                       <th scope="col">failed</th>
                       <th scope="col">host</th>
                       <th scope="col">reason</th>
-                      <th scope="col" class="num">attempts</th>
-                      <th scope="col" class="num">replays</th>
+                      <th scope="col" class="num">
+                        attempts
+                      </th>
+                      <th scope="col" class="num">
+                        replays
+                      </th>
                       <th scope="col">item</th>
                     </tr>
                   </thead>
@@ -139,7 +163,8 @@ export function registerDlq(ui: Hono<UiEnv>, d: UiDeps): void {
                         </td>
                         <td>{i.hostname ?? '—'}</td>
                         <td class="msg">
-                          {i.code ? <span class="badge">{i.code}</span> : null} <Trunc text={i.reason ?? ''} max={160} />
+                          {i.code ? <span class="badge">{i.code}</span> : null}{' '}
+                          <Trunc text={i.reason ?? ''} max={160} />
                         </td>
                         <td class="num">{attempts(i)}</td>
                         <td class="num">{i.replay_count}</td>
@@ -161,7 +186,9 @@ export function registerDlq(ui: Hono<UiEnv>, d: UiDeps): void {
         )}
         {r && r.matched > off + r.limit ? (
           <div class="pager">
-            {off > 0 ? <a href={`/dlq/${name}${qs({ ...filters, offset: Math.max(0, off - r.limit) })}`}>← Newer</a> : null}
+            {off > 0 ? (
+              <a href={`/dlq/${name}${qs({ ...filters, offset: Math.max(0, off - r.limit) })}`}>← Newer</a>
+            ) : null}
             <a href={`/dlq/${name}${qs({ ...filters, offset: off + r.limit })}`}>Older →</a>
           </div>
         ) : null}
@@ -179,7 +206,10 @@ export function registerDlq(ui: Hono<UiEnv>, d: UiDeps): void {
     const replay = action.startsWith('replay');
     const filters = filtersOf(f);
     if (!all && ids.length === 0)
-      return c.redirect(`/dlq/${name}${qs({ ...filters, done: 'Select the items first (the boxes on the left), or use the “all matching” buttons.' })}`, 303);
+      return c.redirect(
+        `/dlq/${name}${qs({ ...filters, done: 'Select the items first (the boxes on the left), or use the “all matching” buttons.' })}`,
+        303,
+      );
     const selection = all ? { all: true, ...filters } : { ids, ...filters };
     let count: number;
     let where = '';
@@ -202,15 +232,28 @@ export function registerDlq(ui: Hono<UiEnv>, d: UiDeps): void {
           {replay ? 'Replay' : 'Purge'} {num(count)} item{count === 1 ? '' : 's'} of the {name} DLQ?
         </h1>
         <div class={`note ${replay ? 'warn' : 'bad'}`} id="confirm-count">
-          {replay ? `This replays ${num(count)} item${count === 1 ? '' : 's'}: ${where || 'none'}.` : `This deletes ${num(count)} item${count === 1 ? '' : 's'} for good.`}
+          {replay
+            ? `This replays ${num(count)} item${count === 1 ? '' : 's'}: ${where || 'none'}.`
+            : `This deletes ${num(count)} item${count === 1 ? '' : 's'} for good.`}
         </div>
         <form method="post" action={`/dlq/${name}/${replay ? 'replay' : 'purge'}`} class="stack">
           <Csrf c={c} />
-          {all ? <input type="hidden" name="all" value="true" /> : ids.map((id) => <input type="hidden" name="ids" value={id} />)}
+          {all ? (
+            <input type="hidden" name="all" value="true" />
+          ) : (
+            ids.map((id) => <input type="hidden" name="ids" value={id} />)
+          )}
           {Object.entries(filters).map(([k, v]) => (
             <input type="hidden" name={k} value={v} />
           ))}
-          <Field name="note" label={replay ? 'Note (why, kept in the audit log)' : 'Why are they deleted? (required, kept in the audit log)'}>
+          <Field
+            name="note"
+            label={
+              replay
+                ? 'Note (why, kept in the audit log)'
+                : 'Why are they deleted? (required, kept in the audit log)'
+            }
+          >
             <Input name="note" />
           </Field>
           {replay ? (
@@ -238,7 +281,16 @@ export function registerDlq(ui: Hono<UiEnv>, d: UiDeps): void {
     try {
       let done: string;
       if (kind === 'replay') {
-        const r = await replayDlqItems(d.ctx, name, { ...selection, ...(f.note ? { note: f.note } : {}), ...(f.force === 'true' ? { force: true } : {}) }, c.get('actor'));
+        const r = await replayDlqItems(
+          d.ctx,
+          name,
+          {
+            ...selection,
+            ...(f.note ? { note: f.note } : {}),
+            ...(f.force === 'true' ? { force: true } : {}),
+          },
+          c.get('actor'),
+        );
         if ('dry_run' in r) throw new Error('unexpected dry run');
         done = `Replayed ${num(r.replayed)} item(s) to ${r.to}${r.dead ? `, ${num(r.dead)} to the dead-letter list` : ''}${r.missing ? `, ${num(r.missing)} already gone` : ''}.`;
       } else {
@@ -255,7 +307,9 @@ export function registerDlq(ui: Hono<UiEnv>, d: UiDeps): void {
         <div>
           <h1>Nothing was {kind === 'replay' ? 'replayed' : 'purged'}</h1>
           <div class="note bad" role="alert">
-            {Object.keys(errors).length > 0 ? Object.entries(errors).map(([k, m]) => <div>{`${k}: ${m}`}</div>) : err.message}
+            {Object.keys(errors).length > 0
+              ? Object.entries(errors).map(([k, m]) => <div>{`${k}: ${m}`}</div>)
+              : err.message}
           </div>
           <p>
             <a href={`/dlq/${name}${qs(filters)}`}>Back to the {name} DLQ</a>

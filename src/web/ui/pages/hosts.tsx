@@ -4,7 +4,15 @@
 import type { Context, Hono } from 'hono';
 import { importDevHosts, importTeams, type ImportResult } from '../../../core/admin/bulk.ts';
 import { AdminError } from '../../../core/admin/errors.ts';
-import { addDevHost, addTeam, deleteDevHost, deleteTeam, listDevHosts, listTeams, updateTeam } from '../../../core/admin/hosts.ts';
+import {
+  addDevHost,
+  addTeam,
+  deleteDevHost,
+  deleteTeam,
+  listDevHosts,
+  listTeams,
+  updateTeam,
+} from '../../../core/admin/hosts.ts';
 import type { UiDeps, UiEnv } from '../env.ts';
 import { formOf } from '../forms.ts';
 import { Csrf, ErrorNote, Field, fieldErrors, Input, num, page, qs } from '../layout.tsx';
@@ -15,15 +23,22 @@ function ImportResults({ r }: { r: ImportResult }) {
     <div class="panel" id="import-result">
       <h2>Import result</h2>
       <p>
-        <strong>{num(c.added)}</strong> added, <strong>{num(c.updated)}</strong> updated, {num(c.unchanged)} unchanged,{' '}
-        <strong class={c.invalid > 0 ? 'value bad' : ''}>{num(c.invalid)}</strong> invalid, {num(c.duplicate)} duplicate, {num(c.skipped)} skipped
-        {r.applied ? (r.applied.applied ? ' · every alerter runs the change' : ' · stored; alerters will reload') : ''}
+        <strong>{num(c.added)}</strong> added, <strong>{num(c.updated)}</strong> updated, {num(c.unchanged)}{' '}
+        unchanged, <strong class={c.invalid > 0 ? 'value bad' : ''}>{num(c.invalid)}</strong> invalid,{' '}
+        {num(c.duplicate)} duplicate, {num(c.skipped)} skipped
+        {r.applied
+          ? r.applied.applied
+            ? ' · every alerter runs the change'
+            : ' · stored; alerters will reload'
+          : ''}
       </p>
       <div class="table-wrap">
         <table>
           <thead>
             <tr>
-              <th scope="col" class="num">line</th>
+              <th scope="col" class="num">
+                line
+              </th>
               <th scope="col">text</th>
               <th scope="col">result</th>
             </tr>
@@ -34,7 +49,12 @@ function ImportResults({ r }: { r: ImportResult }) {
                 <td class="num">{l.line}</td>
                 <td class="mono">{l.text}</td>
                 <td>
-                  <span class={`badge ${l.status === 'invalid' || l.status === 'duplicate' ? 'bad' : l.status === 'added' || l.status === 'updated' ? 'ok' : ''}`}>{l.status}</span> {l.message}
+                  <span
+                    class={`badge ${l.status === 'invalid' || l.status === 'duplicate' ? 'bad' : l.status === 'added' || l.status === 'updated' ? 'ok' : ''}`}
+                  >
+                    {l.status}
+                  </span>{' '}
+                  {l.message}
                 </td>
               </tr>
             ))}
@@ -65,7 +85,13 @@ function HostsPage(p: HostsPageProps) {
   const v = p.values ?? {};
   const e = p.errors ?? {};
   const needle = p.q.toLowerCase();
-  const rows = needle ? p.rows.filter((r) => r.hostname.toLowerCase().includes(needle) || (r.team_assignment ?? '').toLowerCase().includes(needle)) : p.rows;
+  const rows = needle
+    ? p.rows.filter(
+        (r) =>
+          r.hostname.toLowerCase().includes(needle) ||
+          (r.team_assignment ?? '').toLowerCase().includes(needle),
+      )
+    : p.rows;
   return (
     <div>
       <h1>{teams ? 'Teams' : 'Development hosts'}</h1>
@@ -109,8 +135,18 @@ function HostsPage(p: HostsPageProps) {
           <h2>Import CSV lines</h2>
           <form method="post" action={`${base}/import`} class="stack" novalidate>
             <Csrf c={p.c} />
-            <Field name="csv" label={teams ? 'hostname,team_assignment per line' : 'One host name per line'} errors={e} hint="Blank lines and # comments are skipped; a header line is recognised. Known teams are updated.">
-              <textarea id="f-csv" name="csv" rows={6} placeholder={teams ? 'hostname,team_assignment\ncore-rtr-01,NETO' : 'hostname\nlab-sw1'}>
+            <Field
+              name="csv"
+              label={teams ? 'hostname,team_assignment per line' : 'One host name per line'}
+              errors={e}
+              hint="Blank lines and # comments are skipped; a header line is recognised. Known teams are updated."
+            >
+              <textarea
+                id="f-csv"
+                name="csv"
+                rows={6}
+                placeholder={teams ? 'hostname,team_assignment\ncore-rtr-01,NETO' : 'hostname\nlab-sw1'}
+              >
                 {v.csv ?? ''}
               </textarea>
             </Field>
@@ -154,7 +190,12 @@ function HostsPage(p: HostsPageProps) {
                       <label class="skip" for={`t-${r.hostname}`}>
                         Team of {r.hostname}
                       </label>
-                      <input id={`t-${r.hostname}`} name="team_assignment" value={r.team_assignment} size={14} />
+                      <input
+                        id={`t-${r.hostname}`}
+                        name="team_assignment"
+                        value={r.team_assignment}
+                        size={14}
+                      />
                       <button type="submit">Save</button>
                     </form>
                   </td>
@@ -178,14 +219,26 @@ function HostsPage(p: HostsPageProps) {
 }
 
 export function registerHosts(ui: Hono<UiEnv>, d: UiDeps): void {
-  const rowsOf = async (kind: Kind) => (kind === 'teams' ? await listTeams(d.ctx) : await listDevHosts(d.ctx));
-  const render = async (c: Context<UiEnv>, kind: Kind, extra: Partial<HostsPageProps> & { status?: number } = {}) =>
+  const rowsOf = async (kind: Kind) =>
+    kind === 'teams' ? await listTeams(d.ctx) : await listDevHosts(d.ctx);
+  const render = async (
+    c: Context<UiEnv>,
+    kind: Kind,
+    extra: Partial<HostsPageProps> & { status?: number } = {},
+  ) =>
     page(
       c,
-      { title: kind === 'teams' ? 'Teams' : 'Development hosts', active: kind === 'teams' ? '/teams' : '/hosts', status: extra.status },
+      {
+        title: kind === 'teams' ? 'Teams' : 'Development hosts',
+        active: kind === 'teams' ? '/teams' : '/hosts',
+        status: extra.status,
+      },
       <HostsPage c={c} kind={kind} rows={await rowsOf(kind)} q={c.req.query('q') ?? ''} {...extra} />,
     );
-  const actor = (c: Context<UiEnv>, reason?: string) => ({ ...c.get('actor'), ...(reason ? { reason } : {}) });
+  const actor = (c: Context<UiEnv>, reason?: string) => ({
+    ...c.get('actor'),
+    ...(reason ? { reason } : {}),
+  });
   const form = async (c: Context<UiEnv>, kind: Kind, fn: (f: Record<string, string>) => Promise<string>) => {
     const f = await formOf(c);
     try {
@@ -194,7 +247,12 @@ export function registerHosts(ui: Hono<UiEnv>, d: UiDeps): void {
     } catch (err) {
       if (!(err instanceof AdminError) || err.code === 'unavailable') throw err;
       const errors = fieldErrors(err);
-      return render(c, kind, { values: f, errors, error: err.fields.length === 0 ? err : undefined, status: err.code === 'invalid' ? 400 : err.code === 'not_found' ? 404 : 409 });
+      return render(c, kind, {
+        values: f,
+        errors,
+        error: err.fields.length === 0 ? err : undefined,
+        status: err.code === 'invalid' ? 400 : err.code === 'not_found' ? 404 : 409,
+      });
     }
   };
 
@@ -204,8 +262,14 @@ export function registerHosts(ui: Hono<UiEnv>, d: UiDeps): void {
     ui.post(`${base}/import`, async (c) => {
       const f = await formOf(c);
       try {
-        const r = kind === 'teams' ? await importTeams(d.ctx, f.csv ?? '', actor(c)) : await importDevHosts(d.ctx, f.csv ?? '', actor(c));
-        return render(c, kind, { imported: r, values: { csv: r.counts.invalid + r.counts.duplicate > 0 ? (f.csv ?? '') : '' } });
+        const r =
+          kind === 'teams'
+            ? await importTeams(d.ctx, f.csv ?? '', actor(c))
+            : await importDevHosts(d.ctx, f.csv ?? '', actor(c));
+        return render(c, kind, {
+          imported: r,
+          values: { csv: r.counts.invalid + r.counts.duplicate > 0 ? (f.csv ?? '') : '' },
+        });
       } catch (err) {
         if (!(err instanceof AdminError) || err.code === 'unavailable') throw err;
         return render(c, kind, { values: f, errors: fieldErrors(err), status: 400 });
@@ -214,7 +278,11 @@ export function registerHosts(ui: Hono<UiEnv>, d: UiDeps): void {
   }
   ui.post('/hosts', (c) =>
     form(c, 'hosts', async (f) => {
-      const r = await addDevHost(d.ctx, { hostname: f.hostname ?? '', ...(f.reason ? { reason: f.reason } : {}) }, actor(c));
+      const r = await addDevHost(
+        d.ctx,
+        { hostname: f.hostname ?? '', ...(f.reason ? { reason: f.reason } : {}) },
+        actor(c),
+      );
       return `Added ${r.host.hostname}.`;
     }),
   );
@@ -226,13 +294,26 @@ export function registerHosts(ui: Hono<UiEnv>, d: UiDeps): void {
   );
   ui.post('/teams', (c) =>
     form(c, 'teams', async (f) => {
-      const r = await addTeam(d.ctx, { hostname: f.hostname ?? '', team_assignment: f.team_assignment ?? '', ...(f.reason ? { reason: f.reason } : {}) }, actor(c));
+      const r = await addTeam(
+        d.ctx,
+        {
+          hostname: f.hostname ?? '',
+          team_assignment: f.team_assignment ?? '',
+          ...(f.reason ? { reason: f.reason } : {}),
+        },
+        actor(c),
+      );
       return `Added ${r.team.hostname} to ${r.team.team_assignment}.`;
     }),
   );
   ui.post('/teams/update', (c) =>
     form(c, 'teams', async (f) => {
-      const r = await updateTeam(d.ctx, f.hostname ?? '', { team_assignment: f.team_assignment ?? '' }, actor(c));
+      const r = await updateTeam(
+        d.ctx,
+        f.hostname ?? '',
+        { team_assignment: f.team_assignment ?? '' },
+        actor(c),
+      );
       return `${r.team.hostname} is in ${r.team.team_assignment}.`;
     }),
   );

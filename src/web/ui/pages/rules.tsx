@@ -10,11 +10,29 @@ import { queryConfigAudit, getAuditLog } from '../../../core/admin/audit.ts';
 import { AdminError } from '../../../core/admin/errors.ts';
 import { createRule, deleteRule, getRule, listRules, updateRule } from '../../../core/admin/rules.ts';
 import { HANDLINGS, MATCH_TYPES, type Rule } from '../../../core/admin/schemas.ts';
-import { explainEvent, type EventExplanation, type Outcome, type RuleTestResult, testRules } from '../../../core/admin/tester.ts';
+import {
+  explainEvent,
+  type EventExplanation,
+  type Outcome,
+  type RuleTestResult,
+  testRules,
+} from '../../../core/admin/tester.ts';
 import { redisCall } from '../../../core/admin/context.ts';
 import type { UiDeps, UiEnv } from '../env.ts';
 import { formOf, RULE_FIELDS, ruleInput, ruleValues } from '../forms.ts';
-import { Csrf, ErrorNote, Field, fieldErrors, Input, num, page, qs, Select, Time, Trunc } from '../layout.tsx';
+import {
+  Csrf,
+  ErrorNote,
+  Field,
+  fieldErrors,
+  Input,
+  num,
+  page,
+  qs,
+  Select,
+  Time,
+  Trunc,
+} from '../layout.tsx';
 
 const SEVERITIES: [string, string][] = [
   ['', 'any'],
@@ -28,7 +46,10 @@ const SEVERITIES: [string, string][] = [
   ['7', '7 debug'],
 ];
 
-const actorOf = (c: Context<UiEnv>, reason?: string): Actor => ({ ...c.get('actor'), ...(reason ? { reason } : {}) });
+const actorOf = (c: Context<UiEnv>, reason?: string): Actor => ({
+  ...c.get('actor'),
+  ...(reason ? { reason } : {}),
+});
 
 const valuesOf = (r: Rule): Record<string, string> => ({
   name: r.name ?? '',
@@ -62,12 +83,28 @@ const SORTS: Record<string, (r: Rule) => string | number> = {
   active: (r) => (r.is_active ? 0 : 1),
 };
 
-function RulesTable({ rules, q, sort, dir, csrf }: { rules: Rule[]; q: string; sort: string; dir: 'asc' | 'desc'; csrf: string }) {
+function RulesTable({
+  rules,
+  q,
+  sort,
+  dir,
+  csrf,
+}: {
+  rules: Rule[];
+  q: string;
+  sort: string;
+  dir: 'asc' | 'desc';
+  csrf: string;
+}) {
   const head = (key: string, label: string, numeric = false) => {
     const current = sort === key;
     const next = current && dir === 'asc' ? 'desc' : 'asc';
     return (
-      <th scope="col" class={numeric ? 'num' : undefined} aria-sort={current ? (dir === 'asc' ? 'ascending' : 'descending') : undefined}>
+      <th
+        scope="col"
+        class={numeric ? 'num' : undefined}
+        aria-sort={current ? (dir === 'asc' ? 'ascending' : 'descending') : undefined}
+      >
         <a href={`/rules${qs({ q, sort: key, dir: next })}`}>
           {label}
           {current ? (dir === 'asc' ? ' ▲' : ' ▼') : ''}
@@ -107,14 +144,18 @@ function RulesTable({ rules, q, sort, dir, csrf }: { rules: Rule[]; q: string; s
                 <td>{r.match_type}</td>
                 <td class="msg mono">
                   <Trunc text={matchText(r)} max={120} />
-                  {r.syslog_severity !== null ? <span class="muted"> (severity {r.syslog_severity})</span> : null}
+                  {r.syslog_severity !== null ? (
+                    <span class="muted"> (severity {r.syslog_severity})</span>
+                  ) : null}
                 </td>
                 <td>
                   {r.prod_handling} / {r.dev_handling}
                 </td>
                 <td>{r.team_assignment}</td>
                 <td>
-                  <span class={`badge ${r.is_active ? 'ok' : ''}`}>{r.is_active ? 'active' : 'inactive'}</span>
+                  <span class={`badge ${r.is_active ? 'ok' : ''}`}>
+                    {r.is_active ? 'active' : 'inactive'}
+                  </span>
                 </td>
                 <td>
                   <div class="actions">
@@ -138,7 +179,6 @@ function RulesTable({ rules, q, sort, dir, csrf }: { rules: Rule[]; q: string; s
     </div>
   );
 }
-
 
 // ── the form ─────────────────────────────────────────────────────────────────────────────────────
 
@@ -218,15 +258,30 @@ function RuleForm(p: FormProps) {
       >
         <Input name="match_string" value={v.match_string} errors={e} />
       </Field>
-      <Field name="trap_oid" label="Trap OID prefix" errors={e} hint="For oid_prefix rules: a dotted OID such as 1.3.6.1.6.3.1.1.5.">
+      <Field
+        name="trap_oid"
+        label="Trap OID prefix"
+        errors={e}
+        hint="For oid_prefix rules: a dotted OID such as 1.3.6.1.6.3.1.1.5."
+      >
         <Input name="trap_oid" value={v.trap_oid} errors={e} />
       </Field>
       <div class="row">
         <Field name="prod_handling" label="Handling in production" errors={e}>
-          <Select name="prod_handling" value={v.prod_handling || 'Page_and_ticket'} options={handlingOptions(v.prod_handling)} errors={e} />
+          <Select
+            name="prod_handling"
+            value={v.prod_handling || 'Page_and_ticket'}
+            options={handlingOptions(v.prod_handling)}
+            errors={e}
+          />
         </Field>
         <Field name="dev_handling" label="Handling on dev hosts" errors={e}>
-          <Select name="dev_handling" value={v.dev_handling || 'Ignore'} options={handlingOptions(v.dev_handling)} errors={e} />
+          <Select
+            name="dev_handling"
+            value={v.dev_handling || 'Ignore'}
+            options={handlingOptions(v.dev_handling)}
+            errors={e}
+          />
         </Field>
       </div>
       <div class="row">
@@ -258,12 +313,23 @@ function RuleForm(p: FormProps) {
       <Field name="reason" label="Reason for this change" errors={e} hint="Kept in the change history.">
         <Input name="reason" value={v.reason} errors={e} />
       </Field>
-      {known.size > 0 ? <p class="muted">Fix the fields marked above; everything you typed is kept.</p> : null}
+      {known.size > 0 ? (
+        <p class="muted">Fix the fields marked above; everything you typed is kept.</p>
+      ) : null}
       <div class="actions">
         <button class="primary" type="submit">
           {p.ruleId ? 'Save rule' : 'Create rule'}
         </button>
-        <button type="submit" formaction="/tester/run" hx-post="/tester/run" hx-target="#test-result" hx-swap="innerHTML" hx-include="#rule-form" name="from_form" value="1">
+        <button
+          type="submit"
+          formaction="/tester/run"
+          hx-post="/tester/run"
+          hx-target="#test-result"
+          hx-swap="innerHTML"
+          hx-include="#rule-form"
+          name="from_form"
+          value="1"
+        >
           Test this draft on recent events
         </button>
         {p.ruleId ? <input type="hidden" name="rule_id" value={String(p.ruleId)} /> : null}
@@ -285,27 +351,32 @@ async function teamsOf(d: UiDeps): Promise<string[]> {
 // ── tester results ───────────────────────────────────────────────────────────────────────────────
 
 const outcomeText = (o: Outcome) =>
-  o.rule_id === null ? 'unhandled (no rule)' : `${o.rule_id === 'draft' ? 'the draft' : `rule ${o.rule_id}`} → ${o.handling}${o.forwarded ? ' (forwarded)' : ''}`;
+  o.rule_id === null
+    ? 'unhandled (no rule)'
+    : `${o.rule_id === 'draft' ? 'the draft' : `rule ${o.rule_id}`} → ${o.handling}${o.forwarded ? ' (forwarded)' : ''}`;
 
 function ExplainResult({ x }: { x: EventExplanation }) {
   return (
     <div class="panel" id="explain">
       <h2>This event</h2>
       <p>
-        Host <strong>{x.event.hostname}</strong> ({x.event.environment === 'dev' ? 'a development host' : 'production'})
+        Host <strong>{x.event.hostname}</strong> (
+        {x.event.environment === 'dev' ? 'a development host' : 'production'})
         {x.event.severity !== null ? `, severity ${x.event.severity}` : ''}
         {x.event.trap_oid ? `, trap OID ${x.event.trap_oid}` : ''}
       </p>
-      <p>
+      <div class="msg">
         <Trunc text={x.event.message} max={400} />
-      </p>
+      </div>
       <p>
         Now: <strong id="winner">{outcomeText(x.current)}</strong>
       </p>
       {x.proposed ? (
         <p>
           With the draft: <strong id="winner-draft">{outcomeText(x.proposed)}</strong>
-          {x.draft_matches !== undefined ? ` · the draft ${x.draft_matches ? 'matches' : 'does not match'} this event by itself` : ''}
+          {x.draft_matches !== undefined
+            ? ` · the draft ${x.draft_matches ? 'matches' : 'does not match'} this event by itself`
+            : ''}
         </p>
       ) : null}
       <p class="muted">
@@ -326,15 +397,17 @@ function ExplainResult({ x }: { x: EventExplanation }) {
 function SetResult({ r }: { r: RuleTestResult }) {
   return (
     <div class="panel" id="set-result">
-      <h2>
-        On the last {num(r.events.tested)} events
-      </h2>
+      <h2>On the last {num(r.events.tested)} events</h2>
       <table>
         <thead>
           <tr>
             <th scope="col"></th>
-            <th scope="col" class="num">matched</th>
-            <th scope="col" class="num">unhandled</th>
+            <th scope="col" class="num">
+              matched
+            </th>
+            <th scope="col" class="num">
+              unhandled
+            </th>
           </tr>
         </thead>
         <tbody>
@@ -353,12 +426,19 @@ function SetResult({ r }: { r: RuleTestResult }) {
       <p>
         {r.draft ? (
           <>
-            The draft matches <strong id="draft-matches">{num(r.draft.matches)}</strong> of them by itself and wins <strong>{num(r.draft.wins)}</strong>.{' '}
+            The draft matches <strong id="draft-matches">{num(r.draft.matches)}</strong> of them by itself and
+            wins <strong>{num(r.draft.wins)}</strong>.{' '}
           </>
         ) : null}
-        <strong id="changed">{num(r.changed)}</strong> event{r.changed === 1 ? '' : 's'} would be decided differently
-        {r.proposed.matched > r.current.matched ? ` (${num(r.proposed.matched - r.current.matched)} more caught)` : ''}
-        {r.proposed.matched < r.current.matched ? ` (${num(r.current.matched - r.proposed.matched)} fewer caught)` : ''}.
+        <strong id="changed">{num(r.changed)}</strong> event{r.changed === 1 ? '' : 's'} would be decided
+        differently
+        {r.proposed.matched > r.current.matched
+          ? ` (${num(r.proposed.matched - r.current.matched)} more caught)`
+          : ''}
+        {r.proposed.matched < r.current.matched
+          ? ` (${num(r.current.matched - r.proposed.matched)} fewer caught)`
+          : ''}
+        .
       </p>
       {r.sample.length > 0 ? (
         <div class="table-wrap">
@@ -387,7 +467,8 @@ function SetResult({ r }: { r: RuleTestResult }) {
         </div>
       ) : null}
       <p class="muted">
-        Events from the audit trail ({num(r.events.from_audit)}) and the alerter's recent sample ({num(r.events.from_recent)}), unhandled ones included.
+        Events from the audit trail ({num(r.events.from_audit)}) and the alerter's recent sample (
+        {num(r.events.from_recent)}), unhandled ones included.
       </p>
     </div>
   );
@@ -395,7 +476,8 @@ function SetResult({ r }: { r: RuleTestResult }) {
 
 /** Runs what the tester form asks: one event, a draft on recent events, or both. */
 async function runTester(d: UiDeps, f: Record<string, string>) {
-  const draftGiven = ['match_string', 'trap_oid'].some((k) => (f[k] ?? '').trim() !== '') || f.delete === 'true';
+  const draftGiven =
+    ['match_string', 'trap_oid'].some((k) => (f[k] ?? '').trim() !== '') || f.delete === 'true';
   const ruleId = f.rule_id && /^\d+$/.test(f.rule_id) ? Number(f.rule_id) : undefined;
   const rule = draftGiven && f.delete !== 'true' ? ruleInput({ ...f, reason: '' }) : undefined;
   if (rule) delete rule.reason;
@@ -460,12 +542,27 @@ function TesterPage(p: TesterProps) {
     <div>
       <h1>Rule tester</h1>
       <p class="muted">
-        See which rule wins an event, and what a new or changed rule would catch or lose on what really arrived — before saving anything.
+        See which rule wins an event, and what a new or changed rule would catch or lose on what really
+        arrived — before saving anything.
       </p>
-      <form method="post" action="/tester/run" class="stack" id="tester-form" hx-post="/tester/run" hx-target="#result" hx-swap="innerHTML" novalidate>
+      <form
+        method="post"
+        action="/tester/run"
+        class="stack"
+        id="tester-form"
+        hx-post="/tester/run"
+        hx-target="#result"
+        hx-swap="innerHTML"
+        novalidate
+      >
         <Csrf c={p.c} />
         <ErrorNote err={p.error} />
-        <Field name="event" label="Event" errors={e} hint="Paste an event as JSON (as queued), or just a message. Or pick a recent one below.">
+        <Field
+          name="event"
+          label="Event"
+          errors={e}
+          hint="Paste an event as JSON (as queued), or just a message. Or pick a recent one below."
+        >
           <textarea id="f-event" name="event" rows={4}>
             {v.event ?? ''}
           </textarea>
@@ -490,8 +587,24 @@ function TesterPage(p: TesterProps) {
         <fieldset>
           <legend>Draft rule (optional)</legend>
           <div class="row">
-            <Field name="rule_id" label="Changes rule" errors={e} hint="Leave as “a new rule”, or pick the rule the draft edits.">
-              <Select name="rule_id" value={v.rule_id ?? ''} options={[['', 'a new rule'], ...p.rules.map((r) => [String(r.id), `${r.id}: ${r.name ?? matchText(r).slice(0, 50)}`] as [string, string])]} errors={e} />
+            <Field
+              name="rule_id"
+              label="Changes rule"
+              errors={e}
+              hint="Leave as “a new rule”, or pick the rule the draft edits."
+            >
+              <Select
+                name="rule_id"
+                value={v.rule_id ?? ''}
+                options={[
+                  ['', 'a new rule'],
+                  ...p.rules.map(
+                    (r) =>
+                      [String(r.id), `${r.id}: ${r.name ?? matchText(r).slice(0, 50)}`] as [string, string],
+                  ),
+                ]}
+                errors={e}
+              />
             </Field>
             <Field name="delete" label="Or delete it" errors={e}>
               <Select
@@ -513,7 +626,12 @@ function TesterPage(p: TesterProps) {
               <Input name="priority" value={v.priority} errors={e} size={8} />
             </Field>
             <Field name="syslog_severity" label="Syslog severity" errors={e}>
-              <Select name="syslog_severity" value={v.syslog_severity ?? ''} options={SEVERITIES} errors={e} />
+              <Select
+                name="syslog_severity"
+                value={v.syslog_severity ?? ''}
+                options={SEVERITIES}
+                errors={e}
+              />
             </Field>
           </div>
           <Field name="match_string" label="Match string" errors={e}>
@@ -524,10 +642,20 @@ function TesterPage(p: TesterProps) {
           </Field>
           <div class="row">
             <Field name="prod_handling" label="Production handling" errors={e}>
-              <Select name="prod_handling" value={v.prod_handling || 'Page_and_ticket'} options={handlingOptions(v.prod_handling)} errors={e} />
+              <Select
+                name="prod_handling"
+                value={v.prod_handling || 'Page_and_ticket'}
+                options={handlingOptions(v.prod_handling)}
+                errors={e}
+              />
             </Field>
             <Field name="dev_handling" label="Dev handling" errors={e}>
-              <Select name="dev_handling" value={v.dev_handling || 'Ignore'} options={handlingOptions(v.dev_handling)} errors={e} />
+              <Select
+                name="dev_handling"
+                value={v.dev_handling || 'Ignore'}
+                options={handlingOptions(v.dev_handling)}
+                errors={e}
+              />
             </Field>
             <Field name="team_assignment" label="Team" errors={e}>
               <Input name="team_assignment" value={v.team_assignment || 'NETO'} errors={e} />
@@ -551,7 +679,9 @@ function TesterPage(p: TesterProps) {
   );
 }
 
-async function recentEvents(d: UiDeps): Promise<{ hostname: string; message: string; id: string; raw: string }[]> {
+async function recentEvents(
+  d: UiDeps,
+): Promise<{ hostname: string; message: string; id: string; raw: string }[]> {
   try {
     const raw = await redisCall(() => d.ctx.redis.lrange(d.ctx.keys.recentEvents, 0, 19));
     const out: { hostname: string; message: string; id: string; raw: string }[] = [];
@@ -585,9 +715,17 @@ export function registerRules(ui: Hono<UiEnv>, d: UiDeps): void {
     if (q) {
       const needle = q.toLowerCase();
       rules = rules.filter((r) =>
-        [String(r.id), r.name, r.match_string, r.trap_oid, r.team_assignment, r.prod_handling, r.dev_handling, r.description, r.match_type].some(
-          (x) => x !== null && x.toLowerCase().includes(needle),
-        ),
+        [
+          String(r.id),
+          r.name,
+          r.match_string,
+          r.trap_oid,
+          r.team_assignment,
+          r.prod_handling,
+          r.dev_handling,
+          r.description,
+          r.match_type,
+        ].some((x) => x !== null && x.toLowerCase().includes(needle)),
       );
     }
     const key = SORTS[sort]!;
@@ -608,13 +746,32 @@ export function registerRules(ui: Hono<UiEnv>, d: UiDeps): void {
         {saved ? (
           <div class="note ok" role="status">
             Rule {saved} {c.req.query('deleted') ? 'deleted' : 'saved'}.{' '}
-            {c.req.query('applied') === 'false' ? 'It is stored; not every alerter has confirmed it yet (they will reload).' : 'Every alerter runs it now.'}
+            {c.req.query('applied') === 'false'
+              ? 'It is stored; not every alerter has confirmed it yet (they will reload).'
+              : 'Every alerter runs it now.'}
           </div>
         ) : null}
-        <form method="get" action="/rules" class="toolbar" role="search" hx-get="/rules" hx-trigger="input changed delay:250ms from:#f-q, search from:#f-q" hx-target="#rules-table" hx-swap="outerHTML" hx-push-url="true">
+        <form
+          method="get"
+          action="/rules"
+          class="toolbar"
+          role="search"
+          hx-get="/rules"
+          hx-trigger="input changed delay:250ms from:#f-q, search from:#f-q"
+          hx-target="#rules-table"
+          hx-swap="outerHTML"
+          hx-push-url="true"
+        >
           <div class="field">
             <label for="f-q">Search rules</label>
-            <Input name="q" value={q} type="search" placeholder="text, team, handling, id  ( / )" search size={36} />
+            <Input
+              name="q"
+              value={q}
+              type="search"
+              placeholder="text, team, handling, id  ( / )"
+              search
+              size={36}
+            />
           </div>
           <input type="hidden" name="sort" value={sort} />
           <input type="hidden" name="dir" value={dir} />
@@ -643,7 +800,9 @@ export function registerRules(ui: Hono<UiEnv>, d: UiDeps): void {
       <div>
         <h1>New rule</h1>
         {c.req.query('from') === 'unhandled' ? (
-          <div class="note">Prefilled from an unhandled message: check the match and the team, test it, then create it.</div>
+          <div class="note">
+            Prefilled from an unhandled message: check the match and the team, test it, then create it.
+          </div>
         ) : null}
         <RuleForm c={c} action="/rules" values={values} teams={await teamsOf(d)} />
       </div>,
@@ -654,7 +813,10 @@ export function registerRules(ui: Hono<UiEnv>, d: UiDeps): void {
     const f = await formOf(c);
     try {
       const r = await createRule(d.ctx, ruleInput(f), actorOf(c));
-      return c.redirect(`/rules${qs({ saved: r.rule.id, applied: String(r.applied.applied) })}#rule-${r.rule.id}`, 303);
+      return c.redirect(
+        `/rules${qs({ saved: r.rule.id, applied: String(r.applied.applied) })}#rule-${r.rule.id}`,
+        303,
+      );
     } catch (err) {
       if (!(err instanceof AdminError) || err.code === 'unavailable') throw err;
       return page(
@@ -662,7 +824,14 @@ export function registerRules(ui: Hono<UiEnv>, d: UiDeps): void {
         { title: 'New rule', active: '/rules', status: err.code === 'invalid' ? 400 : 409 },
         <div>
           <h1>New rule</h1>
-          <RuleForm c={c} action="/rules" values={ruleValues(f)} errors={fieldErrors(err)} error={err.fields.length === 0 ? err : undefined} teams={await teamsOf(d)} />
+          <RuleForm
+            c={c}
+            action="/rules"
+            values={ruleValues(f)}
+            errors={fieldErrors(err)}
+            error={err.fields.length === 0 ? err : undefined}
+            teams={await teamsOf(d)}
+          />
         </div>,
       );
     }
@@ -688,7 +857,15 @@ export function registerRules(ui: Hono<UiEnv>, d: UiDeps): void {
         <p class="muted">
           Created <Time iso={rule.created_at} />, updated <Time iso={rule.updated_at} />
         </p>
-        <RuleForm c={c} action={`/rules/${rule.id}`} values={valuesOf(rule)} teams={await teamsOf(d)} ruleId={rule.id} etag={etag} orig={JSON.stringify(valuesOf(rule))} />
+        <RuleForm
+          c={c}
+          action={`/rules/${rule.id}`}
+          values={valuesOf(rule)}
+          teams={await teamsOf(d)}
+          ruleId={rule.id}
+          etag={etag}
+          orig={JSON.stringify(valuesOf(rule))}
+        />
       </div>,
     );
   });
@@ -698,7 +875,10 @@ export function registerRules(ui: Hono<UiEnv>, d: UiDeps): void {
     const f = await formOf(c);
     try {
       const r = await updateRule(d.ctx, id, ruleInput(f), actorOf(c), f.etag || undefined);
-      return c.redirect(`/rules${qs({ saved: r.rule.id, applied: String(r.applied.applied) })}#rule-${r.rule.id}`, 303);
+      return c.redirect(
+        `/rules${qs({ saved: r.rule.id, applied: String(r.applied.applied) })}#rule-${r.rule.id}`,
+        303,
+      );
     } catch (err) {
       if (!(err instanceof AdminError) || err.code === 'unavailable' || err.code === 'not_found') throw err;
       let conflict: FormProps['conflict'];
@@ -714,12 +894,20 @@ export function registerRules(ui: Hono<UiEnv>, d: UiDeps): void {
         } catch {
           was = {};
         }
-        conflict = RULE_FIELDS.filter((k) => (was[k] ?? '') !== (cur[k] ?? '')).map((k) => ({ field: k, was: was[k] ?? '', now: cur[k] ?? '' }));
+        conflict = RULE_FIELDS.filter((k) => (was[k] ?? '') !== (cur[k] ?? '')).map((k) => ({
+          field: k,
+          was: was[k] ?? '',
+          now: cur[k] ?? '',
+        }));
         orig = JSON.stringify(cur);
       }
       return page(
         c,
-        { title: `Rule ${id}`, active: '/rules', status: err.code === 'invalid' ? 400 : err.code === 'precondition_failed' ? 412 : 409 },
+        {
+          title: `Rule ${id}`,
+          active: '/rules',
+          status: err.code === 'invalid' ? 400 : err.code === 'precondition_failed' ? 412 : 409,
+        },
         <div>
           <h1>Rule {id}</h1>
           <RuleForm
@@ -761,11 +949,14 @@ export function registerRules(ui: Hono<UiEnv>, d: UiDeps): void {
       <div>
         <h1>Delete rule {rule.id}?</h1>
         <div class="note warn">
-          This deletes <strong>1 rule</strong> ({rule.match_type} “{matchText(rule)}”, team {rule.team_assignment}).
+          This deletes <strong>1 rule</strong> ({rule.match_type} “{matchText(rule)}”, team{' '}
+          {rule.team_assignment}).
           {impact ? (
             <>
               {' '}
-              On the last {num(impact.events.tested)} events, <strong id="delete-impact">{num(impact.changed)}</strong> would be decided differently without it.
+              On the last {num(impact.events.tested)} events,{' '}
+              <strong id="delete-impact">{num(impact.changed)}</strong> would be decided differently without
+              it.
             </>
           ) : null}{' '}
           A rule that matched events is kept by the audit trail: deactivate it instead.
@@ -792,7 +983,10 @@ export function registerRules(ui: Hono<UiEnv>, d: UiDeps): void {
     const f = await formOf(c);
     try {
       const r = await deleteRule(d.ctx, id, actorOf(c, f.reason), f.etag || undefined);
-      return c.redirect(`/rules${qs({ saved: r.rule.id, deleted: 1, applied: String(r.applied.applied) })}`, 303);
+      return c.redirect(
+        `/rules${qs({ saved: r.rule.id, deleted: 1, applied: String(r.applied.applied) })}`,
+        303,
+      );
     } catch (err) {
       if (!(err instanceof AdminError) || err.code === 'unavailable' || err.code === 'not_found') throw err;
       return page(
@@ -828,7 +1022,9 @@ export function registerRules(ui: Hono<UiEnv>, d: UiDeps): void {
         <p>
           <a href={`/rules/${id}`}>Back to the rule</a>
         </p>
-        {h.changes.length === 0 ? <p class="nodata">No change recorded (a rule added with SQL has no history).</p> : null}
+        {h.changes.length === 0 ? (
+          <p class="nodata">No change recorded (a rule added with SQL has no history).</p>
+        ) : null}
         {h.changes.length > 0 ? (
           <div class="table-wrap">
             <table id="history">
@@ -881,7 +1077,11 @@ export function registerRules(ui: Hono<UiEnv>, d: UiDeps): void {
       const row = await getAuditLog(d.ctx, auditId, c.req.query('ts'));
       values.event = row.raw_message ?? '';
     }
-    return page(c, { title: 'Rule tester', active: '/tester' }, <TesterPage c={c} values={values} rules={rules} recent={recent} />);
+    return page(
+      c,
+      { title: 'Rule tester', active: '/tester' },
+      <TesterPage c={c} values={values} rules={rules} recent={recent} />,
+    );
   });
 
   ui.post('/tester/run', async (c) => {
@@ -891,29 +1091,40 @@ export function registerRules(ui: Hono<UiEnv>, d: UiDeps): void {
       const out = await runTester(d, f);
       if (partial) return c.html(<TesterResults out={out} />);
       const [rules, recent] = await Promise.all([listRules(d.ctx).catch(() => []), recentEvents(d)]);
-      return page(c, { title: 'Rule tester', active: '/tester' }, <TesterPage c={c} values={f} rules={rules} recent={recent} result={out} />);
+      return page(
+        c,
+        { title: 'Rule tester', active: '/tester' },
+        <TesterPage c={c} values={f} rules={rules} recent={recent} result={out} />,
+      );
     } catch (err) {
       if (!(err instanceof AdminError) || err.code === 'unavailable') throw err;
       const errors = fieldErrors(err);
       if (partial) {
         // htmx swaps 2xx only: the answer is the errors, each named by its field.
         return c.html(
-            <div class="note bad" role="alert" id="tester-errors">
-              {err.fields.length > 0
-                ? Object.entries(errors).map(([k, m]) => (
-                    <div>
-                      <strong>{k}</strong>: {m}
-                    </div>
-                  ))
-                : err.message}
-            </div>,
+          <div class="note bad" role="alert" id="tester-errors">
+            {err.fields.length > 0
+              ? Object.entries(errors).map(([k, m]) => (
+                  <div>
+                    <strong>{k}</strong>: {m}
+                  </div>
+                ))
+              : err.message}
+          </div>,
         );
       }
       const [rules, recent] = await Promise.all([listRules(d.ctx).catch(() => []), recentEvents(d)]);
       return page(
         c,
         { title: 'Rule tester', active: '/tester', status: 400 },
-        <TesterPage c={c} values={f} errors={errors} error={err.fields.length === 0 ? err : undefined} rules={rules} recent={recent} />,
+        <TesterPage
+          c={c}
+          values={f}
+          errors={errors}
+          error={err.fields.length === 0 ? err : undefined}
+          rules={rules}
+          recent={recent}
+        />,
       );
     }
   });
@@ -923,8 +1134,11 @@ export function registerRules(ui: Hono<UiEnv>, d: UiDeps): void {
 export function Changes({ old, now }: { old: unknown; now: unknown }) {
   const o = (old ?? {}) as Record<string, unknown>;
   const n = (now ?? {}) as Record<string, unknown>;
-  const keys = [...new Set([...Object.keys(o), ...Object.keys(n)])].filter((k) => JSON.stringify(o[k]) !== JSON.stringify(n[k]));
-  const show = (v: unknown) => (v === undefined ? '(none)' : v === null ? '(empty)' : typeof v === 'string' ? v : JSON.stringify(v));
+  const keys = [...new Set([...Object.keys(o), ...Object.keys(n)])].filter(
+    (k) => JSON.stringify(o[k]) !== JSON.stringify(n[k]),
+  );
+  const show = (v: unknown) =>
+    v === undefined ? '(none)' : v === null ? '(empty)' : typeof v === 'string' ? v : JSON.stringify(v);
   if (keys.length === 0) return <span class="muted">no field changed</span>;
   return (
     <ul class="diff">

@@ -52,8 +52,16 @@ class RuleView {
       this.loading ??= (async () => {
         try {
           const [rules, dev] = await Promise.all([
-            query<RuleRow>(this.d.ctx, 'tail_rules', 'SELECT id, match_string, trap_oid, syslog_severity, match_type, priority, prod_handling, dev_handling, team_assignment FROM alert_rules WHERE is_active'),
-            query<{ hostname: string }>(this.d.ctx, 'tail_dev_hosts', 'SELECT hostname FROM development_hosts'),
+            query<RuleRow>(
+              this.d.ctx,
+              'tail_rules',
+              'SELECT id, match_string, trap_oid, syslog_severity, match_type, priority, prod_handling, dev_handling, team_assignment FROM alert_rules WHERE is_active',
+            ),
+            query<{ hostname: string }>(
+              this.d.ctx,
+              'tail_dev_hosts',
+              'SELECT hostname FROM development_hosts',
+            ),
           ]);
           this.matcher = new RuleMatcher(compileRules(rules.rows).rules);
           this.devHosts = new Set(dev.rows.map((r) => r.hostname));
@@ -77,7 +85,11 @@ function toTail(raw: string, view: RuleView): TailEvent | undefined {
   const str = (v: unknown) => (typeof v === 'string' ? v : null);
   let rule_id: number | null = null;
   let handling: string | null = null;
-  const m = view.matcher?.match({ message: e.message === '' ? undefined : e.message, trapOid: e.trapOid, severity: e.severity });
+  const m = view.matcher?.match({
+    message: e.message === '' ? undefined : e.message,
+    trapOid: e.trapOid,
+    severity: e.severity,
+  });
   if (m) {
     rule_id = m.id;
     handling = decide(m, e.hostname, view.devHosts).handling;
@@ -129,7 +141,9 @@ export function registerTail(ui: Hono<UiEnv>, d: UiDeps): void {
           <span id="tail-count" class="muted"></span>
         </form>
         <p class="muted">
-          What the alerters decide now (a sample of each batch at high rates), newest first, at most {TAIL_MAX_ROWS} rows. The rule column is the winner under the current rules. Hovering the table pauses it.
+          What the alerters decide now (a sample of each batch at high rates), newest first, at most{' '}
+          {TAIL_MAX_ROWS} rows. The rule column is the winner under the current rules. Hovering the table
+          pauses it.
         </p>
         <div class="table-wrap">
           <table id="tail" data-stream={stream} data-max={String(TAIL_MAX_ROWS)}>
@@ -138,7 +152,9 @@ export function registerTail(ui: Hono<UiEnv>, d: UiDeps): void {
                 <th scope="col">received</th>
                 <th scope="col">host</th>
                 <th scope="col">source</th>
-                <th scope="col" class="num">sev.</th>
+                <th scope="col" class="num">
+                  sev.
+                </th>
                 <th scope="col">message</th>
                 <th scope="col">rule</th>
               </tr>
@@ -172,7 +188,9 @@ export function registerTail(ui: Hono<UiEnv>, d: UiDeps): void {
             return;
           }
         }
-        const items = await d.ctx.redis.lrange(d.ctx.keys.recentEvents, 0, READ - 1).catch(() => [] as string[]);
+        const items = await d.ctx.redis
+          .lrange(d.ctx.keys.recentEvents, 0, READ - 1)
+          .catch(() => [] as string[]);
         // New items are those above the last one seen (the list is LPUSHed: head = newest).
         let fresh = items;
         if (last !== undefined) {
