@@ -2,6 +2,7 @@
 // quick start through the API — a rule added with curl is live when the answer comes, so the syslog
 // message and the HTTP event sent right behind it both match (the race the psql quick start had) —
 // and the requests and response shapes of Python MUTT 2.5's web UI service answered by MUTT.
+import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type MuttProcess, startMutt } from './harness/mutt-process.ts';
 import { freePort, freeUdpPort } from './harness/ports.ts';
@@ -49,17 +50,25 @@ const api = async (method: string, path: string, body?: unknown, headers: Record
   return { status: res.status, headers: res.headers, json: (await res.json()) as any };
 };
 
+/** The rule body of the README quick start's first curl. */
+function readmeRule(): Record<string, unknown> {
+  const readme = readFileSync('README.md', 'utf8');
+  const quick = readme.slice(readme.indexOf('## Quick start'), readme.indexOf('## Tests'));
+  const m = /curl -s -X POST http:\/\/localhost:8090\/api\/v2\/rules[^\n]*\\\n\s*-d '([^']+)'/.exec(quick);
+  if (!m) throw new Error('no rule curl in the README quick start');
+  return JSON.parse(m[1]!) as Record<string, unknown>;
+}
+
 describe('the quick start through the admin API', () => {
   it('a rule added with the API matches the syslog message and the HTTP event sent right after it', async () => {
+    const readme = readmeRule();
+    expect(readme).toMatchObject({ match_string: '%LINK-3-UPDOWN', team_assignment: 'NETO' });
     for (let round = 0; round < 3; round++) {
-      const tag = `%LINK-3-UPDOWN-R${round}`;
-      const c = await api('POST', '/api/v1/rules', {
-        match_type: 'contains',
+      // The README's rule first, then the same with other strings (each round needs its own rule).
+      const tag = round === 0 ? String(readme.match_string) : `%IFMGR-3-STATE-R${round}`;
+      const c = await api('POST', round === 0 ? '/api/v2/rules' : '/api/v1/rules', {
+        ...readme,
         match_string: tag,
-        priority: 10,
-        prod_handling: 'Page_and_ticket',
-        dev_handling: 'Ignore',
-        team_assignment: 'NETO',
       });
       expect(c.status).toBe(201);
       expect(c.json).toMatchObject({ applied: true, apply: { alerters: 2 } });
@@ -94,7 +103,7 @@ describe('the quick start through the admin API', () => {
           return logs.length === 2;
         },
         30_000,
-        'both events audited under the new rule',
+        `both events audited under the new rule (round ${round}): ${JSON.stringify(logs)}`,
       );
       expect(
         logs.every((l) => l.forwarded_to_moog === true && l.handling_decision === 'Page_and_ticket'),
@@ -108,7 +117,9 @@ describe('the quick start through the admin API', () => {
   it('status shows this node, its two alerter workers at the current generation, and the queues', async () => {
     const s = await api('GET', '/api/v2/status');
     expect(s.status).toBe(200);
-    const mine = s.json.pods.filter((p: { kind: string }) => p.kind === 'mutt' && p.role === 'alerter');
+    const mine = s.json.pods.filter(
+      (p: { kind: string; role: string }) => p.kind === 'mutt' && p.role === 'alerter',
+    );
     expect(mine).toHaveLength(2);
     const gens = new Set(mine.map((p: { rules_generation: number }) => p.rules_generation));
     expect(gens.size).toBe(1);

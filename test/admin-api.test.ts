@@ -280,6 +280,17 @@ describe('rules', () => {
     expect((await call('GET', `/api/v2/rules/${c.json.id}`)).json.priority).toBe(5);
   });
 
+  it('a rule read with GET can be sent back whole with PUT (read-only fields ignored, the id checked)', async () => {
+    const c = await call('POST', '/api/v2/rules', { body: rule() });
+    const g = await call('GET', `/api/v2/rules/${c.json.id}`);
+    const back = await call('PUT', `/api/v2/rules/${c.json.id}`, { body: { ...g.json, priority: 7 } });
+    expect(back.status).toBe(200);
+    expect(back.json.rule.priority).toBe(7);
+    const other = await call('PUT', `/api/v2/rules/${c.json.id}`, { body: { ...g.json, id: c.json.id + 1 } });
+    expect(other.status).toBe(400);
+    expect(other.json.fields[0]).toMatchObject({ field: 'id' });
+  });
+
   it('refuses to delete a rule that audit rows refer to, and says what to do instead', async () => {
     const c = await call('POST', '/api/v2/rules', { body: rule() });
     await pushEvents(alerter.redis, alerter.keys, [event({ message: '%LINK-3-UPDOWN: x' })]);

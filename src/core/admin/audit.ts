@@ -168,7 +168,7 @@ export async function queryAuditLogs(ctx: AdminContext, input: unknown): Promise
     cond.push(`event_timestamp <= ${t}`, `(event_timestamp < ${t} OR id < ${i})`);
   } else offset = (page - 1) * limit;
   const sql = `${SELECT} ${cond.length > 0 ? `WHERE ${cond.join(' AND ')}` : ''}
-    ORDER BY event_timestamp DESC, id DESC LIMIT ${limit + 1} OFFSET ${offset}`;
+    ORDER BY event_audit_log.event_timestamp DESC, id DESC LIMIT ${limit + 1} OFFSET ${offset}`;
   const [rows, total] = await Promise.all([
     query<AuditLogRow & { id: string }>(ctx, q.cursor ? 'audit_page_cursor' : 'audit_page', sql, params),
     totalOf(ctx, w),
@@ -226,7 +226,7 @@ export async function* exportAuditLogs(ctx: AdminContext, input: unknown): Async
       ctx,
       'audit_export',
       `${SELECT} ${cond.length > 0 ? `WHERE ${cond.join(' AND ')}` : ''}
-       ORDER BY event_timestamp DESC, id DESC LIMIT ${EXPORT_PAGE}`,
+       ORDER BY event_audit_log.event_timestamp DESC, id DESC LIMIT ${EXPORT_PAGE}`,
       params,
     );
     if (r.rows.length === 0) return;

@@ -197,6 +197,10 @@ export async function updateRule(
 ): Promise<RuleWrite> {
   const n = parseRuleId(id);
   const b = parseInput(RuleUpdate, input);
+  if (b.id !== undefined && b.id !== n)
+    throw new AdminError('invalid', `id: ${b.id} is not the rule in the path (${n})`, {
+      fields: [{ field: 'id', message: 'does not match the rule in the path' }],
+    });
   const changes = UPDATABLE.filter((k) => b[k] !== undefined);
   if (changes.length === 0)
     throw new AdminError('invalid', `no field to update (give any of ${UPDATABLE.join(', ')})`, {

@@ -111,6 +111,14 @@ export const RuleUpdate = z
     dev_handling: ruleFields.dev_handling.optional(),
     team_assignment: ruleFields.team_assignment.optional(),
     reason,
+    // A rule read with GET and sent back whole: its read-only fields are accepted and ignored.
+    id: z
+      .number({ error: 'expected the id of the rule in the path' })
+      .int()
+      .optional()
+      .meta({ description: 'Read-only; accepted when it is the id in the path.' }),
+    created_at: z.string().nullable().optional().meta({ description: 'Read-only; ignored.' }),
+    updated_at: z.string().nullable().optional().meta({ description: 'Read-only; ignored.' }),
   })
   .meta({
     id: 'RuleUpdate',

@@ -49,10 +49,7 @@ function add(
   def: Omit<RouteConfig, 'responses'> & { responses: RouteConfig['responses'] },
   handler: Handler,
 ): void {
-  api.openapi(
-    createRoute({ ...def, responses: { ...errors, ...def.responses } }),
-    handler as never,
-  );
+  api.openapi(createRoute({ ...def, responses: { ...errors, ...def.responses } }), handler as never);
 }
 
 const appliedOf = (a: admin.Applied) => ({ applied: a.applied, apply: a });
