@@ -27,6 +27,7 @@ import { startPostgres } from '../src/runtime/services/postgres-server.ts';
 import { startRedisServer } from '../src/runtime/services/redis-server.ts';
 import { createWebApp } from '../src/web/app.ts';
 import { freePort } from '../test/harness/ports.ts';
+import { loadAuditRows } from './lib/audit-rows.ts';
 import { fmt, machine, median, percentile, scratchDir } from './lib/env.ts';
 import { writeSection } from './lib/report.ts';
 
@@ -84,46 +85,13 @@ export async function apiBench(o: { seconds: number; runs: number }): Promise<vo
        VALUES ('%LINK-3-UPDOWN', 'contains', 10, 'Page_and_ticket', 'Ignore', 'NETO') RETURNING id`,
     );
     const ruleId = rule.rows[0]!.id;
-    // Six months ending now: partitions first, then the rows, one statement per month.
-    const now = new Date();
-    const end = now.getTime();
-    const start = Date.UTC(now.getUTCFullYear(), now.getUTCMonth() - (MONTHS - 1), 1);
-    for (let m = 0; m < MONTHS; m++)
-      await pool.query('SELECT create_monthly_partition($1::date)', [
-        new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() - m, 1)).toISOString().slice(0, 10),
-      ]);
-    const t0 = performance.now();
-    const chunks = MONTHS * 2;
-    const per = Math.ceil(rows / chunks);
-    const span = end - start;
-    for (let k = 0; k < chunks; k++) {
-      const from = start + (span * k) / chunks;
-      const to = start + (span * (k + 1)) / chunks;
-      const client = await pool.connect();
-      try {
-        await client.query('SET synchronous_commit = off');
-        await client.query(
-          `INSERT INTO event_audit_log (event_timestamp, hostname, matched_rule_id, handling_decision, forwarded_to_moog, raw_message)
-           SELECT to_timestamp(($1::float8 + (i::float8 / $3) * ($2::float8 - $1::float8)) / 1000),
-                  'host-' || lpad(((i::bigint * 7919) % ${HOSTS})::text, 4, '0'),
-                  $4::int,
-                  CASE WHEN i % 4 = 0 THEN 'Ignore' ELSE 'Page_and_ticket' END,
-                  i % 4 <> 0,
-                  '{"hostname":"host-' || lpad(((i::bigint * 7919) % ${HOSTS})::text, 4, '0') ||
-                  '","message":"%LINK-3-UPDOWN: Interface GigabitEthernet0/' || (i % 48) ||
-                  ', changed state to down","syslog_severity":3,"source":"syslog","_correlation_id":"b${k}-' || i || '"}'
-             FROM generate_series(0, $3::int - 1) AS i`,
-          [from, to, per, ruleId],
-        );
-      } finally {
-        client.release();
-      }
-      process.stderr.write(
-        `  loaded ${fmt(Math.min(rows, per * (k + 1)))} rows in ${((performance.now() - t0) / 1000).toFixed(0)} s\n`,
-      );
-    }
-    await pool.query('VACUUM ANALYZE event_audit_log');
-    loadSeconds = (performance.now() - t0) / 1000;
+    const { end, loadSeconds: loaded } = await loadAuditRows(pool, {
+      rows,
+      ruleId,
+      months: MONTHS,
+      hosts: HOSTS,
+    });
+    loadSeconds = loaded;
     const total = Number(
       (await pool.query<{ n: string }>('SELECT count(*) AS n FROM event_audit_log')).rows[0]!.n,
     );

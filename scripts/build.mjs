@@ -44,7 +44,7 @@ const result = await build({
   loader: { '.lua': 'text', '.sql': 'text' },
   plugins: [rawText],
   // pg's optional native binding is never used.
-  external: ['pg-native'],
+  external: ['pg-native', 'playwright-core'],
   define: { __MUTT_VERSION__: JSON.stringify(pkg.version) },
   banner: {
     // CommonJS dependencies (ioredis, pg) call require() on Node built-ins.

@@ -336,8 +336,8 @@ describe('bad input', () => {
         '/dlq/moog',
       ]) {
         await page.goto(`${base}${path}`);
-        const overflow = await page.evaluate(
-          () => document.documentElement.scrollWidth - document.documentElement.clientWidth,
+        const overflow = Number(
+          await page.evaluate('document.documentElement.scrollWidth - document.documentElement.clientWidth'),
         );
         expect(overflow, `${path} at ${size.width}×${size.height}`).toBeLessThanOrEqual(0);
         expect(await page.locator('nav.main a').count()).toBe(9);
@@ -346,9 +346,9 @@ describe('bad input', () => {
       // Keyboard: the skip link first, then the navigation.
       await page.goto(`${base}/rules`);
       await page.keyboard.press('Tab');
-      expect(await page.evaluate(() => document.activeElement?.textContent)).toBe('Skip to content');
+      expect(await page.evaluate('document.activeElement?.textContent')).toBe('Skip to content');
       await page.keyboard.press('/');
-      expect(await page.evaluate(() => document.activeElement?.id)).toBe('f-q');
+      expect(await page.evaluate('document.activeElement?.id')).toBe('f-q');
     }
     expect(cspViolations).toEqual([]);
     expect(dialogs).toEqual([]);

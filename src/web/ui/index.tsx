@@ -112,7 +112,7 @@ export function mountUi(app: WebApp, ctx: AdminContext, o: UiOptions): { rates: 
 
   serveAssets(ui as never);
 
-  ui.use('*', async function uiSession(c, next) {
+  const uiSession: MiddlewareHandler<UiEnv> = async function uiSession(c, next) {
     if (c.req.path.startsWith('/api/') || c.req.path.startsWith('/assets/')) return next();
     c.set('node', node);
     c.set('csrf', '');
@@ -152,7 +152,8 @@ export function mountUi(app: WebApp, ctx: AdminContext, o: UiOptions): { rates: 
     if (renewed)
       setSessionCookie(c, renewed, sessions.maxAge({ ...session, exp: session.exp + sessions.idleSeconds }));
     return secure(c, next);
-  });
+  };
+  ui.use('*', uiSession);
 
   async function secure(c: Context<UiEnv>, next: () => Promise<void>): Promise<void> {
     await next();
@@ -333,5 +334,3 @@ function clientAddress(c: Context): string {
   const env = c.env as { incoming?: { socket?: { remoteAddress?: string } } } | undefined;
   return env?.incoming?.socket?.remoteAddress ?? 'unknown';
 }
-
-export type { MiddlewareHandler };

@@ -46,7 +46,7 @@
   async function pollStatus() {
     const banner = $('#live-banner');
     if (!banner || !csrf()) return; // signed out: nothing to watch
-    let text = '';
+    let text;
     let healthy = false;
     try {
       const r = await fetch('/ui/status', { headers: { Accept: 'application/json' }, cache: 'no-store' });
@@ -184,14 +184,16 @@
     function flush() {
       frame = 0;
       if (paused || hover || pending.length === 0) return;
-      const batch = pending.slice(-max);
+      // One frame draws at most 100 rows: the newest; the rest of a burst is counted, not drawn.
+      const batch = pending.slice(-100);
+      skipped += pending.length - batch.length;
       pending = [];
       const frag = document.createDocumentFragment();
       for (let i = batch.length - 1; i >= 0; i--) frag.appendChild(row(batch[i]));
       body.insertBefore(frag, body.firstChild);
       while (body.rows.length > max) body.deleteRow(body.rows.length - 1);
       shown += batch.length;
-      counter.textContent = `${shown.toLocaleString()} shown${skipped ? `, ${skipped.toLocaleString()} skipped while paused` : ''}`;
+      counter.textContent = `${shown.toLocaleString()} shown${skipped ? `, ${skipped.toLocaleString()} skipped (paused, or too many to draw)` : ''}`;
     }
     function onEvents(list) {
       for (const e of list) pending.push(e);

@@ -391,7 +391,11 @@ export function registerAudit(ui: Hono<UiEnv>, d: UiDeps): void {
             <Trunc text={message} max={2000} cap={1024 * 1024 + 16} />
           </div>
           <h2>Raw event</h2>
-          <Trunc text={pretty} max={4000} cap={1024 * 1024 * 2} />
+          {pretty.length <= 8000 ? (
+            <pre id="raw-event">{pretty}</pre>
+          ) : (
+            <Trunc text={pretty} max={4000} cap={1024 * 1024 * 2} />
+          )}
         </div>
       </div>,
     );

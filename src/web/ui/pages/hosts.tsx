@@ -14,7 +14,7 @@ import {
   updateTeam,
 } from '../../../core/admin/hosts.ts';
 import type { UiDeps, UiEnv } from '../env.ts';
-import { formOf } from '../forms.ts';
+import { formAll, formOf } from '../forms.ts';
 import { Csrf, ErrorNote, Field, fieldErrors, Input, num, page, qs } from '../layout.tsx';
 
 function ImportResults({ r }: { r: ImportResult }) {
@@ -77,6 +77,8 @@ interface HostsPageProps {
   error?: unknown;
   imported?: ImportResult;
   done?: string;
+  /** Teams: the host whose team the form changes. */
+  edit?: string;
 }
 
 function HostsPage(p: HostsPageProps) {
@@ -108,13 +110,16 @@ function HostsPage(p: HostsPageProps) {
       <ErrorNote err={p.error} />
       <div class="grid wide">
         <div class="panel">
-          <h2>Add one</h2>
-          <form method="post" action={base} class="stack" novalidate>
+          <h2>{p.edit ? `Change the team of ${p.edit}` : 'Add one'}</h2>
+          <form method="post" action={p.edit ? '/teams/update' : base} class="stack" novalidate>
+            {p.edit ? <input type="hidden" name="hostname" value={p.edit} /> : null}
             <Csrf c={p.c} />
             <div class="row">
-              <Field name="hostname" label="Host name" errors={e}>
-                <Input name="hostname" value={v.hostname} errors={e} />
-              </Field>
+              {p.edit ? null : (
+                <Field name="hostname" label="Host name" errors={e}>
+                  <Input name="hostname" value={v.hostname} errors={e} />
+                </Field>
+              )}
               {teams ? (
                 <Field name="team_assignment" label="Team" errors={e}>
                   <Input name="team_assignment" value={v.team_assignment} errors={e} />
@@ -126,7 +131,7 @@ function HostsPage(p: HostsPageProps) {
             </Field>
             <div>
               <button class="primary" type="submit">
-                Add
+                {p.edit ? 'Save' : 'Add'}
               </button>
             </div>
           </form>
@@ -169,51 +174,52 @@ function HostsPage(p: HostsPageProps) {
           {num(rows.length)} of {num(p.rows.length)}
         </span>
       </form>
-      <div class="table-wrap">
-        <table id="hosts-table">
-          <thead>
-            <tr>
-              <th scope="col">host name</th>
-              {teams ? <th scope="col">team</th> : null}
-              <th scope="col">actions</th>
-            </tr>
-          </thead>
-          <tbody>
-            {rows.map((r) => (
+      <form method="post" action={`${base}/delete/confirm`}>
+        <Csrf c={p.c} />
+        <div class="toolbar">
+          <button type="submit" class="danger">
+            Remove selected…
+          </button>
+        </div>
+        <div class="table-wrap">
+          <table id="hosts-table">
+            <thead>
               <tr>
-                <td class="mono">{r.hostname}</td>
-                {teams ? (
-                  <td>
-                    <form method="post" action="/teams/update" class="actions">
-                      <Csrf c={p.c} />
-                      <input type="hidden" name="hostname" value={r.hostname} />
-                      <label class="skip" for={`t-${r.hostname}`}>
-                        Team of {r.hostname}
-                      </label>
-                      <input
-                        id={`t-${r.hostname}`}
-                        name="team_assignment"
-                        value={r.team_assignment}
-                        size={14}
-                      />
-                      <button type="submit">Save</button>
-                    </form>
-                  </td>
-                ) : null}
-                <td>
-                  <form method="post" action={`${base}/delete`}>
-                    <Csrf c={p.c} />
-                    <input type="hidden" name="hostname" value={r.hostname} />
-                    <button class="link" type="submit">
-                      remove
-                    </button>
-                  </form>
-                </td>
+                <th scope="col">
+                  <label class="skip" for="select-all">
+                    Select all
+                  </label>
+                  <input type="checkbox" id="select-all" data-select-all="hostname" />
+                </th>
+                <th scope="col">host name</th>
+                {teams ? <th scope="col">team</th> : null}
+                {teams ? <th scope="col">change</th> : null}
               </tr>
-            ))}
-          </tbody>
-        </table>
-      </div>
+            </thead>
+            <tbody>
+              {rows.map((r) => (
+                <tr>
+                  <td>
+                    <input
+                      type="checkbox"
+                      name="hostname"
+                      value={r.hostname}
+                      aria-label={`select ${r.hostname}`}
+                    />
+                  </td>
+                  <td class="mono">{r.hostname}</td>
+                  {teams ? <td>{r.team_assignment}</td> : null}
+                  {teams ? (
+                    <td>
+                      <a href={`/teams${qs({ edit: r.hostname })}`}>change team</a>
+                    </td>
+                  ) : null}
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      </form>
     </div>
   );
 }
@@ -258,7 +264,71 @@ export function registerHosts(ui: Hono<UiEnv>, d: UiDeps): void {
 
   for (const kind of ['hosts', 'teams'] as const) {
     const base = `/${kind}`;
-    ui.get(base, (c) => render(c, kind, { done: c.req.query('done') }));
+    ui.get(base, async (c) => {
+      const edit = kind === 'teams' ? c.req.query('edit') : undefined;
+      const rows = edit ? await listTeams(d.ctx) : [];
+      const current = rows.find((r) => r.hostname === edit);
+      return render(c, kind, {
+        done: c.req.query('done'),
+        edit: current?.hostname,
+        values: current ? { team_assignment: current.team_assignment } : undefined,
+      });
+    });
+    ui.post(`${base}/delete/confirm`, async (c) => {
+      const names = await formAll(c, 'hostname');
+      if (names.length === 0)
+        return c.redirect(`${base}${qs({ done: 'Select the hosts to remove first.' })}`, 303);
+      return page(
+        c,
+        { title: 'Confirm', active: base },
+        <div>
+          <h1>
+            Remove {num(names.length)} {kind === 'teams' ? 'team mapping' : 'development host'}
+            {names.length === 1 ? '' : 's'}?
+          </h1>
+          <div class="note warn" id="confirm-count">
+            This removes {num(names.length)} {kind === 'teams' ? 'team mapping' : 'development host'}
+            {names.length === 1 ? '' : 's'}: {names.slice(0, 20).join(', ')}
+            {names.length > 20 ? ` and ${num(names.length - 20)} more` : ''}.
+          </div>
+          <form method="post" action={`${base}/delete`} class="stack">
+            <Csrf c={c} />
+            {names.map((n) => (
+              <input type="hidden" name="hostname" value={n} />
+            ))}
+            <Field name="reason" label="Reason">
+              <Input name="reason" />
+            </Field>
+            <div class="actions">
+              <button class="danger" type="submit">
+                Remove {num(names.length)}
+              </button>
+              <a href={base}>Cancel</a>
+            </div>
+          </form>
+        </div>,
+      );
+    });
+    ui.post(`${base}/delete`, async (c) => {
+      const f = await formOf(c);
+      const names = await formAll(c, 'hostname');
+      const removed: string[] = [];
+      const problems: string[] = [];
+      for (const n of names) {
+        try {
+          if (kind === 'teams') await deleteTeam(d.ctx, n, actor(c, f.reason));
+          else await deleteDevHost(d.ctx, n, actor(c, f.reason));
+          removed.push(n);
+        } catch (err) {
+          if (!(err instanceof AdminError) || err.code === 'unavailable') throw err;
+          problems.push(`${n}: ${err.message}`);
+        }
+      }
+      return c.redirect(
+        `${base}${qs({ done: `Removed ${num(removed.length)}.${problems.length > 0 ? ` Not removed: ${problems.join('; ')}` : ''}` })}`,
+        303,
+      );
+    });
     ui.post(`${base}/import`, async (c) => {
       const f = await formOf(c);
       try {
@@ -286,12 +356,6 @@ export function registerHosts(ui: Hono<UiEnv>, d: UiDeps): void {
       return `Added ${r.host.hostname}.`;
     }),
   );
-  ui.post('/hosts/delete', (c) =>
-    form(c, 'hosts', async (f) => {
-      const r = await deleteDevHost(d.ctx, f.hostname ?? '', actor(c));
-      return `Removed ${r.host.hostname}.`;
-    }),
-  );
   ui.post('/teams', (c) =>
     form(c, 'teams', async (f) => {
       const r = await addTeam(
@@ -315,12 +379,6 @@ export function registerHosts(ui: Hono<UiEnv>, d: UiDeps): void {
         actor(c),
       );
       return `${r.team.hostname} is in ${r.team.team_assignment}.`;
-    }),
-  );
-  ui.post('/teams/delete', (c) =>
-    form(c, 'teams', async (f) => {
-      const r = await deleteTeam(d.ctx, f.hostname ?? '', actor(c));
-      return `Removed the team of ${r.team.hostname}.`;
     }),
   );
 }

@@ -22,6 +22,8 @@ export const TAIL_MAX_ROWS = 300;
 const POLL_MS = 500;
 const READ = 400;
 const MESSAGE_MAX = 2000;
+/** Rows per batch sent: a person reads a few a second; more would only cost the browser frames. */
+const BATCH_MAX = 100;
 
 interface TailEvent {
   received_at: string | null;
@@ -212,7 +214,7 @@ export function registerTail(ui: Hono<UiEnv>, d: UiDeps): void {
             out.push(e);
           }
           if (out.length > 0) {
-            await s.writeSSE({ event: 'events', data: JSON.stringify(out.slice(-TAIL_MAX_ROWS)) });
+            await s.writeSSE({ event: 'events', data: JSON.stringify(out.slice(-BATCH_MAX)) });
             lastSent = Date.now();
           }
         }
