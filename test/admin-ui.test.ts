@@ -375,6 +375,16 @@ describe('pages', () => {
     }
   });
 
+  it('an unknown page is an HTML 404 for people; an unknown API path keeps the API’s JSON 404', async () => {
+    const s = await signIn();
+    const r = await req('/no-such-page?x=<b>', { cookie: s.cookie });
+    expect(r.status).toBe(404);
+    expect(await r.text()).toContain('There is no page at <code>/no-such-page</code>');
+    const a = await req('/api/v2/no-such-thing', { headers: { 'X-API-KEY': KEY } });
+    expect(a.status).toBe(404);
+    expect(((await a.json()) as { error: string }).error).toMatch(/Not found/);
+  });
+
   it('the API keeps its key check beside the UI: a session cookie is no API key', async () => {
     const s = await signIn();
     expect((await req('/api/v2/rules', { cookie: s.cookie })).status).toBe(401);

@@ -154,6 +154,40 @@ describe('the operator’s path', () => {
     expect(await page.textContent('#detail-message')).toContain(msg);
   });
 
+  it('the live tail filters by text, pauses on the button (new rows wait), and resumes', async () => {
+    const send = (text: string) =>
+      expect(
+        logger([
+          '--server',
+          '127.0.0.1',
+          '--port',
+          String(ports.udp),
+          '--udp',
+          '-p',
+          'local7.err',
+          `${TAG}: ${text}`,
+        ]).status,
+      ).toBe(0);
+    await page.goto(`${base}/tail?q=${encodeURIComponent('tail-filter-yes')}`);
+    await expect.poll(() => page.textContent('#tail-status')).toBe('live');
+    send('tail-filter-no');
+    send('tail-filter-yes');
+    await page.waitForSelector('#tail tbody tr:has-text("tail-filter-yes")', { timeout: 30_000 });
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(await page.locator('#tail tbody tr:has-text("tail-filter-no")').count()).toBe(0);
+    await page.goto(`${base}/tail`);
+    await expect.poll(() => page.textContent('#tail-status')).toBe('live');
+    await page.click('#tail-pause');
+    expect(await page.textContent('#tail-status')).toBe('paused');
+    expect(await page.getAttribute('#tail-pause', 'aria-pressed')).toBe('true');
+    send('tail-paused-1');
+    await new Promise((r) => setTimeout(r, 4000));
+    expect(await page.locator('#tail tbody tr:has-text("tail-paused-1")').count()).toBe(0);
+    await page.click('#tail-pause');
+    await page.waitForSelector('#tail tbody tr:has-text("tail-paused-1")', { timeout: 10_000 });
+    expect(await page.locator('#tail tbody tr').count()).toBeLessThanOrEqual(300);
+  });
+
   it('the rule tester says which rule wins a pasted message, and what a draft would catch', async () => {
     await page.goto(`${base}/tester`);
     await page.fill('#f-event', `${TAG}: Interface Gi0/9, changed state to up`);

@@ -302,6 +302,21 @@ export function mountUi(app: WebApp, ctx: AdminContext, o: UiOptions): { rates: 
   registerConfig(ui, deps);
   registerDlq(ui, deps);
 
+  // Any other page: an HTML 404 for people (the API keeps its JSON one).
+  ui.get('*', (c) => {
+    if (c.req.path.startsWith('/api/')) return c.notFound();
+    return page(
+      c,
+      { title: 'Not found', status: 404 },
+      <div>
+        <h1>Not found</h1>
+        <p>
+          There is no page at <code>{c.req.path}</code>. <a href="/">Back to the dashboard</a>.
+        </p>
+      </div>,
+    );
+  });
+
   ui.onError((err, c) => {
     if (err instanceof HTTPException) return err.getResponse();
     const known = err instanceof AdminError;
