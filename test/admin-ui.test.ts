@@ -358,6 +358,7 @@ describe('pages', () => {
 
   it('assets: content-hashed, cached for a year, and every page within 150 KB of script and style', async () => {
     for (const a of Object.values(ASSETS)) {
+      expect(a.bytes, a.path).toBeGreaterThan(1000);
       const r = await req(a.path);
       expect(r.status).toBe(200);
       expect(r.headers.get('cache-control')).toBe('public, max-age=31536000, immutable');
@@ -389,6 +390,123 @@ describe('pages', () => {
     const s = await signIn();
     expect((await req('/api/v2/rules', { cookie: s.cookie })).status).toBe(401);
     expect((await req('/api/v2/rules', { headers: { 'X-API-KEY': KEY } })).status).toBe(200);
+  });
+});
+
+describe('page by page', () => {
+  it('dashboard: the noisiest unhandled message offers a rule made from it, prefilled in the rule form', async () => {
+    const s = await signIn();
+    const msg = '%LINK-3-UPDOWN: Interface Gi0/4, changed state to down';
+    const { unhandledSignature } = await import('../src/core/alerter/template.ts');
+    await svc.redis.set(ctx.keys.unhandled('sw9', unhandledSignature(msg, 'template')), '77');
+    await svc.redis.lpush(
+      ctx.keys.recentEvents,
+      JSON.stringify({
+        hostname: 'sw9',
+        message: msg,
+        timestamp: '2026-01-01T00:00:00Z',
+        _correlation_id: 'u-1',
+      }),
+    );
+    const html = await (await req('/', { cookie: s.cookie })).text();
+    expect(html).toContain('Top unhandled messages');
+    const link = /href="(\/rules\/new\?[^"]+)"[^>]*>\s*Make a rule from this/
+      .exec(html)?.[1]
+      ?.replace(/&amp;/g, '&');
+    expect(link).toBeTruthy();
+    const form = await (await req(link!, { cookie: s.cookie })).text();
+    expect(form).toMatch(/<option value="regex" selected="">/);
+    expect(form).toContain('value="%LINK-[0-9]+-UPDOWN: Interface Gi[0-9]+/[0-9]+, changed state to down"');
+    expect(form).toContain('Prefilled from an unhandled message');
+  });
+
+  it('dev hosts and teams: a CSV import answers line by line; removal asks once with the count', async () => {
+    const s = await signIn();
+    const r = await req('/teams/import', {
+      ...form({ _csrf: s.csrf, csv: 'hostname,team_assignment\nimp-1,NETO\nimp-2\nimp-1,WAN' }),
+      cookie: s.cookie,
+    });
+    expect(r.status).toBe(200);
+    const html = await r.text();
+    expect(html).toMatch(/<strong>1<\/strong> added/);
+    expect(html).toContain('expected two fields (hostname,team_assignment), got 1');
+    expect(html).toContain('same host as line 2');
+    const confirm = await req('/teams/delete/confirm', {
+      method: 'POST',
+      headers: { Origin: BASE, 'Content-Type': 'application/x-www-form-urlencoded' },
+      body: `_csrf=${encodeURIComponent(s.csrf)}&hostname=imp-1`,
+      cookie: s.cookie,
+    });
+    expect(await confirm.text()).toContain('This removes 1 team mapping: imp-1.');
+    expect((await svc.pool.query("SELECT 1 FROM device_teams WHERE hostname = 'imp-1'")).rowCount).toBe(1);
+    const del = await req('/teams/delete', {
+      ...form({ _csrf: s.csrf, hostname: 'imp-1', reason: 'gone' }),
+      cookie: s.cookie,
+    });
+    expect(del.status).toBe(303);
+    expect((await svc.pool.query("SELECT 1 FROM device_teams WHERE hostname = 'imp-1'")).rowCount).toBe(0);
+  });
+
+  it('config: a value out of range is answered under that key’s field; a good one is set with its reason and shows in the history', async () => {
+    const s = await signIn();
+    const bad = await req('/config/unhandled_threshold', {
+      ...form({ _csrf: s.csrf, value: 'ten' }),
+      cookie: s.cookie,
+    });
+    expect(bad.status).toBe(400);
+    expect(await bad.text()).toMatch(/id="err-unhandled_threshold" role="alert">[^<]*is not an integer/);
+    const good = await req('/config/unhandled_threshold', {
+      ...form({ _csrf: s.csrf, value: '42', reason: 'storm week' }),
+      cookie: s.cookie,
+    });
+    expect(good.status).toBe(303);
+    expect(await svc.redis.get(ctx.keys.config('unhandled_threshold'))).toBe('42');
+    const hist = await (await req('/config?history=unhandled_threshold', { cookie: s.cookie })).text();
+    expect(hist).toContain('storm week');
+    expect(hist).toMatch(/value: <ins>42<\/ins>/);
+  });
+
+  it('audit: a bad filter is answered under its field; the export streams the filtered rows as CSV', async () => {
+    const s = await signIn();
+    const bad = await req('/audit?start_date=yesterday', { cookie: s.cookie });
+    expect(bad.status).toBe(400);
+    expect(await bad.text()).toMatch(/id="e-start_date" role="alert">expected an ISO 8601 date/);
+    const csv = await req('/audit/export?format=csv&hostname=bighost', { cookie: s.cookie });
+    expect(csv.status).toBe(200);
+    expect(csv.headers.get('content-disposition')).toMatch(/attachment; filename="mutt-audit-\d+T\d+\.csv"/);
+    const text = await csv.text();
+    expect(text.split('\r\n')[0]).toBe(
+      'id,event_timestamp,hostname,matched_rule_id,handling_decision,forwarded_to_moog,raw_message',
+    );
+    expect(text).toContain(',bighost,');
+  });
+
+  it('DLQ: a purge needs a reason, and nothing is purged without one', async () => {
+    const s = await signIn();
+    await svc.redis.lpush(
+      ctx.keys.moogDlq,
+      JSON.stringify({ hostname: 'p1', _dlq_reason: 'HTTP 400', _correlation_id: 'purge-1' }),
+    );
+    const list = await (await req('/dlq/moog', { cookie: s.cookie })).text();
+    const id = /name="ids" value="([0-9a-f]{16})"/.exec(list)![1]!;
+    const confirm = await req('/dlq/moog/confirm', {
+      ...form({ _csrf: s.csrf, action: 'purge', ids: id }),
+      cookie: s.cookie,
+    });
+    expect(await confirm.text()).toContain('This deletes 1 item for good.');
+    const none = await req('/dlq/moog/purge', {
+      ...form({ _csrf: s.csrf, ids: id, note: '' }),
+      cookie: s.cookie,
+    });
+    expect(none.status).toBe(400);
+    expect(await none.text()).toContain('note: must not be empty');
+    expect(await svc.redis.llen(ctx.keys.moogDlq)).toBe(1);
+    const done = await req('/dlq/moog/purge', {
+      ...form({ _csrf: s.csrf, ids: id, note: 'test data' }),
+      cookie: s.cookie,
+    });
+    expect(done.status).toBe(303);
+    expect(await svc.redis.llen(ctx.keys.moogDlq)).toBe(0);
   });
 });
 

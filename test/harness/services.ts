@@ -112,6 +112,8 @@ export async function useServices(opts: { database?: boolean } = {}): Promise<Te
     database: wantDb ? database : 'postgres',
     max: 4,
   });
+  // An idle client the server closes while cleanup() drops the database (FATAL 57P01) is no failure.
+  pool.on('error', () => undefined);
   const tmp = mkdtempSync(join(services.dir, `${prefix}-`));
   chmodSync(tmp, 0o711); // an embedded PostgreSQL may run as another user
 

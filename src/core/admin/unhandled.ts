@@ -42,7 +42,7 @@ const MASK_PATTERN: Record<string, string> = {
   '<hex>': '[0-9A-Fa-fx]+',
   '<uuid>': '[0-9A-Fa-f-]+',
 };
-const reEscape = (s: string) => s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+const reEscape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 /**
  * A rule matching messages of this template: `contains` the message when nothing in it varies,
