@@ -18,12 +18,6 @@ export default defineConfig({
         if (/\.(lua|sql)$/.test(id)) return { code: `export default ${JSON.stringify(code)};`, map: null };
         return undefined;
       },
-      // The UI's assets (`./app.css?raw`, htmx, uPlot) as the bundle's text, before Vite's CSS handling
-      // (which empties stylesheets in tests) sees them.
-      load(id) {
-        if (!id.endsWith('?raw')) return undefined;
-        return `export default ${JSON.stringify(readFileSync(id.slice(0, -4), 'utf8'))};`;
-      },
     },
   ],
   define: { __MUTT_VERSION__: JSON.stringify(pkg.version) },
@@ -45,6 +39,8 @@ export default defineConfig({
       })),
     ],
     globalSetup: ['test/harness/global-setup.ts'],
+    // The UI's stylesheets are imported as text (`?raw`); without this Vitest replaces them with ''.
+    css: true,
     pool: 'forks',
     maxWorkers: 2,
     testTimeout: 60_000,
