@@ -330,24 +330,37 @@ describe('bad input', () => {
     await page.goto(`${base}/rules`);
     expect(await page.textContent('#live-banner')).toBe('');
     await pgProxy.cut();
+    const audit = await watch(await chromium.browser.newPage());
     try {
       await expect
         .poll(() => page.textContent('#live-banner'), { timeout: 30_000 })
         .toMatch(/PostgreSQL is unreachable/);
+      // A page opened while PostgreSQL is down says so, and loads itself once it is back.
+      await audit.goto(`${base}/audit`);
+      expect(await audit.textContent('main')).toMatch(/PostgreSQL unavailable/);
+      expect(await audit.locator('#audit-table').count()).toBe(0);
     } finally {
       await pgProxy.restore();
     }
     await expect.poll(() => page.textContent('#live-banner'), { timeout: 60_000 }).toBe('');
-    // A page that could not load its data while PostgreSQL was down reloads by itself once it is back.
+    await expect.poll(() => audit.locator('#audit-table').count(), { timeout: 60_000 }).toBe(1);
+    await audit.close();
+    // MUTT itself unreachable: the banner says so, and the live tail shows it reconnecting.
+    const tail = await watch(await chromium.browser.newPage());
+    await tail.goto(`${base}/tail`);
+    await expect.poll(() => tail.textContent('#tail-status')).toBe('live');
     await webProxy.cut();
     try {
       await expect
         .poll(() => page.textContent('#live-banner'), { timeout: 30_000 })
         .toBe('MUTT is not answering — reconnecting…');
+      await expect.poll(() => tail.textContent('#tail-status'), { timeout: 30_000 }).toBe('reconnecting…');
     } finally {
       await webProxy.restore();
     }
     await expect.poll(() => page.textContent('#live-banner'), { timeout: 30_000 }).toBe('');
+    await expect.poll(() => tail.textContent('#tail-status'), { timeout: 30_000 }).toBe('live');
+    await tail.close();
   });
 
   it('every page works at 1280×800 and 1920×1080: no horizontal scrolling, the navigation reachable by keyboard', async () => {

@@ -227,6 +227,7 @@ export function mountUi(app: WebApp, ctx: AdminContext, o: UiOptions): { rates: 
             <Input
               name="api_key"
               type="password"
+              autocomplete="current-password"
               autofocus
               errors={o2.error ? { api_key: o2.error } : undefined}
             />

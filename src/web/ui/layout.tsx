@@ -160,6 +160,7 @@ export function Input(p: {
   list?: string;
   autofocus?: boolean;
   search?: boolean;
+  autocomplete?: string;
 }) {
   const bad = p.errors?.[p.name] !== undefined;
   return (
@@ -172,6 +173,7 @@ export function Input(p: {
       size={p.size}
       list={p.list}
       autofocus={p.autofocus}
+      autocomplete={p.autocomplete}
       data-search={p.search ? '1' : undefined}
       aria-invalid={bad ? 'true' : undefined}
       aria-describedby={bad ? `e-${p.name}` : undefined}

@@ -220,14 +220,33 @@
       setState(paused ? 'paused' : 'live', paused ? 'paused' : 'live');
       if (!paused && !frame) frame = requestAnimationFrame(flush);
     });
-    const src = new EventSource(table.dataset.stream);
-    src.addEventListener('open', () => setState(paused ? 'paused' : 'live', paused ? 'paused' : 'live'));
-    src.addEventListener('events', (m) => onEvents(JSON.parse(m.data)));
-    src.addEventListener('error', () => setState('reconnecting', 'reconnecting…'));
-    src.addEventListener('signin', () => {
-      src.close();
-      window.location.assign('/login?next=/tail');
-    });
+    const signIn = () =>
+      window.location.assign(`/login?next=${encodeURIComponent(location.pathname + location.search)}`);
+    function connect() {
+      const src = new EventSource(table.dataset.stream);
+      src.addEventListener('open', () => setState(paused ? 'paused' : 'live', paused ? 'paused' : 'live'));
+      src.addEventListener('events', (m) => onEvents(JSON.parse(m.data)));
+      src.addEventListener('signin', () => {
+        src.close();
+        signIn();
+      });
+      src.addEventListener('error', () => {
+        setState('reconnecting', 'reconnecting…');
+        // The browser retries a dropped stream by itself; an answer that is not a stream (MUTT
+        // restarting, the session gone) closes it for good: find out which, then start again.
+        if (src.readyState !== EventSource.CLOSED) return;
+        setTimeout(async () => {
+          try {
+            const r = await fetch('/ui/status', { cache: 'no-store' });
+            if (r.status === 401) return signIn();
+          } catch {
+            // still down: try again
+          }
+          connect();
+        }, 3000);
+      });
+    }
+    connect();
   }
 
   // ── CSRF header on every htmx request, and htmx's own failures in the banner ───────────────
