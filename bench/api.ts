@@ -12,23 +12,17 @@
 // query by cursor and by offset. Targets: p99 < 100 ms for every cursor query, and no cursor page
 // slower than 10× the first page.
 import { loadavg } from 'node:os';
-import { join } from 'node:path';
 import { Redis } from 'ioredis';
-import pg from 'pg';
 import { Registry } from 'prom-client';
 import { Keys } from '../src/core/protocol/keys.ts';
 import { withScripts } from '../src/core/protocol/scripts.ts';
 import { encodeCursor } from '../src/core/admin/audit.ts';
 import { loadConfigOrThrow } from '../src/runtime/config/load.ts';
 import { createLogger } from '../src/runtime/logging.ts';
-import { migrate } from '../src/runtime/migrate.ts';
-import { findPostgresBinDir, findRedisServer } from '../src/runtime/services/binaries.ts';
-import { startPostgres } from '../src/runtime/services/postgres-server.ts';
-import { startRedisServer } from '../src/runtime/services/redis-server.ts';
 import { createWebApp } from '../src/web/app.ts';
-import { freePort } from '../test/harness/ports.ts';
 import { loadAuditRows } from './lib/audit-rows.ts';
-import { fmt, machine, median, percentile, scratchDir } from './lib/env.ts';
+import { startStores } from './lib/stores.ts';
+import { fmt, machine, median, percentile } from './lib/env.ts';
 import { writeSection } from './lib/report.ts';
 
 const KEY = 'bench-admin-key';
@@ -52,34 +46,12 @@ export async function apiBench(o: { seconds: number; runs: number }): Promise<vo
   const samples = arg('samples', 200);
   const loadBefore = loadavg()[0]!;
   const log = createLogger({ level: 'ERROR', destination: process.stderr });
-  const dir = scratchDir('api');
-  const pgBin = findPostgresBinDir();
-  const redisBin = findRedisServer();
-  if (!pgBin || !redisBin) throw new Error('the API benchmark needs postgres and redis-server installed');
-  const pgPort = await freePort();
-  const pgUser = process.getuid?.() === 0 ? 'postgres' : (process.env.USER ?? 'postgres');
-  const redisServer = await startRedisServer({
-    binary: redisBin,
-    dir: join(dir, 'redis'),
-    persistence: 'none',
-    log,
-  });
-  const pgServer = await startPostgres({
-    binDir: pgBin,
-    dir: join(dir, 'postgres'),
-    superuser: pgUser,
-    database: 'mutt',
-    listen: '127.0.0.1',
-    port: pgPort,
-    log,
-  });
-  const pool = new pg.Pool({ host: '127.0.0.1', port: pgPort, user: pgUser, database: 'mutt', max: 4 });
-  pool.on('error', () => undefined); // idle clients of a server being stopped
-  const redis = withScripts(new Redis({ path: redisServer.socketPath }));
+  const stores = await startStores('api', log);
+  const pool = stores.pool;
+  const redis = withScripts(new Redis({ path: stores.redis.socketPath }));
   const results: { s: Scenario; p50: number; p99: number; med: number }[] = [];
   let loadSeconds: number;
   try {
-    await migrate(pool, log);
     const rule = await pool.query<{ id: number }>(
       `INSERT INTO alert_rules (match_string, match_type, priority, prod_handling, dev_handling, team_assignment)
        VALUES ('%LINK-3-UPDOWN', 'contains', 10, 'Page_and_ticket', 'Ignore', 'NETO') RETURNING id`,
@@ -264,8 +236,6 @@ Cursor pages seek with \`(event_timestamp, id) < cursor\` on the time index of e
     );
   } finally {
     redis.disconnect();
-    await pool.end();
-    await pgServer.stop();
-    await redisServer.stop();
+    await stores.stop();
   }
 }

@@ -13,16 +13,12 @@
 // Targets: first render < 500 ms per page, next audit page < 300 ms, the tail bounded and responsive.
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
-import pg from 'pg';
-import { migrate } from '../src/runtime/migrate.ts';
 import { createLogger } from '../src/runtime/logging.ts';
-import { findPostgresBinDir, findRedisServer } from '../src/runtime/services/binaries.ts';
-import { startPostgres } from '../src/runtime/services/postgres-server.ts';
-import { startRedisServer } from '../src/runtime/services/redis-server.ts';
 import { launchChromium } from '../test/harness/browser.ts';
 import { freePort, freeUdpPort } from '../test/harness/ports.ts';
 import { loadAuditRows } from './lib/audit-rows.ts';
-import { fmt, machine, median, percentile, scratchDir } from './lib/env.ts';
+import { startStores } from './lib/stores.ts';
+import { fmt, machine, median, percentile } from './lib/env.ts';
 import { startMutt } from './lib/mutt.ts';
 import { writeSection } from './lib/report.ts';
 import { openLoopUdp } from './lib/udp.ts';
@@ -51,35 +47,14 @@ export async function uiBench(o: { seconds: number; runs: number }): Promise<voi
   const tailSeconds = arg('tail-seconds', 30);
   const loadBefore = loadavg()[0]!;
   const log = createLogger({ level: 'ERROR', destination: process.stderr });
-  const dir = scratchDir('ui');
-  const pgBin = findPostgresBinDir();
-  const redisBin = findRedisServer();
-  if (!pgBin || !redisBin) throw new Error('the UI benchmark needs postgres and redis-server installed');
-  const pgPort = await freePort();
-  const redisPort = await freePort();
-  const pgUser = process.getuid?.() === 0 ? 'postgres' : (process.env.USER ?? 'postgres');
-  const redisServer = await startRedisServer({
-    binary: redisBin,
-    dir: join(dir, 'redis'),
-    port: redisPort,
-    persistence: 'none',
-    log,
-  });
-  const pgServer = await startPostgres({
-    binDir: pgBin,
-    dir: join(dir, 'postgres'),
-    superuser: pgUser,
-    database: 'mutt',
-    listen: '127.0.0.1',
-    port: pgPort,
-    log,
-  });
-  const pool = new pg.Pool({ host: '127.0.0.1', port: pgPort, user: pgUser, database: 'mutt', max: 4 });
-  pool.on('error', () => undefined);
+  const stores = await startStores('ui', log);
+  const { pool, dir } = stores;
+  const pgPort = stores.pg.port;
+  const pgUser = stores.pg.user;
+  const redisPort = stores.redis.port;
   const out: string[] = [];
   let loadSeconds = 0;
   try {
-    await migrate(pool, log);
     // A working set an operator would have: 50 rules, 100 dev hosts, 200 team mappings.
     const rule = await pool.query<{ id: number }>(
       `INSERT INTO alert_rules (match_string, match_type, priority, prod_handling, dev_handling, team_assignment, name)
@@ -282,9 +257,7 @@ export async function uiBench(o: { seconds: number; runs: number }): Promise<voi
       await chromium.close();
     }
   } finally {
-    await pool.end().catch(() => undefined);
-    await pgServer.stop();
-    await redisServer.stop();
+    await stores.stop();
   }
   writeSection('ui', `## Admin UI in the browser\n\n${out.join('\n')}`);
   process.stdout.write(`${out.join('\n')}\n`);

@@ -14,8 +14,8 @@ import {
 import { AdminError } from '../../../core/admin/errors.ts';
 import type { UiDeps, UiEnv } from '../env.ts';
 import { formOf } from '../forms.ts';
-import { Csrf, fieldErrors, page, qs, Time } from '../layout.tsx';
-import { Changes } from './rules.tsx';
+import { Csrf, fieldErrors, page, qs } from '../layout.tsx';
+import { ChangeTable } from '../history.tsx';
 
 interface Props {
   c: Context<UiEnv>;
@@ -126,34 +126,7 @@ function ConfigPage(p: Props) {
       </div>
       <h2 id="history">{p.historyKey ? `History of ${p.historyKey}` : 'Recent changes'}</h2>
       {p.history && p.history.changes.length === 0 ? <p class="nodata">No change recorded.</p> : null}
-      {p.history && p.history.changes.length > 0 ? (
-        <div class="table-wrap">
-          <table>
-            <thead>
-              <tr>
-                <th scope="col">when</th>
-                <th scope="col">who</th>
-                <th scope="col">change (old → new)</th>
-                <th scope="col">reason</th>
-              </tr>
-            </thead>
-            <tbody>
-              {p.history.changes.map((ch) => (
-                <tr>
-                  <td>
-                    <Time iso={ch.changed_at} />
-                  </td>
-                  <td class="mono">{ch.changed_by}</td>
-                  <td>
-                    <Changes old={ch.old_values} now={ch.new_values} />
-                  </td>
-                  <td>{ch.reason ?? ''}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
-      ) : null}
+      {p.history && p.history.changes.length > 0 ? <ChangeTable changes={p.history.changes} /> : null}
       {!p.history ? <p class="nodata">The history needs PostgreSQL, which is not answering.</p> : null}
     </div>
   );

@@ -20,6 +20,7 @@ import {
 import { redisCall } from '../../../core/admin/context.ts';
 import type { UiDeps, UiEnv } from '../env.ts';
 import { formOf, RULE_FIELDS, ruleInput, ruleValues } from '../forms.ts';
+import { ChangeTable } from '../history.tsx';
 import {
   Csrf,
   ErrorNote,
@@ -201,53 +202,27 @@ function handlingOptions(current: string | undefined): string[] {
   return list;
 }
 
-function RuleForm(p: FormProps) {
-  const v = p.values;
-  const e = p.errors ?? {};
-  const known = new Set(Object.keys(e));
-  const other = Object.entries(e).filter(([k]) => ![...RULE_FIELDS, 'reason'].includes(k as never));
+/** The fields that decide what a rule matches and does: the rule form's and the tester's draft. */
+function RuleFields({
+  v,
+  e,
+  teamList,
+}: {
+  v: Record<string, string>;
+  e: Record<string, string>;
+  teamList?: string;
+}) {
   return (
-    <form method="post" action={p.action} class="stack" id="rule-form" novalidate>
-      <Csrf c={p.c} />
-      {p.etag ? <input type="hidden" name="etag" value={p.etag} /> : null}
-      {p.orig ? <input type="hidden" name="orig" value={p.orig} /> : null}
-      {p.conflict ? (
-        <div class="note warn" role="alert" id="conflict">
-          <strong>This rule was changed since you opened the form.</strong> What changed:
-          <ul class="diff">
-            {p.conflict.map((d) => (
-              <li>
-                {d.field}: <del>{d.was || '(empty)'}</del> → <ins>{d.now || '(empty)'}</ins>
-              </li>
-            ))}
-          </ul>
-          Your values are kept below; saving again replaces the current rule with them.
-        </div>
-      ) : null}
-      <ErrorNote err={p.error} />
-      {other.length > 0 ? (
-        <div class="note bad" role="alert">
-          {other.map(([k, m]) => (
-            <div>
-              {k}: {m}
-            </div>
-          ))}
-        </div>
-      ) : null}
-      <div class="row">
-        <Field name="name" label="Name" errors={e} hint="A short name (optional).">
-          <Input name="name" value={v.name} errors={e} />
-        </Field>
-        <Field name="priority" label="Priority" errors={e} hint="Lower wins (default 100); ties by id.">
-          <Input name="priority" value={v.priority} errors={e} size={8} />
-        </Field>
-      </div>
+    <>
       <div class="row">
         <Field name="match_type" label="Match type" errors={e}>
           <Select name="match_type" value={v.match_type || 'contains'} options={MATCH_TYPES} errors={e} />
         </Field>
         <Field name="syslog_severity" label="Syslog severity" errors={e} hint="Only events of this severity.">
           <Select name="syslog_severity" value={v.syslog_severity ?? ''} options={SEVERITIES} errors={e} />
+        </Field>
+        <Field name="priority" label="Priority" errors={e} hint="Lower wins (default 100); ties by id.">
+          <Input name="priority" value={v.priority} errors={e} size={8} />
         </Field>
       </div>
       <Field
@@ -283,23 +258,62 @@ function RuleForm(p: FormProps) {
             errors={e}
           />
         </Field>
-      </div>
-      <div class="row">
         <Field name="team_assignment" label="Team" errors={e} hint="The Moogsoft class of the alerts.">
-          <Input name="team_assignment" value={v.team_assignment} errors={e} list="teams" />
-        </Field>
-        <Field name="is_active" label="State" errors={e}>
-          <Select
-            name="is_active"
-            value={v.is_active || 'true'}
-            options={[
-              ['true', 'active'],
-              ['false', 'inactive'],
-            ]}
-            errors={e}
-          />
+          <Input name="team_assignment" value={v.team_assignment} errors={e} list={teamList} />
         </Field>
       </div>
+    </>
+  );
+}
+
+function RuleForm(p: FormProps) {
+  const v = p.values;
+  const e = p.errors ?? {};
+  const known = new Set(Object.keys(e));
+  const other = Object.entries(e).filter(([k]) => ![...RULE_FIELDS, 'reason'].includes(k as never));
+  return (
+    <form method="post" action={p.action} class="stack" id="rule-form" novalidate>
+      <Csrf c={p.c} />
+      {p.etag ? <input type="hidden" name="etag" value={p.etag} /> : null}
+      {p.orig ? <input type="hidden" name="orig" value={p.orig} /> : null}
+      {p.conflict ? (
+        <div class="note warn" role="alert" id="conflict">
+          <strong>This rule was changed since you opened the form.</strong> What changed:
+          <ul class="diff">
+            {p.conflict.map((d) => (
+              <li>
+                {d.field}: <del>{d.was || '(empty)'}</del> → <ins>{d.now || '(empty)'}</ins>
+              </li>
+            ))}
+          </ul>
+          Your values are kept below; saving again replaces the current rule with them.
+        </div>
+      ) : null}
+      <ErrorNote err={p.error} />
+      {other.length > 0 ? (
+        <div class="note bad" role="alert">
+          {other.map(([k, m]) => (
+            <div>
+              {k}: {m}
+            </div>
+          ))}
+        </div>
+      ) : null}
+      <Field name="name" label="Name" errors={e} hint="A short name (optional).">
+        <Input name="name" value={v.name} errors={e} />
+      </Field>
+      <RuleFields v={v} e={e} teamList="teams" />
+      <Field name="is_active" label="State" errors={e}>
+        <Select
+          name="is_active"
+          value={v.is_active || 'true'}
+          options={[
+            ['true', 'active'],
+            ['false', 'inactive'],
+          ]}
+          errors={e}
+        />
+      </Field>
       <datalist id="teams">
         {p.teams.map((t) => (
           <option value={t} />
@@ -618,52 +632,10 @@ function TesterPage(p: TesterProps) {
               />
             </Field>
           </div>
-          <div class="row">
-            <Field name="match_type" label="Match type" errors={e}>
-              <Select name="match_type" value={v.match_type || 'contains'} options={MATCH_TYPES} errors={e} />
-            </Field>
-            <Field name="priority" label="Priority" errors={e}>
-              <Input name="priority" value={v.priority} errors={e} size={8} />
-            </Field>
-            <Field name="syslog_severity" label="Syslog severity" errors={e}>
-              <Select
-                name="syslog_severity"
-                value={v.syslog_severity ?? ''}
-                options={SEVERITIES}
-                errors={e}
-              />
-            </Field>
-          </div>
-          <Field name="match_string" label="Match string" errors={e}>
-            <Input name="match_string" value={v.match_string} errors={e} />
+          <RuleFields v={{ ...v, team_assignment: v.team_assignment || 'NETO' }} e={e} />
+          <Field name="events" label="Recent events to test" errors={e} hint="At most 5,000.">
+            <Input name="events" value={v.events ?? '500'} errors={e} size={6} />
           </Field>
-          <Field name="trap_oid" label="Trap OID prefix" errors={e}>
-            <Input name="trap_oid" value={v.trap_oid} errors={e} />
-          </Field>
-          <div class="row">
-            <Field name="prod_handling" label="Production handling" errors={e}>
-              <Select
-                name="prod_handling"
-                value={v.prod_handling || 'Page_and_ticket'}
-                options={handlingOptions(v.prod_handling)}
-                errors={e}
-              />
-            </Field>
-            <Field name="dev_handling" label="Dev handling" errors={e}>
-              <Select
-                name="dev_handling"
-                value={v.dev_handling || 'Ignore'}
-                options={handlingOptions(v.dev_handling)}
-                errors={e}
-              />
-            </Field>
-            <Field name="team_assignment" label="Team" errors={e}>
-              <Input name="team_assignment" value={v.team_assignment || 'NETO'} errors={e} />
-            </Field>
-            <Field name="events" label="Recent events to test" errors={e} hint="At most 5,000.">
-              <Input name="events" value={v.events ?? '500'} errors={e} size={6} />
-            </Field>
-          </div>
         </fieldset>
         <div class="actions">
           <button class="primary" type="submit">
@@ -1025,36 +997,7 @@ export function registerRules(ui: Hono<UiEnv>, d: UiDeps): void {
         {h.changes.length === 0 ? (
           <p class="nodata">No change recorded (a rule added with SQL has no history).</p>
         ) : null}
-        {h.changes.length > 0 ? (
-          <div class="table-wrap">
-            <table id="history">
-              <thead>
-                <tr>
-                  <th scope="col">when</th>
-                  <th scope="col">who</th>
-                  <th scope="col">what</th>
-                  <th scope="col">changes (old → new)</th>
-                  <th scope="col">reason</th>
-                </tr>
-              </thead>
-              <tbody>
-                {h.changes.map((ch) => (
-                  <tr>
-                    <td>
-                      <Time iso={ch.changed_at} />
-                    </td>
-                    <td class="mono">{ch.changed_by}</td>
-                    <td>{ch.operation}</td>
-                    <td>
-                      <Changes old={ch.old_values} now={ch.new_values} />
-                    </td>
-                    <td>{ch.reason ?? ''}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
-        ) : null}
+        {h.changes.length > 0 ? <ChangeTable changes={h.changes} id="history" /> : null}
       </div>,
     );
   });
@@ -1128,27 +1071,4 @@ export function registerRules(ui: Hono<UiEnv>, d: UiDeps): void {
       );
     }
   });
-}
-
-/** A config_audit_log change as field: old → new (only the fields that differ). */
-export function Changes({ old, now }: { old: unknown; now: unknown }) {
-  const o = (old ?? {}) as Record<string, unknown>;
-  const n = (now ?? {}) as Record<string, unknown>;
-  const keys = [...new Set([...Object.keys(o), ...Object.keys(n)])].filter(
-    (k) => JSON.stringify(o[k]) !== JSON.stringify(n[k]),
-  );
-  const show = (v: unknown) =>
-    v === undefined ? '(none)' : v === null ? '(empty)' : typeof v === 'string' ? v : JSON.stringify(v);
-  if (keys.length === 0) return <span class="muted">no field changed</span>;
-  return (
-    <ul class="diff">
-      {keys.map((k) => (
-        <li>
-          {k}: {old ? <del>{show(o[k])}</del> : null}
-          {old && now ? ' → ' : null}
-          {now ? <ins>{show(n[k])}</ins> : null}
-        </li>
-      ))}
-    </ul>
-  );
 }
