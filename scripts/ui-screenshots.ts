@@ -202,8 +202,26 @@ try {
         _failed_at: new Date(Date.now() - (i + 1) * 420_000).toISOString(),
       }),
     );
+  // A day of history for the 24 h chart (events per minute, a working-day curve), as the ingest
+  // paths count them; the minutes of this run keep their real counts.
+  const minute = 60_000;
+  const now = Math.floor(Date.now() / minute) * minute;
+  const day = redis.pipeline();
+  for (let i = 2; i < 1440; i++) {
+    const at = new Date(now - i * minute);
+    const hour = at.getUTCHours() + at.getUTCMinutes() / 60;
+    const rate = Math.round(
+      900 +
+        700 * Math.sin(((hour - 6) / 24) * 2 * Math.PI) +
+        150 * Math.sin(i / 7) +
+        (i % 97 === 0 ? 2500 : 0),
+    );
+    day.set(`mutt:metrics:1m:${at.toISOString().slice(0, 16)}`, String(Math.max(0, rate)), 'EX', 90_000);
+  }
+  await day.exec();
   redis.disconnect();
-  await sleep(8000); // the per-source sampler and the alerters catch up
+  // Into the next minute, so "events/s, last minute" counts this run's events.
+  await sleep(minute - (Date.now() % minute) + 3000);
 
   // ── photographs ──
   mkdirSync(OUT, { recursive: true });

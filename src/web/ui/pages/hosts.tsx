@@ -144,7 +144,7 @@ function HostsPage(p: HostsPageProps) {
               name="csv"
               label={teams ? 'hostname,team_assignment per line' : 'One host name per line'}
               errors={e}
-              hint="Blank lines and # comments are skipped; a header line is recognised. Known teams are updated."
+              hint={`Blank lines and # comments are skipped; a header line is recognised.${teams ? ' A known host’s team is updated.' : ''}`}
             >
               <textarea
                 id="f-csv"
