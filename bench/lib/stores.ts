@@ -1,5 +1,6 @@
 // A private PostgreSQL (MUTT's embedded settings, database `mutt`, migrated) and a private Redis for
-// a benchmark, in a scratch directory, on free loopback ports.
+// a benchmark, in a scratch directory (removed by stop()), on free loopback ports.
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
 import type { Logger } from '../../src/runtime/logging.ts';
@@ -54,6 +55,7 @@ export async function startStores(name: string, log: Logger): Promise<BenchStore
       await pool.end().catch(() => undefined);
       await pgServer.stop();
       await redisServer.stop();
+      rmSync(dir, { recursive: true, force: true }); // gigabytes with millions of audit rows
     },
   };
 }
