@@ -7,6 +7,7 @@ import { ingestBench } from './ingest.ts';
 import { pipelineBench } from './pipeline.ts';
 import { snmpBench } from './snmp.ts';
 import { syslogBench } from './syslog.ts';
+import { uiBench } from './ui.ts';
 
 const SUITES: Record<string, (o: { seconds: number; runs: number }) => Promise<void>> = {
   ingest: ingestBench,
@@ -16,6 +17,7 @@ const SUITES: Record<string, (o: { seconds: number; runs: number }) => Promise<v
   alerter: alerterBench,
   pipeline: pipelineBench,
   api: apiBench,
+  ui: uiBench,
 };
 
 const args = process.argv.slice(2);
