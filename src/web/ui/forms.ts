@@ -2,6 +2,7 @@
 // numbers, booleans and nulls. This only converts types (an empty field is "not given", digits are a
 // number); it never decides what is valid — text that is not a number stays text, so the schema
 // refuses it with its own message, which the page shows under the field.
+import { RULE_FIELDS } from '../../core/admin/rules.ts';
 import type { Context } from 'hono';
 
 export type FormBody = Record<string, string>;
@@ -24,19 +25,7 @@ export async function formAll(c: Context, name: string): Promise<string[]> {
 
 const asInt = (s: string): number | string => (/^-?\d{1,10}$/.test(s.trim()) ? Number(s.trim()) : s);
 
-export const RULE_FIELDS = [
-  'name',
-  'match_type',
-  'match_string',
-  'trap_oid',
-  'syslog_severity',
-  'priority',
-  'prod_handling',
-  'dev_handling',
-  'team_assignment',
-  'is_active',
-  'description',
-] as const;
+export { RULE_FIELDS };
 
 /** A rule form as RuleCreate / RuleUpdate input. */
 export function ruleInput(f: FormBody): Record<string, unknown> {
