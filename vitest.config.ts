@@ -39,6 +39,8 @@ export default defineConfig({
       })),
     ],
     globalSetup: ['test/harness/global-setup.ts'],
+    // The UI's stylesheets are imported as text (`?raw`); without this Vitest replaces them with ''.
+    css: true,
     pool: 'forks',
     maxWorkers: 2,
     testTimeout: 60_000,

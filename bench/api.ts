@@ -12,22 +12,17 @@
 // query by cursor and by offset. Targets: p99 < 100 ms for every cursor query, and no cursor page
 // slower than 10× the first page.
 import { loadavg } from 'node:os';
-import { join } from 'node:path';
 import { Redis } from 'ioredis';
-import pg from 'pg';
 import { Registry } from 'prom-client';
 import { Keys } from '../src/core/protocol/keys.ts';
 import { withScripts } from '../src/core/protocol/scripts.ts';
 import { encodeCursor } from '../src/core/admin/audit.ts';
 import { loadConfigOrThrow } from '../src/runtime/config/load.ts';
 import { createLogger } from '../src/runtime/logging.ts';
-import { migrate } from '../src/runtime/migrate.ts';
-import { findPostgresBinDir, findRedisServer } from '../src/runtime/services/binaries.ts';
-import { startPostgres } from '../src/runtime/services/postgres-server.ts';
-import { startRedisServer } from '../src/runtime/services/redis-server.ts';
 import { createWebApp } from '../src/web/app.ts';
-import { freePort } from '../test/harness/ports.ts';
-import { fmt, machine, median, percentile, scratchDir } from './lib/env.ts';
+import { loadAuditRows } from './lib/audit-rows.ts';
+import { startStores } from './lib/stores.ts';
+import { fmt, machine, median, percentile } from './lib/env.ts';
 import { writeSection } from './lib/report.ts';
 
 const KEY = 'bench-admin-key';
@@ -51,79 +46,24 @@ export async function apiBench(o: { seconds: number; runs: number }): Promise<vo
   const samples = arg('samples', 200);
   const loadBefore = loadavg()[0]!;
   const log = createLogger({ level: 'ERROR', destination: process.stderr });
-  const dir = scratchDir('api');
-  const pgBin = findPostgresBinDir();
-  const redisBin = findRedisServer();
-  if (!pgBin || !redisBin) throw new Error('the API benchmark needs postgres and redis-server installed');
-  const pgPort = await freePort();
-  const pgUser = process.getuid?.() === 0 ? 'postgres' : (process.env.USER ?? 'postgres');
-  const redisServer = await startRedisServer({
-    binary: redisBin,
-    dir: join(dir, 'redis'),
-    persistence: 'none',
-    log,
-  });
-  const pgServer = await startPostgres({
-    binDir: pgBin,
-    dir: join(dir, 'postgres'),
-    superuser: pgUser,
-    database: 'mutt',
-    listen: '127.0.0.1',
-    port: pgPort,
-    log,
-  });
-  const pool = new pg.Pool({ host: '127.0.0.1', port: pgPort, user: pgUser, database: 'mutt', max: 4 });
-  pool.on('error', () => undefined); // idle clients of a server being stopped
-  const redis = withScripts(new Redis({ path: redisServer.socketPath }));
+  const stores = await startStores('api', log);
+  const pool = stores.pool;
+  const redis = withScripts(new Redis({ path: stores.redis.socketPath }));
   const results: { s: Scenario; p50: number; p99: number; med: number }[] = [];
   let loadSeconds: number;
   try {
-    await migrate(pool, log);
     const rule = await pool.query<{ id: number }>(
       `INSERT INTO alert_rules (match_string, match_type, priority, prod_handling, dev_handling, team_assignment)
        VALUES ('%LINK-3-UPDOWN', 'contains', 10, 'Page_and_ticket', 'Ignore', 'NETO') RETURNING id`,
     );
     const ruleId = rule.rows[0]!.id;
-    // Six months ending now: partitions first, then the rows, one statement per month.
-    const now = new Date();
-    const end = now.getTime();
-    const start = Date.UTC(now.getUTCFullYear(), now.getUTCMonth() - (MONTHS - 1), 1);
-    for (let m = 0; m < MONTHS; m++)
-      await pool.query('SELECT create_monthly_partition($1::date)', [
-        new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() - m, 1)).toISOString().slice(0, 10),
-      ]);
-    const t0 = performance.now();
-    const chunks = MONTHS * 2;
-    const per = Math.ceil(rows / chunks);
-    const span = end - start;
-    for (let k = 0; k < chunks; k++) {
-      const from = start + (span * k) / chunks;
-      const to = start + (span * (k + 1)) / chunks;
-      const client = await pool.connect();
-      try {
-        await client.query('SET synchronous_commit = off');
-        await client.query(
-          `INSERT INTO event_audit_log (event_timestamp, hostname, matched_rule_id, handling_decision, forwarded_to_moog, raw_message)
-           SELECT to_timestamp(($1::float8 + (i::float8 / $3) * ($2::float8 - $1::float8)) / 1000),
-                  'host-' || lpad(((i::bigint * 7919) % ${HOSTS})::text, 4, '0'),
-                  $4::int,
-                  CASE WHEN i % 4 = 0 THEN 'Ignore' ELSE 'Page_and_ticket' END,
-                  i % 4 <> 0,
-                  '{"hostname":"host-' || lpad(((i::bigint * 7919) % ${HOSTS})::text, 4, '0') ||
-                  '","message":"%LINK-3-UPDOWN: Interface GigabitEthernet0/' || (i % 48) ||
-                  ', changed state to down","syslog_severity":3,"source":"syslog","_correlation_id":"b${k}-' || i || '"}'
-             FROM generate_series(0, $3::int - 1) AS i`,
-          [from, to, per, ruleId],
-        );
-      } finally {
-        client.release();
-      }
-      process.stderr.write(
-        `  loaded ${fmt(Math.min(rows, per * (k + 1)))} rows in ${((performance.now() - t0) / 1000).toFixed(0)} s\n`,
-      );
-    }
-    await pool.query('VACUUM ANALYZE event_audit_log');
-    loadSeconds = (performance.now() - t0) / 1000;
+    const { end, loadSeconds: loaded } = await loadAuditRows(pool, {
+      rows,
+      ruleId,
+      months: MONTHS,
+      hosts: HOSTS,
+    });
+    loadSeconds = loaded;
     const total = Number(
       (await pool.query<{ n: string }>('SELECT count(*) AS n FROM event_audit_log')).rows[0]!.n,
     );
@@ -296,8 +236,6 @@ Cursor pages seek with \`(event_timestamp, id) < cursor\` on the time index of e
     );
   } finally {
     redis.disconnect();
-    await pool.end();
-    await pgServer.stop();
-    await redisServer.stop();
+    await stores.stop();
   }
 }

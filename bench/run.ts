@@ -9,6 +9,7 @@ import { pipelineBench } from './pipeline.ts';
 import { replicasBench } from './replicas.ts';
 import { snmpBench } from './snmp.ts';
 import { syslogBench } from './syslog.ts';
+import { uiBench } from './ui.ts';
 
 export interface BenchOptions {
   seconds: number;
@@ -26,6 +27,7 @@ const SUITES: Record<string, (o: BenchOptions) => Promise<void>> = {
   pipeline: pipelineBench,
   replicas: replicasBench,
   api: apiBench,
+  ui: uiBench,
 };
 
 const args = process.argv.slice(2);

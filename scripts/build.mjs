@@ -5,6 +5,22 @@ import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { build } from 'esbuild';
 
+/** `import text from './file?raw'` (as Vite reads it in tests): the file's text, for the UI's assets. */
+const rawText = {
+  name: 'raw-text',
+  setup(b) {
+    b.onResolve({ filter: /\?raw$/ }, async (args) => {
+      const r = await b.resolve(args.path.slice(0, -4), { resolveDir: args.resolveDir, kind: args.kind });
+      if (r.errors.length > 0) return { errors: r.errors };
+      return { path: r.path, namespace: 'raw-text' };
+    });
+    b.onLoad({ filter: /.*/, namespace: 'raw-text' }, (args) => ({
+      contents: readFileSync(args.path, 'utf8'),
+      loader: 'text',
+    }));
+  },
+};
+
 const quiet = process.argv.includes('--quiet');
 // `--bench` also bundles the benchmark runner (dist/bench.js); the product bundle never contains it.
 const withBench = process.argv.includes('--bench');
@@ -30,8 +46,9 @@ const result = await build({
   legalComments: 'none',
   logLevel: quiet ? 'error' : 'warning',
   loader: { '.lua': 'text', '.sql': 'text' },
+  plugins: [rawText],
   // pg's optional native binding is never used.
-  external: ['pg-native'],
+  external: ['pg-native', 'playwright-core'],
   define: { __MUTT_VERSION__: JSON.stringify(pkg.version) },
   banner: {
     // CommonJS dependencies (ioredis, pg) call require() on Node built-ins.

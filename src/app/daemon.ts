@@ -26,7 +26,7 @@ import { Histogram, type Registry } from 'prom-client';
 import { compatStatus, staticCompatStatus } from '../core/config/compat.ts';
 import { Keys } from '../core/protocol/keys.ts';
 import { registerQueueAgeMetrics } from '../core/queue/age.ts';
-import { SloRecorder } from '../core/slo.ts';
+import { SloRecorder, SloService } from '../core/slo.ts';
 import { type ScriptedRedis, withScripts } from '../core/protocol/scripts.ts';
 import { Enqueuer } from '../listeners/enqueue.ts';
 import { LISTENERS } from '../listeners/index.ts';
@@ -34,6 +34,8 @@ import type { RunningListener } from '../listeners/types.ts';
 import { createIngest } from '../listeners/webhook/index.ts';
 import { apiKeyRing } from '../core/security.ts';
 import { createWebApp } from '../web/app.ts';
+import { mountUi } from '../web/ui/index.tsx';
+import { cachedSloPanel } from '../web/ui/slo.ts';
 import { type Config, hasRole, needsPostgres } from '../runtime/config/load.ts';
 import { type ResolvedSecrets, resolveSecrets } from '../runtime/config/secrets.ts';
 import { prepareDataDir } from '../runtime/datadir.ts';
@@ -345,6 +347,7 @@ export class Daemon {
    */
   private async startWebui(): Promise<number> {
     const c = this.config;
+    const store = this.secrets!.layers.store;
     const app = createWebApp({
       ctx: {
         config: c,
@@ -361,6 +364,28 @@ export class Daemon {
       log: this.log.child({ component: 'webui' }),
       health: () => this.health(),
       metricsText: () => this.metricsText(),
+      mount: (web, ctx) =>
+        mountUi(web, ctx, {
+          apiKey: store.get('WEBUI_API_KEY'),
+          previousApiKey: store.get('WEBUI_API_KEY_PREVIOUS'),
+          watchKeys: (apply) =>
+            store.onChange((changed) => {
+              if (changed.includes('WEBUI_API_KEY') || changed.includes('WEBUI_API_KEY_PREVIOUS'))
+                apply(store.get('WEBUI_API_KEY'), store.get('WEBUI_API_KEY_PREVIOUS'));
+            }),
+          log: this.log.child({ component: 'webui' }),
+          health: () => this.health(),
+          registry: this.registry!,
+          slo: cachedSloPanel(
+            new SloService({
+              redis: this.redis!,
+              keys: this.keys!,
+              config: c,
+              registry: this.registry!,
+              log: this.log.child({ component: 'slo' }),
+            }),
+          ),
+        }),
     });
     const web = await this.serveWeb('webui', app.fetch, c.SERVER_PORT_WEBUI, 'SERVER_PORT_WEBUI');
     web.server.requestTimeout = 120_000;

@@ -12,24 +12,12 @@
 // the same match (match_type, match_string, trap_oid, syslog_severity).
 import { isMap, isSeq, LineCounter, parseDocument } from 'yaml';
 import { AdminError } from '../core/admin/errors.ts';
-import { ruleProblems } from '../core/admin/rules.ts';
+import { RULE_FIELDS, ruleProblems } from '../core/admin/rules.ts';
 import { parseInput, type Rule, RuleCreate, TeamCreate, DevHostCreate } from '../core/admin/schemas.ts';
 import type { DevHost, Team } from '../core/admin/hosts.ts';
 
-/** The rule fields a file holds (the stored row without timestamps). */
-export const RULE_FIELDS = [
-  'match_string',
-  'trap_oid',
-  'syslog_severity',
-  'match_type',
-  'priority',
-  'prod_handling',
-  'dev_handling',
-  'team_assignment',
-  'is_active',
-  'name',
-  'description',
-] as const;
+export { RULE_FIELDS };
+/** The rule fields a file holds (the stored row without id and timestamps). */
 export type RuleFields = Pick<Rule, (typeof RULE_FIELDS)[number]>;
 
 export interface FileEntry<T> {

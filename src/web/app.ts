@@ -2,11 +2,11 @@
 //
 //   every request ── correlation id, request log (api_key redacted), mutt_webui_api_* metrics
 //     ├── /health, /metrics                       public
-//     └── everything else ── X-API-KEY or ?api_key= (WEBUI_API_KEY, WEBUI_API_KEY_PREVIOUS)
-//           ├── /api/v1/…  (X-API-Deprecated: true)  ┐ the same routes (api/routes.ts) over the
-//           ├── /api/v2/…                             ┘ admin services (src/core/admin)
-//           ├── /api/openapi.json                      generated from the schemas that validate
-//           └── mount(app): the browser UI's pages
+//     ├── /api/… ── X-API-KEY or ?api_key= (WEBUI_API_KEY, WEBUI_API_KEY_PREVIOUS)
+//     │     ├── /api/v1/…  (X-API-Deprecated: true)  ┐ the same routes (api/routes.ts) over the
+//     │     ├── /api/v2/…                             ┘ admin services (src/core/admin)
+//     │     └── /api/openapi.json                      generated from the schemas that validate
+//     └── mount(app, ctx): the browser UI's pages (src/web/ui), behind its own session sign-in
 //
 // Bodies over 1 MiB are refused with 413 before they are read; errors are `{"error": …}`.
 import { randomUUID } from 'node:crypto';
@@ -44,8 +44,11 @@ export interface WebAppOptions {
   metricsText: () => Promise<{ contentType: string; body: string }>;
   /** Largest request body (default 1 MiB). */
   maxBodyBytes?: number;
-  /** Adds routes after the API's (the browser UI); they sit behind the same authentication. */
-  mount?: (app: WebApp) => void;
+  /**
+   * Adds routes after the API's (the browser UI). Only /api/ takes the API key; mounted routes
+   * authenticate themselves (the UI with a session signed in with the same key).
+   */
+  mount?: (app: WebApp, ctx: AdminContext) => void;
 }
 
 const PUBLIC = ['/health', '/metrics'];
@@ -95,7 +98,7 @@ export function createWebApp(o: WebAppOptions): WebApp {
       const seconds = (performance.now() - started) / 1000;
       metrics.requests.inc({ endpoint: route, status });
       metrics.latency.observe({ endpoint: route }, seconds);
-      if (!PUBLIC.includes(c.req.path))
+      if (!PUBLIC.includes(c.req.path) && !c.get('quiet'))
         o.log.info(
           {
             correlation_id: cid,
@@ -110,7 +113,7 @@ export function createWebApp(o: WebAppOptions): WebApp {
         );
     }
   });
-  app.use(secureHeaders({ crossOriginResourcePolicy: 'same-origin' }));
+  app.use(secureHeaders({ crossOriginResourcePolicy: 'same-origin', xFrameOptions: 'DENY' }));
   app.use(
     bodyLimit({
       maxSize: maxBody,
@@ -125,6 +128,7 @@ export function createWebApp(o: WebAppOptions): WebApp {
     }),
   );
   app.use(
+    '/api/*',
     apiKeyAuth({ apiKey: o.apiKey, previousApiKey: o.previousApiKey, keys: o.apiKeys, publicPaths: PUBLIC }),
   );
   app.use('/api/*', async function versionHeaders(c, next) {
@@ -173,7 +177,7 @@ export function createWebApp(o: WebAppOptions): WebApp {
     security: [{ ApiKey: [] }],
   });
 
-  o.mount?.(app);
+  o.mount?.(app, ctx);
 
   app.notFound((c) =>
     c.json(

@@ -8,5 +8,7 @@ export type WebEnv = {
     actor: Actor;
     /** Labels for the request log and metrics, filled as the request goes. */
     metricsLabel: { auth?: 'missing' | 'wrong' };
+    /** Leave the request out of the request log (static assets, the UI's periodic refreshes). */
+    quiet?: boolean;
   };
 };

@@ -312,3 +312,27 @@ export async function queryConfigAudit(
     pagination: { page, limit, total, pages: Math.ceil(total / limit) },
   };
 }
+
+/**
+ * One audit row by id. `at` (its event_timestamp, as the list gives it) lets PostgreSQL read one
+ * partition; without it every partition's primary-key index is probed.
+ */
+export async function getAuditLog(ctx: AdminContext, id: string | number, at?: string): Promise<AuditLogRow> {
+  const n = typeof id === 'number' ? id : /^[0-9]{1,18}$/.test(id) ? Number(id) : Number.NaN;
+  if (!Number.isSafeInteger(n) || n < 1)
+    throw new AdminError('invalid', `id: expected a positive integer id, got "${String(id)}"`, {
+      fields: [{ field: 'id', message: 'expected a positive integer id' }],
+    });
+  // The list's own form (microseconds, UTC); anything else is ignored rather than misread.
+  const when =
+    at !== undefined && /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?Z$/.test(at) ? at : undefined;
+  const r = await query<AuditLogRow & { id: string }>(
+    ctx,
+    'audit_get',
+    `${SELECT} WHERE id = $1${when ? ' AND event_timestamp = $2::timestamptz' : ''}`,
+    when ? [n, when] : [n],
+  );
+  const row = r.rows[0];
+  if (!row) throw new AdminError('not_found', `audit row ${n} not found`);
+  return { ...row, id: Number(row.id) };
+}

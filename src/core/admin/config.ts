@@ -38,7 +38,8 @@ export function checkDynamicKey(key: string): DynamicKey {
   return key;
 }
 
-/** Stable record_id for a key in config_audit_log (an int column). */
+/** Stable record_id for a key in config_audit_log (an int column): a key's history is its rows. */
+export const configRecordId = (key: string): number => recordIdOf(key);
 const recordIdOf = (key: string) => createHash('sha1').update(key).digest().readUInt32BE(0) & 0x7fffffff;
 
 export async function listDynamicConfig(

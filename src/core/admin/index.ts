@@ -12,7 +12,10 @@
 //   status.ts     fleet status from Redis (every pod's processing list and heartbeat)
 //   metrics.ts    the dashboard rates from the mutt:metrics:* counters
 //   tester.ts     dry run of a draft rule against recent events
+//   bulk.ts       CSV import of development hosts and teams, a result per line
+//   unhandled.ts  the top unhandled-message signatures with a sample and a suggested rule
 export * from './audit.ts';
+export * from './bulk.ts';
 export * from './changes.ts';
 export * from './config.ts';
 export * from './context.ts';
@@ -25,3 +28,4 @@ export * from './rules.ts';
 export * as schemas from './schemas.ts';
 export * from './status.ts';
 export * from './tester.ts';
+export * from './unhandled.ts';

@@ -174,7 +174,8 @@ export async function createRule(ctx: AdminContext, input: unknown, actor: Actor
   return { rule: result, etag: etagOf(result), applied };
 }
 
-const UPDATABLE = [
+/** The fields of a rule an operator sets (the stored row without id and timestamps). */
+export const RULE_FIELDS = [
   'match_string',
   'trap_oid',
   'syslog_severity',
@@ -187,6 +188,7 @@ const UPDATABLE = [
   'name',
   'description',
 ] as const;
+const UPDATABLE = RULE_FIELDS;
 
 export async function updateRule(
   ctx: AdminContext,

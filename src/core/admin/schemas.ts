@@ -222,8 +222,9 @@ const limit = z
   });
 const intParam = z
   .string()
-  .regex(/^[0-9]{1,9}$/, { error: 'expected a positive integer' })
+  .regex(/^[0-9]{1,10}$/, { error: 'expected a positive integer' })
   .transform(Number)
+  .refine((n) => n <= 2147483647, { error: 'out of range' })
   .optional();
 const boolParam = z
   .enum(['true', 'false', '1', '0'], { error: 'expected true or false' })

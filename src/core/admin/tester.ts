@@ -7,9 +7,10 @@ import { parseEvent } from '../alerter/event.ts';
 import { RuleMatcher } from '../alerter/matcher.ts';
 import { compileRules, type RuleRow } from '../alerter/rules.ts';
 import type { AdminContext } from './context.ts';
-import { query, redisCall } from './context.ts';
+import { nowOf, query, redisCall } from './context.ts';
 import { AdminError, notFound } from './errors.ts';
 import { ruleProblems } from './rules.ts';
+import { z } from 'zod';
 import { parseInput, RuleTest } from './schemas.ts';
 
 /** The id a new draft rule takes while tested (after every real rule of the same priority). */
@@ -40,6 +41,38 @@ export interface RuleTestResult {
 }
 
 const RULE_COLUMNS = `id, match_string, trap_oid, syslog_severity, match_type, priority, prod_handling, dev_handling, team_assignment`;
+
+/**
+ * A draft rule as a full row: a new rule (id DRAFT_ID), or the changed fields of rule `ruleId`
+ * over its stored row. Refused with the fields' problems, under `rule.`, as the rule form shows them.
+ */
+export function draftRuleRow(
+  d: NonNullable<RuleTest['rule']>,
+  ruleId: number | undefined,
+  all: readonly RuleRow[],
+): RuleRow {
+  const base = ruleId !== undefined ? all.find((r) => r.id === ruleId) : undefined;
+  if (ruleId !== undefined && !base) throw notFound(`rule ${ruleId}`);
+  const row: RuleRow = {
+    id: base?.id ?? DRAFT_ID,
+    match_string: d.match_string !== undefined ? d.match_string : (base?.match_string ?? null),
+    trap_oid: d.trap_oid !== undefined ? d.trap_oid : (base?.trap_oid ?? null),
+    syslog_severity: d.syslog_severity !== undefined ? d.syslog_severity : (base?.syslog_severity ?? null),
+    match_type: d.match_type ?? base?.match_type ?? 'contains',
+    priority: d.priority ?? base?.priority ?? 100,
+    prod_handling: d.prod_handling ?? base?.prod_handling ?? '',
+    dev_handling: d.dev_handling ?? base?.dev_handling ?? '',
+    team_assignment: d.team_assignment ?? base?.team_assignment ?? '',
+  };
+  const problems = ruleProblems(row).map((p) => ({ field: `rule.${p.field}`, message: p.message }));
+  for (const f of ['prod_handling', 'dev_handling', 'team_assignment'] as const)
+    if (row[f].trim() === '') problems.push({ field: `rule.${f}`, message: 'required' });
+  if (problems.length > 0)
+    throw new AdminError('invalid', problems.map((p) => `${p.field}: ${p.message}`).join('; '), {
+      fields: problems,
+    });
+  return row;
+}
 
 export async function testRules(ctx: AdminContext, input: unknown): Promise<RuleTestResult> {
   const b = parseInput(RuleTest, input);
@@ -72,31 +105,7 @@ export async function testRules(ctx: AdminContext, input: unknown): Promise<Rule
   const devHosts = new Set(devRes.rows.map((r) => r.hostname));
 
   // The draft as a full row.
-  let draft: RuleRow | undefined;
-  if (b.rule) {
-    const base = b.rule_id !== undefined ? all.find((r) => r.id === b.rule_id) : undefined;
-    if (b.rule_id !== undefined && !base) throw notFound(`rule ${b.rule_id}`);
-    const d = b.rule;
-    const row: RuleRow = {
-      id: base?.id ?? DRAFT_ID,
-      match_string: d.match_string !== undefined ? d.match_string : (base?.match_string ?? null),
-      trap_oid: d.trap_oid !== undefined ? d.trap_oid : (base?.trap_oid ?? null),
-      syslog_severity: d.syslog_severity !== undefined ? d.syslog_severity : (base?.syslog_severity ?? null),
-      match_type: d.match_type ?? base?.match_type ?? 'contains',
-      priority: d.priority ?? base?.priority ?? 100,
-      prod_handling: d.prod_handling ?? base?.prod_handling ?? '',
-      dev_handling: d.dev_handling ?? base?.dev_handling ?? '',
-      team_assignment: d.team_assignment ?? base?.team_assignment ?? '',
-    };
-    const problems = ruleProblems(row).map((p) => ({ field: `rule.${p.field}`, message: p.message }));
-    for (const f of ['prod_handling', 'dev_handling', 'team_assignment'] as const)
-      if (row[f].trim() === '') problems.push({ field: `rule.${f}`, message: 'required' });
-    if (problems.length > 0)
-      throw new AdminError('invalid', problems.map((p) => `${p.field}: ${p.message}`).join('; '), {
-        fields: problems,
-      });
-    draft = row;
-  }
+  const draft = b.rule ? draftRuleRow(b.rule, b.rule_id, all) : undefined;
   let proposedRows: RuleRow[];
   if (b.mode === 'alone') proposedRows = draft ? [draft] : [];
   else {
@@ -177,4 +186,105 @@ export async function testRules(ctx: AdminContext, input: unknown): Promise<Rule
     }
   }
   return res;
+}
+
+// ── one event ────────────────────────────────────────────────────────────────────────────────────
+
+export const EventTest = z
+  .strictObject({
+    event: z
+      .string({ error: 'expected the event: its JSON, or a message' })
+      .max(1024 * 1024, { error: 'at most 1 MiB' })
+      .refine((s) => s.trim() !== '', { error: 'must not be empty' })
+      .meta({ description: 'An event as JSON (as queued), or a bare message.' }),
+    hostname: z.string().max(255, { error: 'at most 255 characters' }).optional().meta({
+      description: "Host name for a bare message (default example-host), or to override the JSON's.",
+    }),
+    rule: RuleTest.shape.rule,
+    rule_id: RuleTest.shape.rule_id,
+    delete: RuleTest.shape.delete,
+  })
+  .meta({ id: 'EventTest' });
+
+export interface EventExplanation {
+  event: {
+    hostname: string;
+    message: string;
+    severity: number | null;
+    trap_oid: string | null;
+    correlation_id: string;
+    environment: 'prod' | 'dev';
+  };
+  /** The winner among the active rules, and what it decides. */
+  current: Outcome;
+  /** Every active rule that matches, in (priority, id) order: the first wins. */
+  matching: number[];
+  /** With the draft change (absent without one). */
+  proposed?: Outcome;
+  /** The draft rule matches the event by itself. */
+  draft_matches?: boolean;
+}
+
+/** Which rule wins one event (pasted or picked), now and with a draft change. */
+export async function explainEvent(ctx: AdminContext, input: unknown): Promise<EventExplanation> {
+  const b = parseInput(EventTest, input);
+  let raw = b.event.trim();
+  let obj: Record<string, unknown> | undefined;
+  try {
+    const v: unknown = JSON.parse(raw);
+    if (v !== null && typeof v === 'object' && !Array.isArray(v)) obj = v as Record<string, unknown>;
+  } catch {
+    obj = undefined;
+  }
+  if (!obj) obj = { message: b.event, timestamp: nowOf(ctx).toISOString() };
+  if (b.hostname !== undefined && b.hostname.trim() !== '') obj.hostname = b.hostname.trim();
+  obj.hostname ??= 'example-host';
+  obj.timestamp ??= nowOf(ctx).toISOString();
+  raw = JSON.stringify(obj);
+  const p = parseEvent(raw, []);
+  if (!p.ok)
+    throw new AdminError('invalid', `event: ${p.reason}`, {
+      fields: [{ field: 'event', message: p.reason }],
+    });
+  const e = p.event;
+  const [rulesRes, devRes] = await Promise.all([
+    query<RuleRow & { is_active: boolean }>(
+      ctx,
+      'tester_rules',
+      `SELECT ${RULE_COLUMNS}, is_active FROM alert_rules`,
+    ),
+    query<{ hostname: string }>(ctx, 'tester_dev_hosts', 'SELECT hostname FROM development_hosts'),
+  ]);
+  const all = rulesRes.rows;
+  const active = all.filter((r) => r.is_active);
+  const devHosts = new Set(devRes.rows.map((r) => r.hostname));
+  const m = { message: e.message === '' ? undefined : e.message, trapOid: e.trapOid, severity: e.severity };
+  const outcome = (rules: RuleRow[]): Outcome => {
+    const rule = new RuleMatcher(compileRules(rules).rules).match(m);
+    if (!rule) return { rule_id: null, handling: null, forwarded: false };
+    const d = decide(rule, e.hostname, devHosts);
+    return { rule_id: rule.id === DRAFT_ID ? 'draft' : rule.id, handling: d.handling, forwarded: d.forward };
+  };
+  const compiled = compileRules(active).rules;
+  const matching = compiled.filter((r) => new RuleMatcher([r]).match(m) !== undefined).map((r) => r.id);
+  const out: EventExplanation = {
+    event: {
+      hostname: e.hostname,
+      message: e.message,
+      severity: e.severity ?? null,
+      trap_oid: e.trapOid ?? null,
+      correlation_id: e.correlationId,
+      environment: devHosts.has(e.hostname) ? 'dev' : 'prod',
+    },
+    current: outcome(active),
+    matching,
+  };
+  if (b.rule || (b.delete && b.rule_id !== undefined)) {
+    const draft = b.rule ? draftRuleRow(b.rule, b.rule_id, all) : undefined;
+    const rows: RuleRow[] = active.filter((r) => r.id !== b.rule_id);
+    if (draft && !b.delete) rows.push(draft);
+    out.proposed = outcome(rows);
+    if (draft) out.draft_matches = new RuleMatcher(compileRules([draft]).rules).match(m) !== undefined;
+  }
+  return out;
 }

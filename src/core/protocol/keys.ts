@@ -20,8 +20,12 @@ export type KeyConfig = Pick<
   | 'METRICS_PREFIX'
 >;
 
-/** Seconds each metrics bucket lives (PROTOCOL.md). */
-export const METRICS_BUCKET_TTL = { '1m': 7200, '1h': 172800, '24h': 2592000 } as const;
+/**
+ * Seconds each metrics bucket lives. Python MUTT keeps minutes 2 h (PROTOCOL.md); MUTT keeps them
+ * 25 h so the dashboard draws the last 24 hours per minute (1,440 small keys). Readers only ever
+ * GET these keys, so the longer life changes nothing for a Python node sharing the Redis.
+ */
+export const METRICS_BUCKET_TTL = { '1m': 90000, '1h': 172800, '24h': 2592000 } as const;
 
 export class Keys {
   readonly prefix: string;
