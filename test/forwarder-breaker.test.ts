@@ -1,4 +1,4 @@
-// The shared circuit breaker (breaker-4.lua) against a real Redis, with an injected clock: every
+// The shared circuit breaker (breaker-5.lua) against a real Redis, with an injected clock: every
 // transition of the state machine, the single half-open probe, its lease, and a Python MUTT 2.x node's
 // view of the same keys.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -12,7 +12,13 @@ beforeAll(async () => {
 afterAll(async () => svc.cleanup());
 beforeEach(async () => {
   const k = svc.keys;
-  await svc.redis.del(k.breakerState, k.breakerFailures, k.breakerOpenTime, k.breakerProbe);
+  await svc.redis.del(
+    k.breakerState,
+    k.breakerFailures,
+    k.breakerOpenTime,
+    k.breakerProbe,
+    k.breakerProbeFailures,
+  );
 });
 
 let now = 1_800_000_000_000;
@@ -21,7 +27,8 @@ const breaker = (holder: string) =>
     redis: svc.redis,
     keys: svc.keys,
     threshold: 3,
-    openTimeoutMs: 10_000,
+    initialTimeoutMs: 10_000,
+    maxTimeoutMs: 10_000,
     probeLeaseMs: 2000,
     holder,
     now: () => now,
@@ -69,6 +76,68 @@ describe('circuit breaker state machine', () => {
       expect(brief(r), `step ${i}: ${op}`).toEqual(want);
     }
     expect(await svc.redis.get(svc.keys.breakerFailures)).toBe('0');
+  });
+
+  it('backs its probes off: 1 s, 2 s, 4 s, then every 8 s while Moogsoft stays down; a success resets it', async () => {
+    now = 1_800_000_050_000;
+    const backoff = new CircuitBreaker({
+      redis: svc.redis,
+      keys: svc.keys,
+      threshold: 3,
+      initialTimeoutMs: 1000,
+      maxTimeoutMs: 8000,
+      probeLeaseMs: 2000,
+      holder: 'a',
+      now: () => now,
+    });
+    for (let i = 0; i < 2; i++) await backoff.record('failure');
+    expect((await backoff.record('failure')).waitMs).toBe(1000);
+    const waits: number[] = [];
+    for (let probe = 0; probe < 6; probe++) {
+      const opened = now;
+      // Just before the timeout: still open, and peek agrees with the script.
+      const before = await backoff.acquire();
+      expect(before.permit).toBe(0);
+      expect((await backoff.peek()).openForMs).toBe(before.waitMs);
+      now = opened + before.waitMs - 1;
+      expect((await backoff.acquire()).permit).toBe(0);
+      now += 1;
+      expect((await backoff.acquire()).permit).toBe(2);
+      waits.push(now - opened);
+      const r = await backoff.record('failure');
+      expect(r.transition).toEqual({ from: 'HALF_OPEN', to: 'OPEN' });
+    }
+    expect(waits).toEqual([1000, 2000, 4000, 8000, 8000, 8000]);
+    expect(await svc.redis.get(svc.keys.breakerProbeFailures)).toBe('6');
+    // The next probe succeeds: closed, and the next opening starts from the initial timeout again.
+    now += 8000;
+    expect((await backoff.acquire()).permit).toBe(2);
+    expect((await backoff.record('success')).state).toBe('CLOSED');
+    expect(await svc.redis.exists(svc.keys.breakerProbeFailures)).toBe(0);
+    for (let i = 0; i < 3; i++) await backoff.record('failure');
+    expect((await backoff.acquire()).waitMs).toBe(1000);
+  });
+
+  it('forgets the probe backoff of an episode another implementation closed', async () => {
+    now = 1_800_000_060_000;
+    const backoff = new CircuitBreaker({
+      redis: svc.redis,
+      keys: svc.keys,
+      threshold: 1,
+      initialTimeoutMs: 100,
+      maxTimeoutMs: 400,
+      probeLeaseMs: 2000,
+      holder: 'a',
+      now: () => now,
+    });
+    await backoff.record('failure');
+    now += 100;
+    expect((await backoff.acquire()).permit).toBe(2);
+    await backoff.record('failure');
+    expect(await svc.redis.get(svc.keys.breakerProbeFailures)).toBe('1');
+    // The count lives four maximum timeouts (in Redis time) after the last failed probe.
+    expect(await svc.redis.pttl(svc.keys.breakerProbeFailures)).toBeGreaterThan(1500);
+    expect(await svc.redis.pttl(svc.keys.breakerProbeFailures)).toBeLessThanOrEqual(1600);
   });
 
   it('says how long to wait while open', async () => {
@@ -139,7 +208,8 @@ describe('circuit breaker state machine', () => {
       redis: svc.redis,
       keys: svc.keys,
       threshold: 3,
-      openTimeoutMs: 10_000,
+      initialTimeoutMs: 10_000,
+      maxTimeoutMs: 10_000,
       probeLeaseMs: 2000,
       holder: 'c',
       closedCacheMs: 100,
@@ -162,7 +232,8 @@ describe('circuit breaker state machine', () => {
       redis: svc.redis,
       keys: svc.keys,
       threshold: 3,
-      openTimeoutMs: 10_000,
+      initialTimeoutMs: 10_000,
+      maxTimeoutMs: 10_000,
       probeLeaseMs: 2000,
       holder: 'c',
       closedCacheMs: 100,

@@ -1,6 +1,11 @@
-// The Moogsoft circuit breaker: a thin client of the shared state machine in breaker-4.lua (its header
+// The Moogsoft circuit breaker: a thin client of the shared state machine in breaker-5.lua (its header
 // draws the states). The state lives in the PROTOCOL.md keys, so every forwarder on the Redis — this
 // node's workers, other MUTT nodes, Python MUTT 2.x — sees one breaker. The clock is injected.
+//
+// Half-open probes back off: the breaker stays open CIRCUIT_BREAKER_INITIAL_TIMEOUT before the first
+// probe, twice as long after each probe that failed, at most CIRCUIT_BREAKER_TIMEOUT. So delivery
+// resumes within seconds of a short outage, and within CIRCUIT_BREAKER_TIMEOUT of a long one, with one
+// request per timeout reaching a Moogsoft that is down.
 import type { Keys } from '../core/protocol/keys.ts';
 import type { ScriptedRedis } from '../core/protocol/scripts.ts';
 import type { BreakerEffect } from './retry-policy.ts';
@@ -21,9 +26,15 @@ export interface BreakerReply {
 
 export interface CircuitBreakerOptions {
   redis: ScriptedRedis;
-  keys: Pick<Keys, 'breakerState' | 'breakerFailures' | 'breakerOpenTime' | 'breakerProbe'>;
+  keys: Pick<
+    Keys,
+    'breakerState' | 'breakerFailures' | 'breakerOpenTime' | 'breakerProbe' | 'breakerProbeFailures'
+  >;
   threshold: number;
-  openTimeoutMs: number;
+  /** How long the breaker stays open before the first probe (CIRCUIT_BREAKER_INITIAL_TIMEOUT). */
+  initialTimeoutMs: number;
+  /** The longest it stays open between probes (CIRCUIT_BREAKER_TIMEOUT). */
+  maxTimeoutMs: number;
   /** How long a probe may take before another forwarder may probe instead. */
   probeLeaseMs: number;
   /** Unique id of this forwarder (its pod). */
@@ -36,6 +47,11 @@ export interface CircuitBreakerOptions {
    */
   closedCacheMs?: number;
   now?: () => number;
+}
+
+/** How long the breaker stays open after `failedProbes` probes failed (as breaker-5.lua computes it). */
+export function probeTimeoutMs(failedProbes: number, initialMs: number, maxMs: number): number {
+  return Math.min(maxMs, initialMs * 2 ** Math.min(Math.max(0, failedProbes), 40));
 }
 
 const asState = (s: string): BreakerState =>
@@ -65,18 +81,20 @@ export class CircuitBreaker {
   }
 
   private async call(op: 'acquire' | 'success' | 'failure' | 'release'): Promise<BreakerReply> {
-    const { redis, keys, threshold, openTimeoutMs, probeLeaseMs, holder } = this.o;
+    const { redis, keys, threshold, initialTimeoutMs, maxTimeoutMs, probeLeaseMs, holder } = this.o;
     const [state, permit, transition, waitMs] = await redis.muttBreaker(
       keys.breakerState,
       keys.breakerFailures,
       keys.breakerOpenTime,
       keys.breakerProbe,
+      keys.breakerProbeFailures,
       op,
       Math.round(this.now()),
       threshold,
-      openTimeoutMs,
+      maxTimeoutMs,
       probeLeaseMs,
       holder,
+      initialTimeoutMs,
     );
     const reply: BreakerReply = {
       state: asState(state),
@@ -119,11 +137,17 @@ export class CircuitBreaker {
   /** The state without changing it, and how long an OPEN breaker stays open (read-only). */
   async peek(): Promise<{ state: BreakerState; openForMs: number }> {
     if (this.knownClosed) return { state: 'CLOSED', openForMs: 0 };
-    const [state, openTime] = await this.o.redis.mget(this.o.keys.breakerState, this.o.keys.breakerOpenTime);
+    const { keys } = this.o;
+    const [state, openTime, probes] = await this.o.redis.mget(
+      keys.breakerState,
+      keys.breakerOpenTime,
+      keys.breakerProbeFailures,
+    );
     const s = asState(state ?? 'CLOSED');
     if (s !== 'OPEN') return { state: s, openForMs: 0 };
     const opened = Number(openTime);
-    const left = Number.isFinite(opened) ? opened * 1000 + this.o.openTimeoutMs - this.now() : 0;
+    const timeout = probeTimeoutMs(Number(probes ?? 0) || 0, this.o.initialTimeoutMs, this.o.maxTimeoutMs);
+    const left = openTime !== null && Number.isFinite(opened) ? opened * 1000 + timeout - this.now() : 0;
     return { state: s, openForMs: Math.max(0, Math.ceil(left)) };
   }
 }

@@ -12,6 +12,7 @@ export interface ForwarderMetrics {
   dlqWrites: Counter<'reason'>;
   rateLimitHits: Counter<string>;
   rateLimitWait: Counter<string>;
+  retriesExhausted: Counter<string>;
   anomalies: Counter<'reason'>;
   breakerState: Gauge<string>;
   breakerTransitions: Counter<'from' | 'to'>;
@@ -87,6 +88,11 @@ export function createForwarderMetrics(registry: Registry, gauges: ForwarderGaug
       name: 'mutt_moog_dlq_writes_total',
       help: 'Alerts written to the Moogsoft DLQ, by reason (invalid_json, invalid_alert, rejected, auth, retries_exhausted, render_failed)',
       labelNames: ['reason'],
+      registers,
+    }),
+    retriesExhausted: new Counter({
+      name: 'mutt_moog_retries_exhausted_total',
+      help: 'Transient failures of alerts that had already been retried MOOG_MAX_RETRIES times (they keep being retried; MOOG_RETRY_EXHAUSTED_MODE=dlq dead-letters them instead)',
       registers,
     }),
     rateLimitHits: new Counter({

@@ -42,7 +42,7 @@ async function rows(redis: Redis, keys: Keys, config: Config, names: DynamicKey[
     const raw = stored[i] ?? null;
     const f: unknown = spec.fallback(config);
     const fallback = typeof f === 'number' ? String(f) : typeof f === 'string' ? f : '';
-    const v = raw === null ? undefined : validateDynamic(key, raw);
+    const v = raw === null ? undefined : validateDynamic(key, raw, config);
     return {
       key,
       value: v?.ok ? v.value : fallback,
@@ -103,7 +103,8 @@ export async function configSetCommand(
     throw new CliError(`a value is required (or --unset): ${DYNAMIC_KEYS[k].expected}`, 2);
   let clean: string | undefined;
   if (!o.unset) {
-    const v = validateDynamic(k, value!);
+    // Checked against this node's static settings too (a shed threshold below ALERTER_BATCH_SIZE).
+    const v = validateDynamic(k, value!, loadConfigOrExit());
     if (!v.ok) throw new CliError(v.error, 2);
     clean = v.value;
   }

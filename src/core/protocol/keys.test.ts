@@ -27,6 +27,7 @@ describe('Keys', () => {
     expect(k.breakerFailures).toBe('mutt:circuit_breaker:moogsoft:failures');
     expect(k.breakerOpenTime).toBe('mutt:circuit_breaker:moogsoft:open_time');
     expect(k.breakerProbe).toBe('mutt:circuit_breaker:moogsoft:probe');
+    expect(k.breakerProbeFailures).toBe('mutt:circuit_breaker:moogsoft:probe_failures');
   });
 
   it('names a forwarder retry list as a processing list a janitor can recover', () => {

@@ -38,11 +38,14 @@ export class Keys {
   readonly breakerOpenTime: string;
   /** MUTT addition: lease of the one half-open probe (Python nodes ignore it). */
   readonly breakerProbe: string;
+  /** MUTT addition: half-open probes that failed since the breaker last closed (probe backoff). */
+  readonly breakerProbeFailures: string;
   private readonly alerterProcessingPrefix: string;
   private readonly alerterHeartbeatPrefix: string;
   private readonly moogProcessingPrefix: string;
   private readonly moogHeartbeatPrefix: string;
   private readonly unhandledPrefix: string;
+  private readonly unhandledSignaturesPrefix: string;
   private readonly metricsPrefix: string;
   private readonly configPrefix: string;
 
@@ -62,11 +65,13 @@ export class Keys {
     this.breakerFailures = p('mutt:circuit_breaker:moogsoft:failures');
     this.breakerOpenTime = p('mutt:circuit_breaker:moogsoft:open_time');
     this.breakerProbe = p('mutt:circuit_breaker:moogsoft:probe');
+    this.breakerProbeFailures = p('mutt:circuit_breaker:moogsoft:probe_failures');
     this.alerterProcessingPrefix = p(c.ALERTER_PROCESSING_LIST_PREFIX);
     this.alerterHeartbeatPrefix = p(c.ALERTER_HEARTBEAT_PREFIX);
     this.moogProcessingPrefix = p(c.MOOG_PROCESSING_LIST_PREFIX);
     this.moogHeartbeatPrefix = p(c.MOOG_HEARTBEAT_PREFIX);
     this.unhandledPrefix = p(c.UNHANDLED_PREFIX);
+    this.unhandledSignaturesPrefix = `${this.unhandledPrefix}_signatures`;
     this.metricsPrefix = p(c.METRICS_PREFIX);
   }
 
@@ -117,6 +122,10 @@ export class Keys {
   }
   unhandledTriggered(hostname: string, sig: string): string {
     return `${this.unhandled(hostname, sig)}:triggered`;
+  }
+  /** MUTT addition: the unhandled signatures counted for a host in the current window (a set). */
+  unhandledSignatures(hostname: string): string {
+    return `${this.unhandledSignaturesPrefix}:${hostname}`;
   }
 
   config(name: string): string {
