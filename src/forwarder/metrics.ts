@@ -130,6 +130,7 @@ export interface RemediationMetrics {
   health: Gauge<string>;
   healthChecks: Counter<'result'>;
   replayed: Counter<string>;
+  shedReplayed: Counter<string>;
   poison: Counter<string>;
   runs: Counter<'result'>;
 }
@@ -168,6 +169,11 @@ export function createRemediationMetrics(
     replayed: new Counter({
       name: 'mutt_remediation_replayed_total',
       help: 'Alerts moved from the Moogsoft DLQ back to the alert queue',
+      registers,
+    }),
+    shedReplayed: new Counter({
+      name: 'mutt_remediation_shed_replayed_total',
+      help: 'Events the alerter shed (ALERTER_SHED_MODE=dlq) that remediation replayed into the ingest queue once the pressure was gone',
       registers,
     }),
     poison: new Counter({

@@ -85,6 +85,7 @@ export const runRemediation: RoleRunner = async (ctx) => {
     sink,
     breaker,
     metrics,
+    pod: ctx.init.pod,
   });
   supervise(ctx, remediation.run());
   return { close: () => remediation.close() };

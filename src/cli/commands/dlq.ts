@@ -5,6 +5,7 @@
 import { createInterface } from 'node:readline';
 import { Keys } from '../../core/protocol/keys.ts';
 import { type ScriptedRedis, withScripts } from '../../core/protocol/scripts.ts';
+import { DynamicConfig } from '../../core/config/dynamic.ts';
 import {
   DLQ_NAMES,
   type DlqEntry,
@@ -13,9 +14,13 @@ import {
   dlqKey,
   findDlqEntry,
   listDlq,
+  lowWaterMark,
+  type MoveResult,
   purgeDlq,
   replayDlq,
   replayForm,
+  type ReplayOptions,
+  replayHeadroom,
 } from '../../forwarder/dlq.ts';
 import type { Config } from '../../runtime/config/load.ts';
 import { CliError, cliLogger, connectRedis, loadConfigOrExit } from '../context.ts';
@@ -124,8 +129,57 @@ export async function dlqShowCommand(ref: string, o: { queue?: DlqName }): Promi
   });
 }
 
+/**
+ * Replays the alerter DLQ into the ingest queue in steps no larger than the room below the low-water
+ * mark (half of alerter_queue_shed_threshold, less what the alert and ingest queues hold), waiting
+ * while there is none (unless `wait` is false), so the replay itself never makes the alerter shed.
+ */
+async function replayPaced(
+  redis: ScriptedRedis,
+  keys: Keys,
+  config: Config,
+  opts: ReplayOptions,
+  wait: boolean,
+): Promise<MoveResult & { left: boolean }> {
+  const dynamic = new DynamicConfig({ redis, keys, config });
+  const total: MoveResult & { left: boolean } = {
+    matched: 0,
+    replayed: 0,
+    dead: 0,
+    removed: 0,
+    missing: 0,
+    left: false,
+  };
+  let said = 0;
+  for (;;) {
+    const want = (opts.limit ?? Number.POSITIVE_INFINITY) - total.matched;
+    if (want <= 0) return total;
+    await dynamic.refresh();
+    const lowWater = lowWaterMark(dynamic.get('alerter_queue_shed_threshold'));
+    const room = await replayHeadroom(redis, keys, lowWater);
+    if (room.headroom === 0) {
+      if ((await listDlq(redis, keys.alerterDlq, opts.filter, 0)).matched === 0) return total;
+      if (!wait) return { ...total, left: true };
+      if (Date.now() - said >= 10_000) {
+        said = Date.now();
+        process.stderr.write(
+          `waiting: the alert queue (${room.alertQueue}) and the ingest queue (${room.ingestQueue}) hold more than the low-water mark (${lowWater}); ${total.replayed} replayed so far\n`,
+        );
+      }
+      await new Promise((r) => setTimeout(r, 500));
+      continue;
+    }
+    const step = Math.min(want, room.headroom);
+    const r = await replayDlq(redis, keys, 'alerter', { ...opts, limit: step });
+    for (const k of ['matched', 'replayed', 'dead', 'removed', 'missing'] as const) total[k] += r[k];
+    if (r.matched < step) return total;
+    // Let the alerters take and settle what was just replayed before measuring the room again.
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
 export async function dlqReplayCommand(
-  o: FilterOptions & { queue: DlqName; dryRun?: boolean; force?: boolean },
+  o: FilterOptions & { queue: DlqName; dryRun?: boolean; force?: boolean; wait?: boolean },
 ): Promise<void> {
   const filter = filterOf(o);
   const limit = limitOf(o, undefined);
@@ -153,12 +207,11 @@ export async function dlqReplayCommand(
         );
       return;
     }
-    const r = await replayDlq(redis, keys, o.queue, {
-      filter,
-      limit,
-      maxPoison: config.MAX_POISON_RETRIES,
-      force: o.force,
-    });
+    const opts = { filter, limit, maxPoison: config.MAX_POISON_RETRIES, force: o.force };
+    const r =
+      o.queue === 'alerter'
+        ? await replayPaced(redis, keys, config, opts, o.wait !== false)
+        : await replayDlq(redis, keys, o.queue, opts);
     const dest =
       o.queue === 'moog'
         ? keys.alertQueue
@@ -173,6 +226,10 @@ export async function dlqReplayCommand(
           `moved ${r.dead} item(s) to ${keys.deadLetter}: replayed MAX_POISON_RETRIES (${config.MAX_POISON_RETRIES}) times or never deliverable (--force replays them anyway)`,
         );
       if (r.missing > 0) out(`${r.missing} item(s) were taken by someone else meanwhile`);
+      if ('left' in r && r.left)
+        out(
+          `the rest waits: the alert and ingest queues are above the low-water mark (half of alerter_queue_shed_threshold); run again later, or without --no-wait`,
+        );
     }
   });
 }

@@ -33,6 +33,8 @@ export class Keys {
   readonly moogRateLimit: string;
   readonly ingestRateLimit: string;
   readonly configUpdates: string;
+  /** MUTT addition: held for one pass by the remediation worker replaying shed events. */
+  readonly shedReplayLock: string;
   readonly breakerState: string;
   readonly breakerFailures: string;
   readonly breakerOpenTime: string;
@@ -61,6 +63,7 @@ export class Keys {
     this.ingestRateLimit = p('mutt:rate_limit:ingestor');
     this.configPrefix = p('mutt:config');
     this.configUpdates = `${this.configPrefix}:updates`;
+    this.shedReplayLock = p('mutt:lock:shed_replay');
     this.breakerState = p('mutt:circuit_breaker:moogsoft:state');
     this.breakerFailures = p('mutt:circuit_breaker:moogsoft:failures');
     this.breakerOpenTime = p('mutt:circuit_breaker:moogsoft:open_time');
