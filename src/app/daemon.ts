@@ -7,16 +7,21 @@
 //   worker threads (alerter, forwarder, remediation) under the supervisor, metrics merged
 //   PostgreSQL pool ── migrations + audit partitions (background, retried until PostgreSQL answers)
 //
-// Start-up never blocks on a dependency that is down: listeners bind at once and answer 503 until
-// Redis is reachable, /health says what is missing, and the logs say what MUTT waits for. Stop is
-// ordered and idempotent: stop accepting, let in-flight requests finish and their events reach Redis,
-// close connections, then stop the embedded servers.
+// Start-up: the listeners (and the HTTP port with /health) open only once Redis answers, so the first
+// clients after a restart are never turned away with a 503; until then the logs say what MUTT waits
+// for, and a connection to a port is refused (not ready). Then the node claims its name in Redis (one
+// running process per POD_NAME; a restart after a crash takes it over at once) so that its workers
+// take back the processing lists of the process it replaces. PostgreSQL is not waited for: ingest
+// needs only Redis, and the alerter holds its batches until PostgreSQL answers. Stop is ordered and
+// idempotent: stop accepting, let in-flight requests finish and their events reach Redis, close
+// connections, free the node name, then stop the embedded servers.
 import type { Server } from 'node:http';
 import { join } from 'node:path';
 import { createAdaptorServer } from '@hono/node-server';
 import type { Redis } from 'ioredis';
 import type pg from 'pg';
 import type { Registry } from 'prom-client';
+import { NodeLease, NodeNameTaken } from '../core/node-lease.ts';
 import { Keys } from '../core/protocol/keys.ts';
 import { type ScriptedRedis, withScripts } from '../core/protocol/scripts.ts';
 import { Enqueuer } from '../listeners/enqueue.ts';
@@ -27,7 +32,7 @@ import { type Config, hasRole, needsPostgres } from '../runtime/config/load.ts';
 import { GeneratedSecrets, resolveSecrets } from '../runtime/config/secrets.ts';
 import { prepareDataDir } from '../runtime/datadir.ts';
 import type { HealthReport } from '../runtime/health.ts';
-import { listenTcp } from '../runtime/listen.ts';
+import { listenTcp, StartupError } from '../runtime/listen.ts';
 import type { Logger } from '../runtime/logging.ts';
 import { createRegistry, renderMetrics } from '../runtime/metrics.ts';
 import { ensurePartitions, migrate } from '../runtime/migrate.ts';
@@ -39,12 +44,19 @@ import {
   pingPostgres,
   waitForPostgres,
 } from '../runtime/postgres.ts';
-import { createRedis, describeEndpoint, endpointFromConfig, type RedisEndpoint } from '../runtime/redis.ts';
+import {
+  createRedis,
+  describeEndpoint,
+  endpointFromConfig,
+  type RedisEndpoint,
+  whenReady,
+} from '../runtime/redis.ts';
 import { requireBinaries } from '../runtime/services/binaries.ts';
 import { type PostgresServerHandle, startPostgres } from '../runtime/services/postgres-server.ts';
 import { type RedisServerHandle, startRedisServer } from '../runtime/services/redis-server.ts';
 import { abortableSleep } from '../runtime/sleep.ts';
 import { VERSION } from '../runtime/version.ts';
+import { isTransient } from '../runtime/workers/loop.ts';
 import { WORKER_ROLES, type WorkerRole } from '../runtime/workers/protocol.ts';
 import { WorkerSupervisor } from '../runtime/workers/supervisor.ts';
 import { createOpsApp } from './ops-app.ts';
@@ -74,6 +86,7 @@ export class Daemon {
   private timers: NodeJS.Timeout[] = [];
   private readonly listeners: RunningListener[] = [];
   private supervisor?: WorkerSupervisor;
+  private lease?: NodeLease;
   private stopping?: Promise<void>;
   private readonly startedAt = Date.now();
   keys?: Keys;
@@ -131,6 +144,8 @@ export class Daemon {
       redis: describeEndpoint(redisEndpoint),
       postgres: pgEndpoint ? describePg(pgEndpoint, c.DB_NAME) : undefined,
     };
+    await this.waitForRedis(info.redis);
+    await this.claimNodeName();
     if (hasRole(c, 'listeners')) {
       this.enqueuer = new Enqueuer({ redis: this.redis, keys: this.keys, cap: c.MAX_INGEST_QUEUE_SIZE });
       if (c.SERVER_PORT_INGESTOR > 0) info.ingestPort = await this.startIngest();
@@ -158,6 +173,64 @@ export class Daemon {
       'MUTT is running',
     );
     return info;
+  }
+
+  /** Resolves once Redis answers a PING (the client reconnects by itself meanwhile). */
+  private async waitForRedis(where: string): Promise<void> {
+    const redis = this.redis!;
+    const signal = this.abort.signal;
+    let said = false;
+    for (;;) {
+      if (redis.status !== 'ready' && !said) {
+        said = true;
+        this.log.info({ redis: where }, 'waiting for Redis before opening the listeners');
+      }
+      await whenReady(redis, signal);
+      try {
+        await withTimeout(redis.ping(), 2000);
+        return;
+      } catch {
+        await abortableSleep(200, signal);
+      }
+    }
+  }
+
+  /** Holds this node's name for as long as the process runs (see src/core/node-lease.ts). */
+  private async claimNodeName(): Promise<void> {
+    const c = this.config;
+    this.lease = new NodeLease({
+      redis: this.redis!,
+      keys: this.keys!,
+      pod: c.podName,
+      explicit: c.sources.POD_NAME !== 'default',
+      log: this.log,
+      version: VERSION,
+    });
+    for (;;) {
+      try {
+        const r = await this.lease.acquire();
+        if (r.tookOverFrom)
+          this.log.info(
+            { pod: c.podName, previous_pid: r.tookOverFrom.pid, previous_since: r.tookOverFrom.since },
+            "took over this node's name from its previous process, which is gone: its unfinished work is taken back now",
+          );
+        return;
+      } catch (err) {
+        if (err instanceof NodeNameTaken) {
+          this.lease = undefined;
+          throw new StartupError(err.message);
+        }
+        if (!isTransient(err)) throw err;
+        // Redis went away between its answer and the claim: wait for it again.
+        await abortableSleep(200, this.abort.signal);
+        await this.waitForRedis('Redis');
+      }
+    }
+  }
+
+  /** True once stop() was called (start-up may then end early). */
+  get isStopping(): boolean {
+    return this.stopping !== undefined;
   }
 
   private async startIngest(): Promise<number> {
@@ -313,6 +386,7 @@ export class Daemon {
     for (const l of this.listeners) await step(l.name, () => l.stop());
     await step('enqueue', () => this.enqueuer && withTimeout(this.enqueuer.drain(), 10_000));
     await step('workers', () => this.supervisor?.stop(30_000));
+    await step('node name', () => this.lease && withTimeout(this.lease.release(), 2000));
     await step('redis', () => this.redis && quitRedis(this.redis));
     await step('postgres pool', () => this.pool?.end());
     await step('postgres server', () => this.pgServer?.stop());

@@ -38,6 +38,7 @@ export async function serveCommand(): Promise<void> {
   try {
     await daemon.start();
   } catch (err) {
+    if (daemon.isStopping) return; // stopped while starting (SIGTERM while waiting for Redis)
     if (err instanceof MissingBinariesError) {
       process.stderr.write(`mutt: ${err.message}\n`);
       log.fatal(err.message);

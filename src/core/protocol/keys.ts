@@ -50,6 +50,7 @@ export class Keys {
   private readonly unhandledSignaturesPrefix: string;
   private readonly metricsPrefix: string;
   private readonly configPrefix: string;
+  private readonly nodePrefix: string;
 
   constructor(c: KeyConfig) {
     this.prefix = c.MUTT_KEY_PREFIX;
@@ -64,6 +65,7 @@ export class Keys {
     this.configPrefix = p('mutt:config');
     this.configUpdates = `${this.configPrefix}:updates`;
     this.shedReplayLock = p('mutt:lock:shed_replay');
+    this.nodePrefix = p('mutt:node');
     this.breakerState = p('mutt:circuit_breaker:moogsoft:state');
     this.breakerFailures = p('mutt:circuit_breaker:moogsoft:failures');
     this.breakerOpenTime = p('mutt:circuit_breaker:moogsoft:open_time');
@@ -90,6 +92,10 @@ export class Keys {
   }
   alerterHeartbeat(pod: string): string {
     return `${this.alerterHeartbeatPrefix}:${checkPod(pod)}`;
+  }
+  /** MUTT addition: held by the one running process of a node name (POD_NAME). */
+  node(pod: string): string {
+    return `${this.nodePrefix}:${checkPod(pod)}`;
   }
   /** SCAN pattern matching every alerter processing list (MUTT's and Python's). */
   get alerterProcessingPattern(): string {

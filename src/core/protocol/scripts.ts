@@ -6,6 +6,7 @@ import ack from './lua/ack-1.lua';
 import breaker from './lua/breaker-5.lua';
 import enqueue from './lua/enqueue-4.lua';
 import move from './lua/move-4.lua';
+import nodeLease from './lua/node-lease-1.lua';
 import rateLimitSliding from './lua/rate-limit-sliding-1.lua';
 import recover from './lua/recover-3.lua';
 import requeue from './lua/requeue-2.lua';
@@ -26,6 +27,7 @@ export const SCRIPTS = {
   settle: { lua: settle, keys: 4 },
   breaker: { lua: breaker, keys: 5 },
   unhandled: { lua: unhandled, keys: 5 },
+  nodeLease: { lua: nodeLease, keys: 1 },
 } as const;
 
 export type ScriptName = keyof typeof SCRIPTS;
@@ -80,6 +82,14 @@ export interface MuttScripts {
     cap: number,
     sig: string,
   ): Promise<[number, number]>;
+  /** node-lease-1.lua: the lease of a node name → [1 done | 0 refused, the holder when refused]. */
+  muttNodeLease(
+    key: string,
+    op: 'claim' | 'takeover' | 'renew' | 'release',
+    mine: string,
+    ttlMs: number,
+    replacing?: string,
+  ): Promise<[number, string]>;
   /** breaker-5.lua: → [state, permit, transition, wait ms]. */
   muttBreaker(
     state: string,
