@@ -217,7 +217,7 @@ export const schema = {
   }),
   MAX_INGEST_QUEUE_SIZE: int({
     group: G.ingest,
-    doc: 'Ingest queue cap: at this depth HTTP ingest answers 503 with Retry-After, TCP and TLS syslog stop reading (the senders queue on their side) and UDP syslog and traps are shed and counted. The only place MUTT turns clients away: everything behind it holds events rather than dropping them. A full queue of typical syslog events costs about MAX_INGEST_QUEUE_SIZE × 0.6 KB of Redis memory (docs/RELIABILITY.md).',
+    doc: 'Ingest queue cap: at this depth HTTP ingest answers 503 with Retry-After, TCP and TLS syslog stop reading (the senders queue on their side) and UDP syslog and traps are shed and counted. The only place MUTT turns clients away: everything behind it holds events rather than dropping them. A queued syslog event costs about 0.4 KB of Redis memory (measured: 392 bytes for a Cisco IOS line), so a full queue at the default is about 400 MB and holds 55 minutes of 300 events/s (docs/RELIABILITY.md).',
     default: 1_000_000,
     min: 1,
   }),
@@ -531,7 +531,7 @@ export const schema = {
     doc: 'Alert-queue length above which the alerter defers (or sheds, ALERTER_SHED_MODE=dlq). At least ALERTER_BATCH_SIZE: one batch can add that many alerts. In `dlq` mode, remediation replays shed events once the alert and ingest queues together are below half of it (the low-water mark). Dynamic key `alerter_queue_shed_threshold`.',
     default: 100_000,
     min: 0,
-    note: "MUTT 2.x: 2000, sized for an alerter six times slower than its forwarder. MUTT's alerter outruns its forwarder about six to one, so a catch-up burst crosses 2,000 within a second; 100,000 alerts (about 20 s of forwarding, about 120 MB of Redis) let a burst pass without the alerter stopping (docs/RELIABILITY.md).",
+    note: "MUTT 2.x: 2000, sized for an alerter doing about 1,000 events/s. MUTT's alerter (about 36,000 events/s) outruns its forwarder at the default rate limit (5,000 alerts/s) about seven to one, so a catch-up burst crossed 2,000 within a second; 100,000 alerts (20 s of forwarding, about 80 MB of Redis at 0.8 KB per alert) let bursts and long Moogsoft outages pass without the alerter stopping (docs/RELIABILITY.md).",
   }),
   ALERTER_SHED_MODE: oneOf({
     group: G.alerter,
