@@ -60,9 +60,9 @@ describe('MUTT killed', () => {
       // Slow answers keep requests in flight at the moment of the kill.
       mock.respond(ok(200, { delayMs: 100 }));
       run = await ChaosRun.start({ name: 'kill-http', svc, mock, http: 100 });
-      await wait(phase(8, 20));
+      await wait(phase(6, 20));
       const fault = await crashes(run, 1, 0);
-      await wait(phase(8, 20));
+      await wait(phase(6, 20));
       await run.stopLoad();
       await run.settle();
       const t = await run.tally({ load: 'HTTP 100 events/s', fault });
@@ -75,9 +75,9 @@ describe('MUTT killed', () => {
     { timeout: phase(180, 300) },
     async () => {
       run = await ChaosRun.start({ name: 'kill-tcp', svc, mock, tcp: 200 });
-      await wait(phase(8, 20));
+      await wait(phase(6, 20));
       const fault = await crashes(run, 1, 0);
-      await wait(phase(8, 20));
+      await wait(phase(6, 20));
       await run.stopLoad();
       await run.settle();
       const t = await run.tally({ load: 'syslog TCP 200 events/s', fault });
@@ -90,9 +90,9 @@ describe('MUTT killed', () => {
   it('two kill -9 3 s apart under HTTP load (100 events/s)', { timeout: phase(180, 300) }, async () => {
     mock.respond(ok(200, { delayMs: 100 }));
     run = await ChaosRun.start({ name: 'kill-twice', svc, mock, http: 100 });
-    await wait(phase(8, 20));
+    await wait(phase(6, 20));
     const fault = await crashes(run, 2, 3000);
-    await wait(phase(8, 20));
+    await wait(phase(6, 20));
     await run.stopLoad();
     await run.settle();
     const t = await run.tally({ load: 'HTTP 100 events/s', fault });

@@ -49,7 +49,7 @@ describe('Moogsoft outages', () => {
       await wait(phase(20, 180));
       mock.respond(ok());
       fault.end = Date.now();
-      await wait(10_000);
+      await wait(phase(5, 10));
       await run.stopLoad();
       await run.settle();
       const t = await run.tally({ load: 'HTTP 50 events/s', fault });
@@ -110,28 +110,31 @@ describe('Moogsoft outages', () => {
       const t = await run.tally({ load: 'HTTP 50 events/s', fault });
       expect(criteria(t, { transient: true })).toEqual([]);
       const port = Number(run.env.SERVER_PORT_INGESTOR);
-      const opened = await metric(port, 'mutt_circuit_breaker_transitions_total', 'from="CLOSED",to="OPEN"');
-      const reopened = await metric(
-        port,
-        'mutt_circuit_breaker_transitions_total',
-        'from="HALF_OPEN",to="OPEN"',
-      );
-      const closed = await metric(
-        port,
-        'mutt_circuit_breaker_transitions_total',
-        'from="HALF_OPEN",to="CLOSED"',
-      );
-      expect(opened).toBeGreaterThanOrEqual(2);
-      expect(closed).toBeGreaterThanOrEqual(2);
-      // Each kind of transition is logged at most once per 30 s (plus the first).
-      const most = Math.ceil((Date.now() - start) / 30_000) + 1;
+      const count = (from: string, to: string) =>
+        metric(port, 'mutt_circuit_breaker_transitions_total', `from="${from}",to="${to}"`);
+      const counted = {
+        opened: (await count('CLOSED', 'OPEN')) + (await count('HALF_OPEN', 'OPEN')),
+        halfOpen: await count('OPEN', 'HALF_OPEN'),
+        closed: await count('HALF_OPEN', 'CLOSED'),
+      };
       const logged = (msg: string) => run!.mutt.lines.filter((l) => l.msg === msg).length;
-      expect(
-        logged('circuit breaker opened: alerts wait in the queue until a probe succeeds'),
-      ).toBeLessThanOrEqual(2 * most);
-      expect(logged('circuit breaker closed: forwarding resumes')).toBeLessThanOrEqual(most);
-      expect(opened + reopened).toBeGreaterThan(
-        logged('circuit breaker opened: alerts wait in the queue until a probe succeeds'),
+      const lines = {
+        opened: logged('circuit breaker opened: alerts wait in the queue until a probe succeeds'),
+        halfOpen: logged('circuit breaker half-open: probing'),
+        closed: logged('circuit breaker closed: forwarding resumes'),
+      };
+      console.log(`flapping transitions ${JSON.stringify({ counted, logged: lines })}`);
+      // The breaker did flap, and every transition was counted…
+      expect(counted.opened).toBeGreaterThanOrEqual(2);
+      expect(counted.closed).toBeGreaterThanOrEqual(1);
+      expect(counted.halfOpen).toBe(counted.closed + counted.opened - (await count('CLOSED', 'OPEN')));
+      // …but each kind was logged at most once per 30 s (two kinds lead to OPEN).
+      const most = Math.ceil((Date.now() - start) / 30_000) + 1;
+      expect(lines.opened).toBeLessThanOrEqual(2 * most);
+      expect(lines.halfOpen).toBeLessThanOrEqual(most);
+      expect(lines.closed).toBeLessThanOrEqual(most);
+      expect(lines.opened + lines.halfOpen + lines.closed).toBeLessThan(
+        counted.opened + counted.halfOpen + counted.closed,
       );
     },
   );

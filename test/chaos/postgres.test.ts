@@ -62,7 +62,7 @@ describe('PostgreSQL outage', () => {
         await new Promise((r) => setTimeout(r, phase(15, 60)));
         await startPg();
         fault.end = Date.now();
-        await new Promise((r) => setTimeout(r, 10_000));
+        await new Promise((r) => setTimeout(r, phase(5, 10)));
         await run.stopLoad();
         await run.settle();
         const t = await run.tally({ load: 'HTTP 300 events/s', fault });

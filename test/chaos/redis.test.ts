@@ -46,7 +46,7 @@ describe('Redis outage', () => {
         await new Promise((r) => setTimeout(r, phase(8, 20)));
         await redis.restart();
         fault.end = Date.now();
-        await new Promise((r) => setTimeout(r, 10_000));
+        await new Promise((r) => setTimeout(r, phase(5, 10)));
         await run.stopLoad();
         await run.settle();
         const t = await run.tally({ load: 'syslog TCP 250 + UDP 250 events/s', fault });
