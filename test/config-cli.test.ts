@@ -60,6 +60,14 @@ describe('mutt config', () => {
     [['set', 'unhandled_threshold', '1e3'], /is not an integer >= 1/],
     [['set', 'alerter_shed_mode', 'drop'], /alerter_shed_mode: "drop" is not dlq or defer/],
     [['set', 'alerter_defer_sleep_ms', '600000'], /from 1 to 60000/],
+    [
+      ['set', 'alerter_queue_shed_threshold', '499'],
+      /alerter_queue_shed_threshold: "499": expected at least ALERTER_BATCH_SIZE \(500\): one batch can add that many alerts/,
+    ],
+    [
+      ['set', 'alerter_queue_shed_threshold', '0'],
+      /alerter_queue_shed_threshold: "0": expected at least ALERTER_BATCH_SIZE \(500\); 0 would defer or shed every batch/,
+    ],
     [['set', 'no_such_key', '1'], /unknown key "no_such_key"; known keys: cache_reload_interval, /],
     [['get', 'no_such_key'], /unknown key/],
     [['set', 'cache_reload_interval'], /a value is required/],
