@@ -22,13 +22,16 @@ beforeEach(async () => {
 });
 
 let now = 1_800_000_000_000;
-const breaker = (holder: string) =>
+const breaker = (
+  holder: string,
+  o: { threshold?: number; initialTimeoutMs?: number; maxTimeoutMs?: number } = {},
+) =>
   new CircuitBreaker({
     redis: svc.redis,
     keys: svc.keys,
-    threshold: 3,
-    initialTimeoutMs: 10_000,
-    maxTimeoutMs: 10_000,
+    threshold: o.threshold ?? 3,
+    initialTimeoutMs: o.initialTimeoutMs ?? 10_000,
+    maxTimeoutMs: o.maxTimeoutMs ?? 10_000,
     probeLeaseMs: 2000,
     holder,
     now: () => now,
@@ -80,16 +83,7 @@ describe('circuit breaker state machine', () => {
 
   it('backs its probes off: 1 s, 2 s, 4 s, then every 8 s while Moogsoft stays down; a success resets it', async () => {
     now = 1_800_000_050_000;
-    const backoff = new CircuitBreaker({
-      redis: svc.redis,
-      keys: svc.keys,
-      threshold: 3,
-      initialTimeoutMs: 1000,
-      maxTimeoutMs: 8000,
-      probeLeaseMs: 2000,
-      holder: 'a',
-      now: () => now,
-    });
+    const backoff = breaker('a', { initialTimeoutMs: 1000, maxTimeoutMs: 8000 });
     for (let i = 0; i < 2; i++) await backoff.record('failure');
     expect((await backoff.record('failure')).waitMs).toBe(1000);
     const waits: number[] = [];
@@ -120,16 +114,7 @@ describe('circuit breaker state machine', () => {
 
   it('forgets the probe backoff of an episode another implementation closed', async () => {
     now = 1_800_000_060_000;
-    const backoff = new CircuitBreaker({
-      redis: svc.redis,
-      keys: svc.keys,
-      threshold: 1,
-      initialTimeoutMs: 100,
-      maxTimeoutMs: 400,
-      probeLeaseMs: 2000,
-      holder: 'a',
-      now: () => now,
-    });
+    const backoff = breaker('a', { threshold: 1, initialTimeoutMs: 100, maxTimeoutMs: 400 });
     await backoff.record('failure');
     now += 100;
     expect((await backoff.acquire()).permit).toBe(2);
