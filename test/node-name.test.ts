@@ -62,17 +62,37 @@ describe('one running process per node name', () => {
     expect(r.stderr).toContain('set POD_NAME to a name of its own for each node that shares this host name');
   });
 
-  it('a name held by a process on another host is refused until its lease runs out', async () => {
+  it('a name held by a live process on another host: refused once its lease is seen renewed', async () => {
     const s = await scenario(svc, { MUTT_ROLES: 'forwarder', POD_NAME: 'edge-b' });
     const other = { host: 'other-host.example', pid: 4242, since: '2026-11-24T12:00:00.000Z' };
-    await svc.redis.set(s.keys.node('edge-b'), JSON.stringify(other), 'PX', 3000);
-    const r = await refusal(spawn(s.env));
-    expect(r.code).toBe(78);
-    expect(r.stderr).toContain(
-      'is held by MUTT process 4242 on host other-host.example, running since 2026-11-24T12:00:00.000Z',
-    );
-    await until(async () => (await svc.redis.exists(s.keys.node('edge-b'))) === 0, 5000, 'lease expired');
-    await spawn(s.env).running();
+    const key = s.keys.node('edge-b');
+    await svc.redis.set(key, JSON.stringify(other), 'PX', 15_000);
+    // The other node renews its lease every second.
+    const renew = setInterval(() => void svc.redis.pexpire(key, 15_000), 1000);
+    try {
+      const p = spawn(s.env);
+      await p.waitForMessage(
+        'the node name is held by a process MUTT cannot check from here: waiting for its lease to be renewed (it is alive) or to run out',
+      );
+      const r = await refusal(p);
+      expect(r.code).toBe(78);
+      expect(r.stderr).toContain(
+        'is held by MUTT process 4242 on host other-host.example, running since 2026-11-24T12:00:00.000Z',
+      );
+    } finally {
+      clearInterval(renew);
+    }
+  });
+
+  it('a name whose holder on another host stopped renewing it: claimed once its lease runs out', async () => {
+    const s = await scenario(svc, { MUTT_ROLES: 'forwarder', POD_NAME: 'edge-d' });
+    const other = { host: 'other-host.example', pid: 4242, since: '2026-11-24T12:00:00.000Z' };
+    await svc.redis.set(s.keys.node('edge-d'), JSON.stringify(other), 'PX', 2500);
+    const started = Date.now();
+    const p = spawn(s.env);
+    await p.running();
+    expect(Date.now() - started).toBeGreaterThanOrEqual(2000);
+    expect(await svc.redis.get(s.keys.node('edge-d'))).toContain(`"pid":${p.child.pid}`);
   });
 
   it('a clean stop frees the name at once', async () => {

@@ -208,7 +208,7 @@ export class Daemon {
     });
     for (;;) {
       try {
-        const r = await this.lease.acquire();
+        const r = await this.lease.acquire(this.abort.signal);
         if (r.tookOverFrom)
           this.log.info(
             { pod: c.podName, previous_pid: r.tookOverFrom.pid, previous_since: r.tookOverFrom.since },

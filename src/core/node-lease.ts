@@ -2,20 +2,26 @@
 // processing lists and heartbeats, and stays the same across restarts so that a restarted node takes
 // back at once the work its previous process held (`take-2.lua` returns what a processing list holds)
 // instead of waiting for a janitor. Two live processes must therefore never share a name: the running
-// process holds `mutt:node:<name>` (node-lease-1.lua), renewed every RENEW_MS and gone TTL_MS after a
-// crash. At start-up:
+// process holds `mutt:node:<name>` (node-lease-1.lua), renewed every RENEW_MS and gone
+// NODE_LEASE_TTL_MS after a crash. At start-up:
 //
-//   free ─────────────────────────────────────────────────────────► claimed
-//   held by this host, its process gone (PID, start time, boot id) ─► taken over (a restart after a crash)
-//   held by a live process, or by another host ──────────────────► refused, naming the holder
+//   free ───────────────────────────────────────────────────────────────► claimed
+//   held by a process of this host that is gone (PID, start time, boot id) ► taken over at once
+//                                                                            (a restart after a crash)
+//   held by a live process of this host ─────────────────────────────────► refused, naming it
+//   held by a process this one cannot check (another host or container) ─► watched: refused, naming
+//        it, as soon as its lease is renewed (it is alive); claimed once the lease ran out (it was not)
 import type { ScriptedRedis } from './protocol/scripts.ts';
 import type { Keys } from './protocol/keys.ts';
 import { type Logger, LogLimiter } from '../runtime/logging.ts';
-import { mayBeAlive, type ProcessIdentity, selfIdentity } from '../runtime/process-identity.ts';
+import { checkable, mayBeAlive, type ProcessIdentity, selfIdentity } from '../runtime/process-identity.ts';
+import { abortableSleep } from '../runtime/sleep.ts';
 
 /** Lifetime of the lease without renewal: how long after a crash the name stays taken. */
 export const NODE_LEASE_TTL_MS = 15_000;
 const RENEW_MS = 5000;
+/** How often a lease held by a process MUTT cannot check is looked at. */
+const WATCH_MS = 250;
 
 export interface Holder extends ProcessIdentity {
   /** ISO time the holder started. */
@@ -80,27 +86,44 @@ export class NodeLease {
   }
 
   /**
-   * Claims the name, or takes it over from a process of this host that is gone; throws
-   * NodeNameTaken when a live process (or another host) holds it. Then keeps it renewed.
+   * Claims the name, takes it over from a process of this host that is gone, or waits for the lease
+   * of a holder it cannot check to run out; throws NodeNameTaken when the holder is alive. Then keeps
+   * the lease renewed.
    */
-  async acquire(): Promise<{ tookOverFrom?: Holder }> {
+  async acquire(signal?: AbortSignal): Promise<{ tookOverFrom?: Holder; waitedMs: number }> {
     const { redis } = this.o;
+    const started = Date.now();
     let tookOverFrom: Holder | undefined;
+    let watching: { holder: string; pttl: number } | undefined;
     for (let attempt = 0; ; attempt++) {
       const [ok, current] = await redis.muttNodeLease(this.key, 'claim', this.mine, NODE_LEASE_TTL_MS);
       if (ok === 1) break;
       const holder = parseHolder(current);
-      const gone = holder !== undefined && holder.host === this.self.host && !mayBeAlive(holder, this.self);
-      if (!gone || attempt > 3) throw new NodeNameTaken(this.o.pod, this.o.explicit, holder, current);
-      const [took] = await redis.muttNodeLease(this.key, 'takeover', this.mine, NODE_LEASE_TTL_MS, current);
-      if (took === 1) {
-        tookOverFrom = holder;
-        break;
+      if (holder && checkable(holder, this.self)) {
+        if (mayBeAlive(holder, this.self) || attempt > 3)
+          throw new NodeNameTaken(this.o.pod, this.o.explicit, holder, current);
+        const [took] = await redis.muttNodeLease(this.key, 'takeover', this.mine, NODE_LEASE_TTL_MS, current);
+        if (took === 1) {
+          tookOverFrom = holder;
+          break;
+        }
+        continue;
       }
+      // Another host or container: only its heartbeat tells whether it lives.
+      const pttl = await redis.pttl(this.key);
+      if (watching?.holder === current && pttl > watching.pttl + 250)
+        throw new NodeNameTaken(this.o.pod, this.o.explicit, holder, current);
+      if (watching?.holder !== current)
+        this.o.log.warn(
+          { pod: this.o.pod, holder: holder ?? current.slice(0, 200), lease_ms: pttl },
+          'the node name is held by a process MUTT cannot check from here: waiting for its lease to be renewed (it is alive) or to run out',
+        );
+      watching = { holder: current, pttl };
+      await abortableSleep(WATCH_MS, signal);
     }
     this.timer = setInterval(() => void this.renew(), RENEW_MS);
     this.timer.unref();
-    return { tookOverFrom };
+    return { tookOverFrom, waitedMs: Date.now() - started };
   }
 
   /** Keeps the lease; logs (once a minute) when another process holds the name or Redis is away. */

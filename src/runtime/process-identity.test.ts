@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { mayBeAlive, processStart, selfIdentity } from './process-identity.ts';
+import { checkable, mayBeAlive, processStart, selfIdentity } from './process-identity.ts';
 
 describe('mayBeAlive', () => {
   const self = selfIdentity();
@@ -30,8 +30,16 @@ describe('mayBeAlive', () => {
       expect(mayBeAlive(other, self)).toBe(want);
     });
 
+  it('can check only processes of this host and PID namespace', () => {
+    expect(checkable({ ...self, pid: 1 }, self)).toBe(true);
+    expect(checkable({ host: self.host, pid: 1 }, self)).toBe(true);
+    expect(checkable({ ...self, host: 'elsewhere' }, self)).toBe(false);
+    expect(checkable({ ...self, pidns: 'pid:[1]' }, { ...self, pidns: 'pid:[2]' })).toBe(false);
+  });
+
   it('reads the start time of this process from /proc', () => {
     expect(self.start).toMatch(/^\d+$/);
     expect(self.boot).toMatch(/^[0-9a-f-]{36}$/);
+    expect(self.pidns).toMatch(/^pid:\[\d+\]$/);
   });
 });

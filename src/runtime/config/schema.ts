@@ -70,7 +70,7 @@ export const schema = {
   }),
   POD_NAME: str({
     group: G.general,
-    doc: 'Identity of this node in Redis processing lists and heartbeats, stable across restarts so that a restarted node takes back at once the work its previous process held. Must be unique per node and must not contain `:`. While a MUTT process runs, it holds the name in Redis (`mutt:node:<name>`, renewed every 5 s, gone 15 s after a crash); a second process started with the same name refuses to start (exit 78), naming the process that holds it, unless that process is provably dead (same host, its PID gone).',
+    doc: 'Identity of this node in Redis processing lists and heartbeats, stable across restarts so that a restarted node takes back at once the work its previous process held. Must be unique per node and must not contain `:`. While a MUTT process runs, it holds the name in Redis (`mutt:node:<name>`, renewed every 5 s, gone 15 s after a crash); a second process started with the same name refuses to start (exit 78), naming the process that holds it. A holder on this host whose PID is gone (a crash) is taken over at once; one MUTT cannot check (another host or container) is watched: refused as soon as its lease is seen renewed, taken over once the lease runs out.',
     default: undefined,
     defaultText: 'the host name',
     note: 'MUTT 2.x uses `<hostname>-<pid>` by default; a stable name lets a restarted node reclaim its processing lists without waiting for the janitor.',
