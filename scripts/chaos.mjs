@@ -33,15 +33,15 @@ const s = (v) => (v === undefined || v === null ? '—' : String(v));
 const lines = [
   `Chaos suite, long versions (\`npm run chaos\`), ${started.toISOString().slice(0, 16)}Z, ${cpus().length} CPUs (${cpus()[0]?.model ?? 'unknown'}), load average before ${startLoad}, after ${load()}.`,
   '',
-  '| scenario | load | fault | acknowledged | audited (dup.) | delivered (dup.) | dead-lettered | lost | 503s (span s) | TCP stalled s | resumed after s | caught up after s | load avg |',
-  '|---|---|---|---|---|---|---|---|---|---|---|---|---|',
+  '| scenario | load | fault | acknowledged | audited (dup.) | delivered (dup.) | dead-lettered | lost | HTTP 503s (span s) | HTTP refused (span s) | TCP stalled s | resumed after s | caught up after s | load avg |',
+  '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
 ];
 for (const t of rows.filter((t) => t.scenario)) {
   const unconfirmed = t.unconfirmed
     ? ` + ${t.unconfirmed} unconfirmed (${t.unconfirmedArrived} arrived)`
     : '';
   lines.push(
-    `| ${t.scenario} | ${t.load} | ${t.fault} | ${t.acknowledged}${unconfirmed} | ${t.audited} (${t.auditDuplicates}) | ${t.delivered} (${t.deliveryDuplicates}) | ${t.deadLettered} | ${t.lost} | ${t.http503} (${t.http503Seconds}) | ${t.tcpStallSeconds} | ${s(t.resumeSeconds)} | ${s(t.caughtUpSeconds)} | ${t.loadAverage} |`,
+    `| ${t.scenario} | ${t.load} | ${t.fault} | ${t.acknowledged}${unconfirmed} | ${t.audited} (${t.auditDuplicates}) | ${t.delivered} (${t.deliveryDuplicates}) | ${t.deadLettered} | ${t.lost} | ${t.http503} (${t.http503Seconds}) | ${t.httpRefused} (${t.httpRefusedSeconds}) | ${t.tcpStallSeconds} | ${s(t.resumeSeconds)} | ${s(t.caughtUpSeconds)} | ${t.loadAverage} |`,
   );
 }
 for (const t of rows.filter((t) => t.measurement))

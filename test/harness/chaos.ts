@@ -48,6 +48,8 @@ export class Ledger {
   first503?: number;
   last503?: number;
   httpErrors = 0;
+  firstError?: number;
+  lastError?: number;
   tcpStallMs = 0;
 }
 
@@ -126,6 +128,8 @@ export class HttpLoad {
         throw new Error(`HTTP ${r.status}`);
       } catch {
         l.httpErrors++;
+        l.firstError ??= Date.now();
+        l.lastError = Date.now();
         await sleep(500);
       }
     }
@@ -373,6 +377,9 @@ export interface Tally {
   notAudited: number;
   http503: number;
   http503Seconds: number;
+  /** HTTP requests that got no answer (connection refused or reset), and over how many seconds. */
+  httpRefused: number;
+  httpRefusedSeconds: number;
   tcpStallSeconds: number;
   /** From the end of the fault to the first delivery after it. */
   resumeSeconds?: number;
@@ -633,6 +640,9 @@ export class ChaosRun {
       http503: this.ledger.http503,
       http503Seconds:
         this.ledger.first503 === undefined ? 0 : seconds(this.ledger.last503! - this.ledger.first503)!,
+      httpRefused: this.ledger.httpErrors,
+      httpRefusedSeconds:
+        this.ledger.firstError === undefined ? 0 : seconds(this.ledger.lastError! - this.ledger.firstError)!,
       tcpStallSeconds: seconds(this.ledger.tcpStallMs)!,
       resumeSeconds: f && resume !== undefined ? seconds(resume - f.end) : undefined,
       caughtUpSeconds: f && caughtUp !== undefined ? seconds(caughtUp - f.end) : undefined,
