@@ -3,9 +3,10 @@
 // node's workers, other MUTT nodes, Python MUTT 2.x — sees one breaker. The clock is injected.
 //
 // Half-open probes back off: the breaker stays open CIRCUIT_BREAKER_INITIAL_TIMEOUT before the first
-// probe, twice as long after each probe that failed, at most CIRCUIT_BREAKER_TIMEOUT. So delivery
-// resumes within seconds of a short outage, and within CIRCUIT_BREAKER_TIMEOUT of a long one, with one
-// request per timeout reaching a Moogsoft that is down.
+// probe, twice as long after each probe that failed, at most CIRCUIT_BREAKER_TIMEOUT (each wait
+// shortened by up to a quarter, so probes do not fall into step with a regularly flapping Moogsoft).
+// So delivery resumes within seconds of a short outage, and within CIRCUIT_BREAKER_TIMEOUT of a long
+// one, with about one request per timeout reaching a Moogsoft that is down.
 import type { Keys } from '../core/protocol/keys.ts';
 import type { ScriptedRedis } from '../core/protocol/scripts.ts';
 import type { BreakerEffect } from './retry-policy.ts';
@@ -49,9 +50,20 @@ export interface CircuitBreakerOptions {
   now?: () => number;
 }
 
-/** How long the breaker stays open after `failedProbes` probes failed (as breaker-5.lua computes it). */
-export function probeTimeoutMs(failedProbes: number, initialMs: number, maxMs: number): number {
-  return Math.min(maxMs, initialMs * 2 ** Math.min(Math.max(0, failedProbes), 40));
+/**
+ * How long the breaker stays open after `failedProbes` probes failed, for a breaker that opened at
+ * `openedMs` (as breaker-5.lua computes it): initial · 2^n, at most the maximum, shortened by up to a
+ * quarter by a fraction read off the milliseconds of the opening time, so probes do not fall into
+ * step with a Moogsoft that flaps at a regular period.
+ */
+export function probeTimeoutMs(
+  failedProbes: number,
+  initialMs: number,
+  maxMs: number,
+  openedMs: number,
+): number {
+  const t = Math.min(maxMs, initialMs * 2 ** Math.min(Math.max(0, failedProbes), 40));
+  return Math.floor(t * (0.75 + (0.25 * (Math.round(openedMs) % 1000)) / 1000));
 }
 
 const asState = (s: string): BreakerState =>
@@ -145,9 +157,11 @@ export class CircuitBreaker {
     );
     const s = asState(state ?? 'CLOSED');
     if (s !== 'OPEN') return { state: s, openForMs: 0 };
-    const opened = Number(openTime);
-    const timeout = probeTimeoutMs(Number(probes ?? 0) || 0, this.o.initialTimeoutMs, this.o.maxTimeoutMs);
-    const left = openTime !== null && Number.isFinite(opened) ? opened * 1000 + timeout - this.now() : 0;
+    const opened = Number(openTime) * 1000;
+    if (openTime === null || !Number.isFinite(opened)) return { state: s, openForMs: 0 };
+    const failed = Number(probes ?? 0) || 0;
+    const left =
+      opened + probeTimeoutMs(failed, this.o.initialTimeoutMs, this.o.maxTimeoutMs, opened) - this.now();
     return { state: s, openForMs: Math.max(0, Math.ceil(left)) };
   }
 }

@@ -55,7 +55,7 @@ describe('Moogsoft outages', () => {
       const t = await run.tally({ load: 'HTTP 50 events/s', fault });
       expect(criteria(t, { transient: true })).toEqual([]);
       expect(t.http503).toBe(0); // the alert queue absorbed the outage: clients were never turned away
-      // The probes backed off (2, 4, 8, 8 … s) instead of one per request.
+      // The probes backed off (about 2, 4, 8, 8 … s) instead of one per request.
       const failed = mock.posts().filter((r) => r.answer === 503).length;
       expect(failed).toBeLessThanOrEqual(10 + 4 + Math.ceil(phase(20, 180) / 8000) + 4);
     },

@@ -736,7 +736,7 @@ export const schema = {
   }),
   CIRCUIT_BREAKER_INITIAL_TIMEOUT: float({
     group: G.forwarder,
-    doc: 'Seconds the breaker stays open before its first half-open probe. Each probe that fails doubles the wait, up to CIRCUIT_BREAKER_TIMEOUT; a successful probe closes the breaker and resets it.',
+    doc: 'Seconds the breaker stays open before its first half-open probe. Each probe that fails doubles the wait, up to CIRCUIT_BREAKER_TIMEOUT; a successful probe closes the breaker and resets it. Each wait is shortened by up to a quarter, so that probes do not fall into step with a Moogsoft that flaps at a regular period.',
     default: 2,
     min: 0,
     exclusiveMin: true,

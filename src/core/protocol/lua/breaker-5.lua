@@ -14,10 +14,13 @@
   - the probe lease: exactly one forwarder sends the half-open probe, and the lease expires if that
     forwarder dies, so another takes over;
   - probe backoff: the open timeout is the initial timeout doubled for every probe that failed since
-    the breaker last closed, up to the maximum (KEYS[5] counts those probes). A short outage is
-    probed again within seconds, a long one no more often than once per maximum timeout. The count
-    expires on its own (four maximum timeouts after the last failed probe), so a breaker closed by
-    another implementation starts from the initial timeout again.
+    the breaker last closed, up to the maximum (KEYS[5] counts those probes), then shortened by up to
+    a quarter, by a fraction read off the milliseconds of the time it opened (scripts have no
+    randomness of their own; that time is as good as random), so that probes do not fall into step
+    with a Moogsoft that flaps at a regular period. A short outage is probed again within seconds, a
+    long one no more often than once per maximum timeout. The count expires on its own (four maximum
+    timeouts after the last failed probe), so a breaker closed by another implementation starts from
+    the initial timeout again.
 
   Input:
     KEYS[1]  state       "CLOSED" | "OPEN" | "HALF_OPEN" (missing means CLOSED)
@@ -53,16 +56,19 @@ if state ~= 'OPEN' and state ~= 'HALF_OPEN' then
   state = 'CLOSED'
 end
 
--- The open timeout after `n` failed probes: initial * 2^n, at most the maximum.
-local function timeout_after(n)
+-- The open timeout after `n` failed probes, for a breaker opened at `opened_ms`: initial * 2^n, at
+-- most the maximum, times a factor from 0.75 to 1 read off the milliseconds of `opened_ms`.
+local function timeout_after(n, opened_ms)
   local t = initial
   for _ = 1, math.min(n, 40) do
     t = t * 2
     if t >= max_timeout then
-      return max_timeout
+      t = max_timeout
+      break
     end
   end
-  return math.min(t, max_timeout)
+  t = math.min(t, max_timeout)
+  return math.floor(t * (0.75 + 0.25 * (math.floor(opened_ms + 0.5) % 1000) / 1000))
 end
 
 local function open(from)
@@ -76,7 +82,7 @@ local function open(from)
   redis.call('SET', KEYS[1], 'OPEN')
   redis.call('SET', KEYS[3], string.format('%.3f', now / 1000))
   redis.call('DEL', KEYS[4])
-  return { 'OPEN', 0, from .. '>OPEN', timeout_after(n) }
+  return { 'OPEN', 0, from .. '>OPEN', timeout_after(n, now) }
 end
 
 if op == 'acquire' then
@@ -84,14 +90,14 @@ if op == 'acquire' then
     return { state, 1, '', 0 }
   end
   if state == 'OPEN' then
-    local timeout = timeout_after(tonumber(redis.call('GET', KEYS[5])) or 0)
+    local failed = tonumber(redis.call('GET', KEYS[5])) or 0
     local opened = tonumber(redis.call('GET', KEYS[3]))
     if opened == nil then
       -- OPEN without a time (written by another implementation): start the timeout now.
       redis.call('SET', KEYS[3], string.format('%.3f', now / 1000))
-      return { state, 0, '', timeout }
+      return { state, 0, '', timeout_after(failed, now) }
     end
-    local left = opened * 1000 + timeout - now
+    local left = opened * 1000 + timeout_after(failed, opened * 1000) - now
     if left > 0 then
       return { state, 0, '', math.ceil(left) }
     end
