@@ -1,6 +1,7 @@
 // `npm run bench [-- <suite> ...] [--seconds N] [--runs N]`: runs the benchmark suites and writes
 // their figures into docs/BENCHMARKS.md.
 import { alerterBench } from './alerter.ts';
+import { apiBench } from './api.ts';
 import { forwarderBench } from './forwarder.ts';
 import { ingestBench } from './ingest.ts';
 import { pipelineBench } from './pipeline.ts';
@@ -14,6 +15,7 @@ const SUITES: Record<string, (o: { seconds: number; runs: number }) => Promise<v
   forwarder: forwarderBench,
   alerter: alerterBench,
   pipeline: pipelineBench,
+  api: apiBench,
 };
 
 const args = process.argv.slice(2);

@@ -26,6 +26,10 @@ describe('mutt config', () => {
       'alerter_queue_shed_threshold',
       'alerter_shed_mode',
       'alerter_defer_sleep_ms',
+      'compat_mode',
+      'slo_window_hours',
+      'slo_ingest_success_target',
+      'slo_forward_success_target',
     ]);
     expect(keys.find((k) => k.key === 'unhandled_threshold')).toMatchObject({
       value: '77',
@@ -56,24 +60,46 @@ describe('mutt config', () => {
   });
 
   it.each([
-    [['set', 'unhandled_threshold', '0'], /unhandled_threshold: "0" is not an integer >= 1/],
-    [['set', 'unhandled_threshold', '1e3'], /is not an integer >= 1/],
-    [['set', 'alerter_shed_mode', 'drop'], /alerter_shed_mode: "drop" is not dlq or defer/],
-    [['set', 'alerter_defer_sleep_ms', '600000'], /from 1 to 60000/],
+    [['set', 'unhandled_threshold', '0'], /unhandled_threshold: "0" is not an integer >= 1/, 65],
+    [['set', 'unhandled_threshold', '1e3'], /is not an integer >= 1/, 65],
+    [['set', 'alerter_shed_mode', 'drop'], /alerter_shed_mode: "drop" is not dlq or defer/, 65],
+    [['set', 'alerter_defer_sleep_ms', '600000'], /from 1 to 60000/, 65],
     [
       ['set', 'alerter_queue_shed_threshold', '499'],
       /alerter_queue_shed_threshold: "499": expected at least ALERTER_BATCH_SIZE \(500\): one batch can add that many alerts/,
+      65,
     ],
     [
       ['set', 'alerter_queue_shed_threshold', '0'],
       /alerter_queue_shed_threshold: "0": expected at least ALERTER_BATCH_SIZE \(500\); 0 would defer or shed every batch/,
+      65,
     ],
-    [['set', 'no_such_key', '1'], /unknown key "no_such_key"; known keys: cache_reload_interval, /],
-    [['get', 'no_such_key'], /unknown key/],
-    [['set', 'cache_reload_interval'], /a value is required/],
-  ])('refuses %j with a precise message and exit 2, writing nothing', async (args, msg) => {
+    [['set', 'no_such_key', '1'], /unknown key "no_such_key"; known keys: cache_reload_interval, /, 64],
+    [['get', 'no_such_key'], /unknown key/, 64],
+    [['set', 'cache_reload_interval'], /a value is required/, 64],
+    // SLO objectives are fractions strictly between 0 and 1.
+    [
+      ['set', 'slo_ingest_success_target', '1.5'],
+      /slo_ingest_success_target: "1.5" is not a number between 0 and 1, both excluded/,
+      65,
+    ],
+    [['set', 'slo_ingest_success_target', '1'], /"1" is not a number between 0 and 1/, 65],
+    [
+      ['set', 'slo_forward_success_target', '0'],
+      /slo_forward_success_target: "0" is not a number between 0 and 1/,
+      65,
+    ],
+    [
+      ['set', 'slo_forward_success_target', '99.5'],
+      /"99.5" is not a number between 0 and 1, both excluded \(0.99 is 99%\)/,
+      65,
+    ],
+    [['set', 'slo_forward_success_target', '--', '-0.5'], /"-0.5" is not a number between 0 and 1/, 65],
+    [['set', 'slo_window_hours', '0'], /slo_window_hours: "0" is not an integer of hours from 1 to 720/, 65],
+  ])('refuses %j with a precise message and a sysexits code, writing nothing', async (args, msg, code) => {
     const r = mutt(args);
-    expect(r.status).toBe(2);
+    // EX_DATAERR (65) for a value that does not validate, EX_USAGE (64) for a wrong command line.
+    expect(r.status).toBe(code);
     expect(r.stderr).toMatch(msg);
     expect(await svc.redis.keys(`${svc.keys.prefix}:config:*`)).toEqual([]);
   });

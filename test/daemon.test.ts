@@ -218,6 +218,11 @@ describe('dependencies down at start-up', () => {
     });
     // Ingest needs only Redis.
     expect((await post(event(7))).status).toBe(200);
+    // The alert rules read the same from /metrics; the partitions are unknown, so not reported.
+    const down = await (await fetch(`${base}/metrics`)).text();
+    expect(down).toMatch(/^mutt_postgres_up 0$/m);
+    expect(down).toMatch(/^mutt_redis_up 1$/m);
+    expect(down).not.toMatch(/^mutt_audit_partition_present/m);
 
     const server = await startPostgres({
       binDir: svc.services.postgres.binDir,
@@ -235,6 +240,10 @@ describe('dependencies down at start-up', () => {
       const ok = await fetch(`${base}/health`);
       expect(ok.status).toBe(200);
       expect(await jsonOf(ok)).toMatchObject({ status: 'healthy', postgres: 'ok' });
+      const up = await (await fetch(`${base}/metrics`)).text();
+      expect(up).toMatch(/^mutt_postgres_up 1$/m);
+      expect(up).toMatch(/^mutt_audit_partition_present\{month="current"\} 1$/m);
+      expect(up).toMatch(/^mutt_audit_partition_present\{month="next"\} 1$/m);
     } finally {
       await p.stop();
       await server.stop();
@@ -272,6 +281,18 @@ describe('dependencies down at start-up', () => {
           body: JSON.stringify(event(1)),
         });
         expect(r.status).toBe(200);
+        // Once running, a Redis that goes away is answered 503 per request, and said in /metrics.
+        await server.stop();
+        const down = await fetch(`http://127.0.0.1:${port}/ingest`, {
+          method: 'POST',
+          headers: { 'X-API-KEY': svc.env.INGEST_API_KEY!, 'Content-Type': 'application/json' },
+          body: JSON.stringify(event(2)),
+        });
+        expect(down.status).toBe(503);
+        expect((await jsonOf(down)).message).toBe('Redis unavailable');
+        expect((await fetch(`http://127.0.0.1:${port}/health`)).status).toBe(503);
+        const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+        expect(text).toMatch(/^mutt_redis_up 0$/m);
         await p.stop();
       } finally {
         await server.stop();

@@ -1,7 +1,7 @@
 // `mutt dlq list|show|replay|purge` through the real CLI against a real Redis, and replays racing each
 // other (remediation on two nodes, or remediation and an operator) without duplicating an item.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { replayDlq } from '../src/forwarder/dlq.ts';
+import { replayDlq } from '../src/core/queue/dlq.ts';
 import { pythonAlert } from './fixtures/alerts.ts';
 import { runMutt } from './harness/mutt-process.ts';
 import { type TestServices, useServices } from './harness/services.ts';
@@ -80,10 +80,10 @@ describe('mutt dlq list', () => {
 
   it('rejects a bad --since or --queue with a clear message', () => {
     const a = mutt(['list', '--since', 'last tuesday']);
-    expect(a.status).toBe(2);
+    expect(a.status).toBe(64);
     expect(a.stderr).toContain('--since "last tuesday": expected an ISO 8601 date');
     const b = mutt(['list', '--queue', 'moogsoft']);
-    expect(b.status).not.toBe(0);
+    expect(b.status).toBe(64);
     expect(b.stderr).toMatch(/Allowed choices are moog, alerter, dead/);
   });
 });
@@ -96,7 +96,7 @@ describe('mutt dlq show', () => {
     const byId = JSON.parse(mutt(['show', 'py-000000', '--queue', 'moog']).stdout);
     expect(byId).toMatchObject({ _index: 2, _dlq_code: 'auth' });
     const none = mutt(['show', 'nope']);
-    expect(none.status).toBe(1);
+    expect(none.status).toBe(66);
     expect(none.stderr).toContain(`no item "nope" in ${svc.keys.moogDlq}`);
   });
 });

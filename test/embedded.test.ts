@@ -86,7 +86,7 @@ describe('embedded Redis and PostgreSQL', () => {
     expect(processMatches(redisPidNow, 'redis-server')).toBe(false);
     expect(processMatches(pgPid, 'postgres')).toBe(false);
     const down = runMutt(['status'], env);
-    expect(down.status).toBe(1);
+    expect(down.status).toBe(69);
     expect(down.stderr).toContain("MUTT's embedded Redis is not running");
 
     // Restart: the queued event survived (AOF), the key and the database were kept.

@@ -288,7 +288,7 @@ describe('bad input', () => {
   });
 
   it('the ingest queue at its cap → 503 with Retry-After, queue_depth and queue_limit', async () => {
-    const { post, counter } = makeApp({ MAX_INGEST_QUEUE_SIZE: '3' });
+    const { app, post, counter } = makeApp({ MAX_INGEST_QUEUE_SIZE: '3' });
     for (let i = 0; i < 3; i++) expect((await post(JSON.stringify(event(i)))).status).toBe(200);
     const res = await post(JSON.stringify(event(4)));
     expect(res.status).toBe(503);
@@ -302,6 +302,10 @@ describe('bad input', () => {
     });
     expect(await counter('mutt_ingest_requests_total', { status: 'fail', reason: 'queue_full' })).toBe(1);
     expect(await svc.redis.llen(svc.keys.ingestQueue)).toBe(3);
+    // The cap is exported beside the depth, so an alert can say "near its cap" on any node.
+    const text = await (await app.request('/metrics')).text();
+    expect(text).toMatch(/^mutt_ingest_queue_depth 3$/m);
+    expect(text).toMatch(/^mutt_ingest_queue_limit 3$/m);
   });
 
   it('GET /ingest → 405 with Allow: POST; unknown paths → 404', async () => {

@@ -40,7 +40,7 @@ const until = async (pred: () => boolean, ms = 5000) => {
 
 describe('WorkerSupervisor', () => {
   it('starts threads per role and merges their metrics', async () => {
-    const { sup } = supervisor('ok');
+    const { sup, registry } = supervisor('ok');
     await sup.start([
       { role: 'alerter', count: 2 },
       { role: 'forwarder', count: 1 },
@@ -49,6 +49,10 @@ describe('WorkerSupervisor', () => {
       alerter: { running: 2, configured: 2 },
       forwarder: { running: 1, configured: 1 },
     });
+    // The restart counter of each role exists from the start, at 0 (dashboards and alerts read it).
+    const own = await registry.metrics();
+    expect(own).toMatch(/^mutt_worker_restarts_total\{role="alerter"\} 0$/m);
+    expect(own).toMatch(/^mutt_worker_restarts_total\{role="forwarder"\} 0$/m);
     const snaps = await sup.collect();
     expect(snaps).toHaveLength(3);
     const merged = await AggregatorRegistry.aggregate(snaps).metrics();

@@ -15,30 +15,42 @@
 // needs only Redis, and the alerter holds its batches until PostgreSQL answers. Stop is ordered and
 // idempotent: stop accepting, let in-flight requests finish and their events reach Redis, close
 // connections, free the node name, then stop the embedded servers.
-import type { Server } from 'node:http';
+//
+// Secrets (docs/SECURITY.md): read before anything connects (Vault when VAULT_ADDR is set, above
+// systemd credentials, <NAME>_FILE and variables). The main thread follows Vault (token renewal, new
+// versions of the KV secret) and re-reads the local sources on SIGHUP; every change reaches the
+// ingest key check, the main thread's connections and, by message, every worker thread.
+// SIGHUP also reloads the TLS certificates of the ingest, admin and syslog TLS listeners.
 import { join } from 'node:path';
-import { createAdaptorServer } from '@hono/node-server';
 import type { Redis } from 'ioredis';
 import type pg from 'pg';
 import type { Registry } from 'prom-client';
 import { NodeLease, NodeNameTaken } from '../core/node-lease.ts';
+import { compatStatus, staticCompatStatus } from '../core/config/compat.ts';
 import { Keys } from '../core/protocol/keys.ts';
+import { registerQueueAgeMetrics } from '../core/queue/age.ts';
+import { SloRecorder } from '../core/slo.ts';
 import { type ScriptedRedis, withScripts } from '../core/protocol/scripts.ts';
 import { Enqueuer } from '../listeners/enqueue.ts';
 import { LISTENERS } from '../listeners/index.ts';
 import type { RunningListener } from '../listeners/types.ts';
 import { createIngest } from '../listeners/webhook/index.ts';
+import { apiKeyRing } from '../core/security.ts';
+import { createWebApp } from '../web/app.ts';
 import { type Config, hasRole, needsPostgres } from '../runtime/config/load.ts';
-import { GeneratedSecrets, resolveSecrets } from '../runtime/config/secrets.ts';
+import { type ResolvedSecrets, resolveSecrets } from '../runtime/config/secrets.ts';
 import { prepareDataDir } from '../runtime/datadir.ts';
 import type { HealthReport } from '../runtime/health.ts';
-import { listenTcp, StartupError } from '../runtime/listen.ts';
+import { StartupError } from '../runtime/listen.ts';
 import type { Logger } from '../runtime/logging.ts';
 import { createRegistry, renderMetrics } from '../runtime/metrics.ts';
-import { ensurePartitions, migrate } from '../runtime/migrate.ts';
+import { registerDependencyMetrics } from '../runtime/dependency-metrics.ts';
+import { auditPartitionsPresent, ensurePartitions, migrate } from '../runtime/migrate.ts';
 import {
   createPool,
+  dbPasswords,
   describePg,
+  explainPgError,
   type PgEndpoint,
   pgEndpointFromConfig,
   pingPostgres,
@@ -49,12 +61,17 @@ import {
   describeEndpoint,
   endpointFromConfig,
   type RedisEndpoint,
+  redisPasswords,
+  redisProblem,
   whenReady,
 } from '../runtime/redis.ts';
+import type { PasswordPair } from '../runtime/secrets/rotation.ts';
 import { requireBinaries } from '../runtime/services/binaries.ts';
 import { type PostgresServerHandle, startPostgres } from '../runtime/services/postgres-server.ts';
 import { type RedisServerHandle, startRedisServer } from '../runtime/services/redis-server.ts';
 import { abortableSleep } from '../runtime/sleep.ts';
+import { httpServerCertificate, type ServerCertificate } from '../runtime/tls.ts';
+import { type FetchHandler, startWebServer, type WebServer } from '../runtime/web-server.ts';
 import { VERSION } from '../runtime/version.ts';
 import { isTransient } from '../runtime/workers/loop.ts';
 import { WORKER_ROLES, type WorkerRole } from '../runtime/workers/protocol.ts';
@@ -66,6 +83,7 @@ export { VERSION };
 
 export interface DaemonInfo {
   ingestPort?: number;
+  webuiPort?: number;
   redis: string;
   postgres?: string;
   [listener: string]: unknown;
@@ -81,20 +99,29 @@ export class Daemon {
   private pool?: pg.Pool;
   private dbState: { ok: boolean; error?: string } = { ok: false, error: 'not connected yet' };
   private registry?: Registry;
+  private secrets?: ResolvedSecrets;
+  private redisPass?: PasswordPair;
+  private dbPass?: PasswordPair;
   private enqueuer?: Enqueuer;
-  private httpServer?: Server;
+  private readonly webServers: WebServer[] = [];
+  private readonly certificates: ServerCertificate[] = [];
   private timers: NodeJS.Timeout[] = [];
   private readonly listeners: RunningListener[] = [];
   private supervisor?: WorkerSupervisor;
   private lease?: NodeLease;
+  private sloRecorder?: SloRecorder;
   private stopping?: Promise<void>;
   private readonly startedAt = Date.now();
   keys?: Keys;
   info?: DaemonInfo;
 
-  constructor(config: Config, log: Logger) {
+  private readonly env: Record<string, string | undefined>;
+
+  /** `env`: the environment the configuration was loaded from (secrets are re-read from it on SIGHUP). */
+  constructor(config: Config, log: Logger, env: Record<string, string | undefined> = process.env) {
     this.config = config;
     this.log = log;
+    this.env = env;
   }
 
   async start(): Promise<DaemonInfo> {
@@ -102,8 +129,22 @@ export class Daemon {
     prepareDataDir(this.config.dataDir, {
       embeddedPostgres: this.config.embeddedPostgres && needsPostgres(this.config),
     });
-    this.config = await resolveSecrets(this.config, [new GeneratedSecrets(this.config.dataDir, log)]);
+    this.registry = createRegistry(true);
+    this.secrets = await resolveSecrets(this.config, {
+      log,
+      registry: this.registry,
+      env: this.env,
+      generate: true,
+      signal: this.abort.signal,
+    });
+    this.config = this.secrets.config;
     const c = this.config;
+    const store = this.secrets.layers.store;
+    this.redisPass = redisPasswords(c, log, store, this.registry);
+    this.dbPass = dbPasswords(c, log, store, this.registry);
+    // Every thread follows the secrets in force.
+    store.onChange(() => this.supervisor?.updateSecrets(store.snapshot()));
+    this.secrets.vault?.watch();
     const usePg = needsPostgres(c);
 
     // Embedded servers first: everything else connects to them.
@@ -127,8 +168,9 @@ export class Daemon {
 
     const redisEndpoint: RedisEndpoint = endpointFromConfig(c, this.redisServer?.socketPath);
     this.keys = new Keys(c);
-    this.redis = withScripts(createRedis(c, redisEndpoint, { name: 'main', log, failFast: true }));
-    this.registry = createRegistry(true);
+    this.redis = withScripts(
+      createRedis(c, redisEndpoint, { name: 'main', log, failFast: true, passwords: this.redisPass }),
+    );
 
     let pgEndpoint: PgEndpoint | undefined;
     if (usePg) {
@@ -136,9 +178,24 @@ export class Daemon {
         c,
         this.pgServer ? { host: this.pgServer.host, port: this.pgServer.port } : undefined,
       );
-      this.pool = createPool(c, pgEndpoint, { name: 'main', log, max: Math.min(4, c.DB_POOL_MAX_CONN) });
+      this.pool = createPool(c, pgEndpoint, {
+        name: 'main',
+        log,
+        max: Math.min(4, c.DB_POOL_MAX_CONN),
+        passwords: this.dbPass,
+      });
       void this.prepareDatabase(describePg(pgEndpoint, c.DB_NAME));
     }
+    const pool = this.pool;
+    registerDependencyMetrics(this.registry, {
+      redis: () => pingRedis(this.redis),
+      postgres: pool && (() => pingPostgres(pool)),
+      auditPartitions: pool && (async () => (this.dbState.ok ? auditPartitionsPresent(pool) : undefined)),
+    });
+    registerQueueAgeMetrics(this.registry, this.redis, [
+      { queue: 'ingest', key: this.keys.ingestQueue, kind: 'event' },
+      { queue: 'alert', key: this.keys.alertQueue, kind: 'alert' },
+    ]);
 
     const info: DaemonInfo = {
       redis: describeEndpoint(redisEndpoint),
@@ -167,6 +224,8 @@ export class Daemon {
       info.ingestPort = await this.startOps();
     }
     await this.startWorkers(pgEndpoint, redisEndpoint);
+    if (hasRole(c, 'webui') && c.SERVER_PORT_WEBUI > 0) info.webuiPort = await this.startWebui();
+    if (hasRole(c, 'alerter') || hasRole(c, 'forwarder')) await this.logCompatMode();
     this.info = info;
     log.info(
       { version: VERSION, roles: c.roles, pod: c.podName, ...info, data_dir: c.dataDir },
@@ -233,43 +292,111 @@ export class Daemon {
     return this.stopping !== undefined;
   }
 
+  /** A node in parity mode says once, at start, what it gives up (docs/COMPATIBILITY.md). */
+  private async logCompatMode(): Promise<void> {
+    const c = this.config;
+    // Redis may still be coming up: the static setting then, and the workers log a later switch.
+    let timer: NodeJS.Timeout | undefined;
+    const s = await Promise.race([
+      compatStatus(c, this.redis!, this.keys!),
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error('timeout')), 2000);
+      }),
+    ])
+      .catch(() => staticCompatStatus(c))
+      .finally(() => clearTimeout(timer));
+    if (s.invalid) this.log.warn({ err: s.invalid }, 'invalid compat_mode in Redis; COMPAT_MODE applies');
+    if (s.mode !== 'python2') return;
+    this.log.warn(
+      { compat_mode: s.mode, source: s.source, gives_up: s.givesUp },
+      `COMPAT_MODE=python2: the alerter and forwarder decide as Python MUTT 2.x does; given up: ${s.givesUp.join('; ')}`,
+    );
+  }
+
   private async startIngest(): Promise<number> {
     const c = this.config;
-    const { app } = createIngest({
+    const { app, metrics } = createIngest({
       config: c,
       enqueuer: this.enqueuer,
       redis: this.redis!,
       keys: this.keys!,
       registry: this.registry!,
       log: this.log.child({ component: 'ingest' }),
+      secrets: this.secrets!.layers.store,
       health: () => this.health(),
       metricsText: () => this.metricsText(),
     });
-    return this.serveHttp(app.fetch);
+    // The fleet's SLO report counts this node's ingest requests from Redis (src/core/slo.ts).
+    this.sloRecorder = new SloRecorder({
+      redis: this.redis!,
+      keys: this.keys!,
+      component: 'ingestor',
+      counter: metrics.requests,
+      log: this.log.child({ component: 'slo' }),
+    });
+    this.sloRecorder.start();
+    return (await this.serveWeb('ingest', app.fetch, c.SERVER_PORT_INGESTOR, 'SERVER_PORT_INGESTOR')).port;
   }
 
   /** A node without listeners still answers /health and /metrics on SERVER_PORT_INGESTOR. */
-  private startOps(): Promise<number> {
+  private async startOps(): Promise<number> {
     const app = createOpsApp({ health: () => this.health(), metricsText: () => this.metricsText() });
-    return this.serveHttp(app.fetch);
+    return (
+      await this.serveWeb('ingest', app.fetch, this.config.SERVER_PORT_INGESTOR, 'SERVER_PORT_INGESTOR')
+    ).port;
+  }
+
+  /**
+   * Serves a web app on its port: HTTPS when the listener's certificate is configured
+   * (SERVER_TLS_CERT/SERVER_TLS_KEY for `ingest`, WEBUI_TLS_CERT/WEBUI_TLS_KEY for `webui`), with the
+   * certificate reloaded on SIGHUP; the server is closed by stop() before the listeners.
+   */
+  async serveWeb(
+    listener: 'ingest' | 'webui',
+    fetch: FetchHandler,
+    port: number,
+    variable: string,
+  ): Promise<WebServer> {
+    const tls = httpServerCertificate(this.config, listener, {
+      log: this.log.child({ component: listener }),
+      registry: this.registry!,
+    });
+    if (tls) this.certificates.push(tls);
+    const web = await startWebServer({ fetch, port, host: this.config.MUTT_LISTEN_ADDRESS, variable, tls });
+    this.webServers.push(web);
+    return web;
+  }
+
+  /**
+   * The admin API (and UI) on SERVER_PORT_WEBUI (HTTPS with WEBUI_TLS_CERT/WEBUI_TLS_KEY); rule writes
+   * wait for this node's alerter workers. The keys follow rotations (Vault, SIGHUP).
+   */
+  private async startWebui(): Promise<number> {
+    const c = this.config;
+    const app = createWebApp({
+      ctx: {
+        config: c,
+        keys: this.keys!,
+        redis: this.redis!,
+        pool: this.pool,
+        log: this.log.child({ component: 'admin' }),
+        alerterPods: () => this.supervisor?.pods('alerter') ?? [],
+        node: { roles: c.roles, startedAt: this.startedAt, pod: c.podName },
+      },
+      apiKey: c.WEBUI_API_KEY,
+      apiKeys: apiKeyRing(this.secrets!.layers.store, 'WEBUI_API_KEY', 'WEBUI_API_KEY_PREVIOUS'),
+      registry: this.registry!,
+      log: this.log.child({ component: 'webui' }),
+      health: () => this.health(),
+      metricsText: () => this.metricsText(),
+    });
+    const web = await this.serveWeb('webui', app.fetch, c.SERVER_PORT_WEBUI, 'SERVER_PORT_WEBUI');
+    web.server.requestTimeout = 120_000;
+    return web.port;
   }
 
   private metricsText(): Promise<{ contentType: string; body: string }> {
     return renderMetrics(this.registry!, () => this.supervisor?.collect() ?? Promise.resolve([]));
-  }
-
-  private serveHttp(fetch: Parameters<typeof createAdaptorServer>[0]['fetch']): Promise<number> {
-    const c = this.config;
-    const server = createAdaptorServer({ fetch }) as Server;
-    server.keepAliveTimeout = 65_000;
-    server.headersTimeout = 66_000;
-    server.requestTimeout = 30_000;
-    this.httpServer = server;
-    return listenTcp(server, {
-      port: c.SERVER_PORT_INGESTOR,
-      host: c.MUTT_LISTEN_ADDRESS,
-      variable: 'SERVER_PORT_INGESTOR',
-    });
   }
 
   /** Worker threads for the node's alerter, forwarder and remediation roles. */
@@ -301,14 +428,21 @@ export class Daemon {
         config: c,
         redis: redisEndpoint,
         postgres: pgEndpoint,
+        secrets: this.secrets!.layers.store.snapshot(),
       }),
     });
     await this.supervisor.start(plan);
   }
 
-  /** SIGHUP: reload what can be reloaded (rules in every alerter worker). */
+  /**
+   * SIGHUP: reload what can be reloaded: TLS certificates (ingest, admin, syslog), secrets from
+   * systemd credentials and <NAME>_FILE (and the latest Vault version), rules in every alerter worker.
+   */
   reload(): void {
     this.log.info('reloading');
+    for (const cert of this.certificates) cert.reload();
+    for (const l of this.listeners) l.reload?.();
+    this.secrets?.reload();
     this.supervisor?.reload();
   }
 
@@ -318,7 +452,7 @@ export class Daemon {
     const log = this.log.child({ component: 'database' });
     for (let attempt = 1; !this.abort.signal.aborted; attempt++) {
       try {
-        await waitForPostgres(pool, what, log, this.abort.signal);
+        await waitForPostgres(pool, what, log, this.abort.signal, (err) => this.explainPg(err));
         const r = await migrate(pool, log);
         this.dbState = { ok: true };
         log.info({ applied: r.applied, partitions: r.partitions }, 'database schema is up to date');
@@ -335,7 +469,7 @@ export class Daemon {
         return;
       } catch (err) {
         if (this.abort.signal.aborted) return;
-        this.dbState = { ok: false, error: (err as Error).message };
+        this.dbState = { ok: false, error: this.explainPg(err) };
         const delay = Math.min(30_000, 1000 * 2 ** Math.min(attempt, 5));
         log.error({ err: (err as Error).message, retry_in_ms: delay }, 'preparing the database failed');
         await abortableSleep(delay, this.abort.signal).catch(() => {});
@@ -343,9 +477,15 @@ export class Daemon {
     }
   }
 
+  private explainPg(err: unknown): string {
+    return explainPgError(err, this.config, this.config.DB_HOST ?? 'localhost');
+  }
+
   async health(): Promise<HealthReport> {
     const redisCheck = pingRedis(this.redis);
-    const pgCheck = this.pool ? pingPostgres(this.pool) : Promise.resolve(undefined);
+    const pgCheck = this.pool
+      ? pingPostgres(this.pool, 2000, (err) => this.explainPg(err))
+      : Promise.resolve(undefined);
     const [r, p] = await Promise.all([redisCheck, pgCheck]);
     const pgState = p === undefined ? undefined : !p.ok ? p : this.dbState;
     const workers = this.supervisor?.status() ?? {};
@@ -357,7 +497,7 @@ export class Daemon {
       version: VERSION,
       pod: this.config.podName,
       roles: this.config.roles,
-      redis: r.ok ? 'ok' : `error: ${r.error}`,
+      redis: r.ok ? 'ok' : `error: ${redisProblem(this.redis) ?? r.error}`,
       postgres: pgState === undefined ? 'not used' : pgState.ok ? 'ok' : `error: ${pgState.error}`,
       workers,
       uptime_seconds: Math.round((Date.now() - this.startedAt) / 1000),
@@ -382,11 +522,13 @@ export class Daemon {
         log.warn({ step: name, err: (err as Error).message }, 'shutdown step failed');
       }
     };
-    await step('http', () => closeHttp(this.httpServer, 10_000));
+    await step('http', () => Promise.all(this.webServers.map((w) => w.close(10_000))));
+    await step('slo counts', () => this.sloRecorder?.stop());
     for (const l of this.listeners) await step(l.name, () => l.stop());
     await step('enqueue', () => this.enqueuer && withTimeout(this.enqueuer.drain(), 10_000));
     await step('workers', () => this.supervisor?.stop(30_000));
     await step('node name', () => this.lease && withTimeout(this.lease.release(), 2000));
+    await step('vault', () => this.secrets?.vault?.stop());
     await step('redis', () => this.redis && quitRedis(this.redis));
     await step('postgres pool', () => this.pool?.end());
     await step('postgres server', () => this.pgServer?.stop());
@@ -411,18 +553,6 @@ async function quitRedis(redis: Redis): Promise<void> {
   } catch {
     redis.disconnect();
   }
-}
-
-function closeHttp(server: Server | undefined, graceMs: number): Promise<void> | undefined {
-  if (!server?.listening) return undefined;
-  return new Promise<void>((resolve) => {
-    const timer = setTimeout(() => server.closeAllConnections(), graceMs);
-    server.close(() => {
-      clearTimeout(timer);
-      resolve();
-    });
-    server.closeIdleConnections();
-  });
 }
 
 export function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {

@@ -3,8 +3,9 @@ import { loadConfigOrExit } from '../cli/context.ts';
 import { EXIT_CONFIG } from '../runtime/config/load.ts';
 import { StartupError } from '../runtime/listen.ts';
 import { createLogger } from '../runtime/logging.ts';
+import { sdNotify } from '../runtime/notify.ts';
 import { MissingBinariesError } from '../runtime/services/binaries.ts';
-import { Daemon } from './daemon.ts';
+import { Daemon, type DaemonInfo } from './daemon.ts';
 
 /** sysexits.h EX_UNAVAILABLE: a required program is missing. */
 const EXIT_UNAVAILABLE = 69;
@@ -13,7 +14,7 @@ const EXIT_SOFTWARE = 70;
 
 export async function serveCommand(): Promise<void> {
   const config = loadConfigOrExit();
-  const log = createLogger({ level: config.LOG_LEVEL, pod: config.podName });
+  const log = createLogger({ level: config.LOG_LEVEL, pod: config.podName, format: config.LOG_FORMAT });
   const daemon = new Daemon(config, log);
 
   let signals = 0;
@@ -23,6 +24,7 @@ export async function serveCommand(): Promise<void> {
       log.warn({ signal }, 'second signal: exiting now');
       process.exit(1);
     }
+    void sdNotify({ STOPPING: '1', STATUS: `stopping (${signal}): draining` });
     void daemon.stop(signal).then(() => process.exit(0));
   };
   process.on('SIGTERM', shutdown);
@@ -36,7 +38,10 @@ export async function serveCommand(): Promise<void> {
   process.on('unhandledRejection', crash('unhandled promise rejection'));
 
   try {
-    await daemon.start();
+    const info = await daemon.start();
+    // Type=notify: systemctl start returns now that MUTT receives events.
+    const n = await sdNotify({ READY: '1', STATUS: readyStatus(info) });
+    if (n.error) log.warn({ err: n.error }, 'could not tell systemd that MUTT is ready');
   } catch (err) {
     if (daemon.isStopping) return; // stopped while starting (SIGTERM while waiting for Redis)
     if (err instanceof MissingBinariesError) {
@@ -51,4 +56,18 @@ export async function serveCommand(): Promise<void> {
     await daemon.stop('start-up failed');
     process.exit(code === EXIT_CONFIG ? EXIT_CONFIG : code);
   }
+}
+
+/** `systemctl status` line: what MUTT receives on which ports. */
+export function readyStatus(info: DaemonInfo): string {
+  const parts = Object.entries(info)
+    .filter(([k, v]) => /port/i.test(k) && typeof v === 'number' && v > 0)
+    .map(
+      ([k, v]) =>
+        `${k
+          .replace(/Port$/, '')
+          .replace(/([a-z])([A-Z])/g, '$1 $2')
+          .toLowerCase()} ${String(v)}`,
+    );
+  return parts.length > 0 ? `running: ${parts.join(', ')}` : 'running';
 }

@@ -20,3 +20,13 @@ describe('apiKeyChecker', () => {
     expect(none('anything')).toBe(false);
   });
 });
+
+describe('keyFingerprint', () => {
+  it('is short, stable, and differs between keys', async () => {
+    const { keyFingerprint } = await import('./security.ts');
+    expect(keyFingerprint('s3cret-key')).toMatch(/^[0-9a-f]{8}$/);
+    expect(keyFingerprint('s3cret-key')).toBe(keyFingerprint('s3cret-key'));
+    expect(keyFingerprint('s3cret-key')).not.toBe(keyFingerprint('s3cret-kez'));
+    expect(keyFingerprint('s3cret-key')).not.toContain('s3cret');
+  });
+});

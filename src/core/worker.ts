@@ -7,6 +7,7 @@ import type pg from 'pg';
 import type { Registry } from 'prom-client';
 import type { Config } from '../runtime/config/load.ts';
 import type { Logger } from '../runtime/logging.ts';
+import type { SecretStore } from '../runtime/secrets/store.ts';
 import type { WorkerInit } from '../runtime/workers/protocol.ts';
 import type { Keys } from './protocol/keys.ts';
 import type { ScriptedRedis } from './protocol/scripts.ts';
@@ -24,6 +25,12 @@ export interface WorkerContext {
   newRedis(name: string): Redis;
   /** A small PostgreSQL pool (when the node has PostgreSQL). */
   pool(): pg.Pool;
+  /**
+   * The secrets in force in this thread. They change without a restart (a new Vault version, a
+   * SIGHUP re-read): read them when needed or subscribe with onChange(). Connections from redis,
+   * newRedis() and pool() follow password rotations by themselves.
+   */
+  secrets: SecretStore;
 }
 
 export interface RoleHandle {

@@ -15,6 +15,7 @@
 // stripped of secret-looking top-level fields, so the key never reaches a retry list or a DLQ.
 import { createHash } from 'node:crypto';
 import { parseJsonLenient } from '../core/protocol/json.ts';
+import { isSecretKey } from '../core/protocol/secrets.ts';
 
 export interface Alert {
   /** The exact string taken from the queue: settling a request removes this string. */
@@ -41,13 +42,6 @@ export type AlertParse =
       /** The item when it was a JSON object (secrets removed), for the DLQ entry. */
       data?: Record<string, unknown>;
     };
-
-/** Top-level keys that look like credentials (Python MUTT copies the Moogsoft key into alerts). */
-const SECRET_KEY = /api[-_]?key|auth[-_]?token|^authorization$|password|passwd|secret/i;
-
-export function isSecretKey(key: string): boolean {
-  return SECRET_KEY.test(key);
-}
 
 function withoutSecrets(o: Record<string, unknown>): Record<string, unknown> {
   let out: Record<string, unknown> | undefined;

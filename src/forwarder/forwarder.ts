@@ -18,6 +18,9 @@
 // retries. A half-open probe that fails puts its alerts back to waiting without spending one either.
 // A rate-limited request waits for the next slot of the shared window; nothing is dropped.
 import type { Redis } from 'ioredis';
+import { type CompatMode, CompatTracker } from '../core/config/compat.ts';
+import { DynamicConfig, type DynamicStatic } from '../core/config/dynamic.ts';
+import type { MoogJournal } from '../core/journal.ts';
 import type { Keys } from '../core/protocol/keys.ts';
 import type { ScriptedRedis } from '../core/protocol/scripts.ts';
 import { DeferredList } from '../core/queue/deferred.ts';
@@ -60,7 +63,8 @@ export type ForwarderConfig = Pick<
   | 'CIRCUIT_BREAKER_INITIAL_TIMEOUT'
   | 'CIRCUIT_BREAKER_TIMEOUT'
   | 'BRPOPLPUSH_TIMEOUT'
->;
+> &
+  DynamicStatic;
 
 export interface ForwarderOptions {
   config: ForwarderConfig;
@@ -68,6 +72,8 @@ export interface ForwarderOptions {
   redis: ScriptedRedis;
   /** Dedicated connection for the blocking take. */
   blocking: Redis;
+  /** Dedicated connection for the `mutt:config:updates` subscription (without: read at start only). */
+  subscriber?: Redis;
   keys: Keys;
   /** This worker's identity in Redis (no ':'). */
   pod: string;
@@ -75,6 +81,8 @@ export interface ForwarderOptions {
   metrics: ForwarderMetrics;
   /** Sweep every forwarder processing list for dead owners (one worker per node does). */
   janitor: boolean;
+  /** Where each request is remembered for `mutt trace` (src/core/journal.ts). */
+  journal?: MoogJournal;
   now?: () => number;
   random?: () => number;
 }
@@ -133,6 +141,8 @@ export class Forwarder extends Loop {
   private readonly logs = new LogLimiter(60_000);
   private readonly breakerLogs = new LogLimiter(BREAKER_LOG_MS);
   private nextSweep = 0;
+  readonly dynamic: DynamicConfig;
+  readonly compat: CompatTracker;
 
   constructor(o: ForwarderOptions) {
     super(o.log);
@@ -190,6 +200,25 @@ export class Forwarder extends Loop {
         now: this.now,
       });
     }
+    this.dynamic = new DynamicConfig({
+      redis: o.redis,
+      keys: o.keys,
+      config: c,
+      onInvalid: (key, raw) => {
+        const suppressed = this.logs.take(`dynamic:${key}`);
+        if (suppressed >= 0)
+          this.log.warn(
+            { key, value: raw.slice(0, 100), suppressed },
+            'invalid dynamic configuration value; using the static setting',
+          );
+      },
+    });
+    this.compat = new CompatTracker({
+      read: () => this.dynamic.get('compat_mode'),
+      log: this.log,
+      component: 'forwarder',
+      onSwitch: (_from, to) => o.metrics.compatSwitches.inc({ to }),
+    });
     if (o.janitor) {
       this.janitor = new Janitor({
         redis: o.redis,
@@ -221,9 +250,17 @@ export class Forwarder extends Loop {
       return true;
     });
     if (!started) return;
+    await this.retryIfFailed('reading the dynamic configuration', async () => {
+      if (this.o.subscriber) await this.dynamic.start(this.o.subscriber);
+      else await this.dynamic.refresh();
+      return true;
+    });
+    const mode = this.compat.start();
+    this.o.metrics.compatMode.set(mode === 'python2' ? 1 : 0);
     const c = this.o.config;
     this.log.info(
       {
+        compat_mode: mode,
         sink: this.o.sink.name,
         target: this.o.sink.target,
         batch_size: this.o.sink.maxBatch,
@@ -300,6 +337,7 @@ export class Forwarder extends Loop {
     return [
       ['returning the alerts in hand to the queue', () => this.queue.release()],
       ['returning the alerts waiting for a retry to the queue', () => this.retries.release()],
+      ['stopping the dynamic configuration', async () => this.dynamic.stop()],
       ['closing the sink', () => this.o.sink.close()],
     ];
   }
@@ -331,6 +369,9 @@ export class Forwarder extends Loop {
   /** Parses a wave of items, dead-letters what is not an alert, sends the rest in batches. */
   private async handle(wave: string[]): Promise<void> {
     const now = this.now();
+    // One mode for the whole wave, however its batches are split and retried.
+    const mode = this.compat.forBatch();
+    this.o.metrics.compatMode.set(mode === 'python2' ? 1 : 0);
     const ops: string[] = [];
     const alerts: Alert[] = [];
     for (const raw of wave) {
@@ -354,12 +395,12 @@ export class Forwarder extends Loop {
       alerts.push(p.alert);
     }
     if (ops.length > 0) await this.settle(ops);
-    await Promise.all(batchesOf(alerts, this.o.sink.maxBatch).map((b) => this.deliver(b)));
+    await Promise.all(batchesOf(alerts, this.o.sink.maxBatch).map((b) => this.deliver(b, mode)));
   }
 
   /** Sends one batch (splitting it on content rejections) and settles every alert of it. */
-  private async deliver(batch: Alert[]): Promise<void> {
-    const outcomes = await this.attempt(batch);
+  private async deliver(batch: Alert[], mode: CompatMode): Promise<void> {
+    const outcomes = await this.attempt(batch, mode);
     const now = this.now();
     const c = this.o.config;
     const ops: string[] = [];
@@ -424,7 +465,7 @@ export class Forwarder extends Loop {
    * again in halves until each bad alert stands alone. A failed half-open probe puts the batch back
    * to waiting for the breaker, spending no retry.
    */
-  private async attempt(batch: Alert[]): Promise<Outcome[]> {
+  private async attempt(batch: Alert[], mode: CompatMode): Promise<Outcome[]> {
     for (;;) {
       if (this.closed) return batch.map(() => HOLD);
       let probe = false;
@@ -437,7 +478,7 @@ export class Forwarder extends Loop {
         if (probe) await this.retryIfFailed('circuit breaker', () => this.breaker!.release(), FINISH);
         return batch.map(() => HOLD);
       }
-      const r = await this.send(batch);
+      const r = await this.send(batch, mode);
       if (this.breaker) {
         const reply = await this.retryIfFailed(
           'circuit breaker',
@@ -461,7 +502,10 @@ export class Forwarder extends Loop {
       if (split.length > 1) {
         const sub = split.map((i) => batch[i]!);
         const mid = Math.ceil(sub.length / 2);
-        const results = [...(await this.attempt(sub.slice(0, mid))), ...(await this.attempt(sub.slice(mid)))];
+        const results = [
+          ...(await this.attempt(sub.slice(0, mid), mode)),
+          ...(await this.attempt(sub.slice(mid), mode)),
+        ];
         const out: Outcome[] = [...r.outcomes];
         split.forEach((i, k) => {
           out[i] = results[k] ?? HOLD;
@@ -473,10 +517,10 @@ export class Forwarder extends Loop {
   }
 
   /** The sink's send, counted; a sink that throws (a bug) is a retry, never a dead worker. */
-  private async send(batch: Alert[]): Promise<SendResult> {
+  private async send(batch: Alert[], mode: CompatMode): Promise<SendResult> {
     let r: SendResult;
     try {
-      r = await this.o.sink.send(batch);
+      r = await this.o.sink.send(batch, { compat: mode });
     } catch (err) {
       this.log.error(
         { err, sink: this.o.sink.name },
@@ -500,6 +544,15 @@ export class Forwarder extends Loop {
     m.batchSize.observe(batch.length);
     for (const a of r.anomalies) m.anomalies.inc({ reason: a });
     if (r.reason !== 'ok') this.requestFailed(r, batch);
+    this.o.journal?.record({
+      sink: this.o.sink.name,
+      ids: batch.map((a) => a.correlationId),
+      outcomes: r.outcomes.map((o) => o.kind),
+      reason: r.reason,
+      status: r.status,
+      latencyMs: r.latencyMs,
+      detail: r.outcomes.find((o) => o.kind !== 'delivered')?.detail,
+    });
     return r;
   }
 

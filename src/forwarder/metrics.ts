@@ -4,6 +4,42 @@
 // breaker state) report the same number from every worker, so they merge with `max`, not `sum`.
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 
+/**
+ * Every failure reason a request can have (retry-policy.ts's labels, the sink's `render_failed`, the
+ * forwarder's `internal`). Each exists from the start at 0, so Prometheus sees a failure from the
+ * first one: a series born with a count of 3 would lose those 3 in increase() and rate().
+ */
+export const REQUEST_FAILURE_REASONS = [
+  'http_500',
+  'http_502',
+  'http_503',
+  'http_504',
+  'http_5xx',
+  'http_400',
+  'http_404',
+  'http_405',
+  'http_408',
+  'http_409',
+  'http_410',
+  'http_413',
+  'http_415',
+  'http_422',
+  'http_425',
+  'http_429',
+  'http_4xx',
+  'http_3xx',
+  'http_other',
+  'auth',
+  'timeout',
+  'connection_refused',
+  'connection_reset',
+  'dns',
+  'tls',
+  'network',
+  'internal',
+  'render_failed',
+] as const;
+
 export interface ForwarderMetrics {
   requests: Counter<'status' | 'reason'>;
   latency: Histogram<string>;
@@ -17,6 +53,8 @@ export interface ForwarderMetrics {
   breakerState: Gauge<string>;
   breakerTransitions: Counter<'from' | 'to'>;
   recovered: Counter<string>;
+  compatMode: Gauge<string>;
+  compatSwitches: Counter<'to'>;
 }
 
 export interface ForwarderGauges {
@@ -59,7 +97,7 @@ export function createForwarderMetrics(registry: Registry, gauges: ForwarderGaug
     registers,
     collect: () => collectInto(breakerState, gauges.breakerState)(),
   });
-  return {
+  const m: ForwarderMetrics = {
     requests: new Counter({
       name: 'mutt_moog_requests_total',
       help: 'Moogsoft requests by outcome (status: success|fail; reason of failures: http_503, timeout, auth, …)',
@@ -123,7 +161,24 @@ export function createForwarderMetrics(registry: Registry, gauges: ForwarderGaug
       help: 'Alerts the janitor returned to the alert queue from processing lists of dead forwarders',
       registers,
     }),
+    compatMode: new Gauge({
+      name: 'mutt_moog_compat_mode',
+      help: 'Mode of the last batch: 0 MUTT (COMPAT_MODE=off), 1 parity with Python MUTT 2.x (python2)',
+      aggregator: 'max',
+      registers,
+    }),
+    compatSwitches: new Counter({
+      name: 'mutt_moog_compat_mode_switches_total',
+      help: 'Changes of COMPAT_MODE (dynamic key compat_mode) seen between batches, by the new mode',
+      labelNames: ['to'],
+      registers,
+    }),
   };
+  // Series that dashboards and alert rules read exist from the start, at 0.
+  m.requests.inc({ status: 'success', reason: '' }, 0);
+  for (const reason of REQUEST_FAILURE_REASONS) m.requests.inc({ status: 'fail', reason }, 0);
+  for (const status of ['success', 'retry', 'dlq']) m.alerts.inc({ status }, 0);
+  return m;
 }
 
 export interface RemediationMetrics {

@@ -1,13 +1,26 @@
 // The `forwarder` and `remediation` worker roles (mapped in src/app/roles.ts): each
 // worker thread builds its sink from the configuration and runs one loop until the supervisor stops it.
 import { LogLimiter } from '../runtime/logging.ts';
+import { MoogJournal } from '../core/journal.ts';
+import { SloRecorder } from '../core/slo.ts';
 import type { RoleRunner, WorkerContext } from '../core/worker.ts';
 import { CircuitBreaker } from './breaker.ts';
-import { dlqKey } from './dlq.ts';
+import { dlqKey } from '../core/queue/dlq.ts';
 import { Forwarder } from './forwarder.ts';
 import { createForwarderMetrics, createRemediationMetrics } from './metrics.ts';
 import { Remediation } from './remediation.ts';
 import { createSink } from './sinks/index.ts';
+import type { Sink } from './sinks/types.ts';
+
+/** A MOOG_API_KEY rotated in Vault (or re-read on SIGHUP) reaches the sink without a restart. */
+function followCredential(ctx: WorkerContext, sink: Sink): void {
+  if (!sink.setCredential) return;
+  ctx.secrets.onChange((changed) => {
+    if (!changed.includes('MOOG_API_KEY')) return;
+    sink.setCredential!(ctx.secrets.get('MOOG_API_KEY'));
+    ctx.log.info('MOOG_API_KEY changed: the next Moogsoft requests use the new key');
+  });
+}
 
 /** A loop that fails for a reason it cannot wait out ends the thread; the supervisor restarts it. */
 function supervise(ctx: WorkerContext, run: Promise<void>): void {
@@ -38,6 +51,7 @@ export const runForwarder: RoleRunner = async (ctx) => {
         );
     },
   });
+  followCredential(ctx, sink);
   // The gauges read the forwarder built just below (they are collected only on a scrape).
   const ref: { forwarder?: Forwarder } = {};
   const metrics = createForwarderMetrics(ctx.registry, {
@@ -51,20 +65,43 @@ export const runForwarder: RoleRunner = async (ctx) => {
     log,
     redis: ctx.redis,
     blocking: ctx.newRedis('blocking'),
+    subscriber: ctx.newRedis('config-updates'),
     keys: ctx.keys,
     pod: ctx.init.pod,
     sink,
     metrics,
     janitor: ctx.init.index === 0,
+    journal: new MoogJournal({
+      redis: ctx.redis,
+      key: ctx.keys.moogJournal,
+      pod: ctx.init.pod,
+      maxEntries: config.MOOG_JOURNAL_SIZE,
+      log,
+    }),
   });
   ref.forwarder = forwarder;
+  // The fleet's SLO report counts this thread's Moogsoft requests from Redis (src/core/slo.ts).
+  const slo = new SloRecorder({
+    redis: ctx.redis,
+    keys: ctx.keys,
+    component: 'forwarder',
+    counter: metrics.requests,
+    log,
+  });
+  slo.start();
   supervise(ctx, forwarder.run());
-  return { close: () => forwarder.close() };
+  return {
+    close: async () => {
+      await forwarder.close();
+      await slo.stop();
+    },
+  };
 };
 
 export const runRemediation: RoleRunner = async (ctx) => {
   const { config, keys } = ctx;
   const sink = createSink(config);
+  followCredential(ctx, sink);
   const breaker = sink.guarded
     ? new CircuitBreaker({
         redis: ctx.redis,

@@ -20,7 +20,7 @@ import type { Config } from '../runtime/config/load.ts';
 import { type Logger, LogLimiter } from '../runtime/logging.ts';
 import { Loop } from '../runtime/workers/loop.ts';
 import type { CircuitBreaker } from './breaker.ts';
-import { type DlqEntry, isShed, lowWaterMark, replayDlq, replayHeadroom } from './dlq.ts';
+import { type DlqEntry, isShed, lowWaterMark, replayDlq, replayHeadroom } from '../core/queue/dlq.ts';
 import type { RemediationMetrics } from './metrics.ts';
 import type { Sink } from './sinks/types.ts';
 

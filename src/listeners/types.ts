@@ -24,6 +24,8 @@ export interface RunningListener {
   name: string;
   /** What it bound, merged into the "MUTT is running" log line (e.g. { syslogUdpPort: 514 }). */
   info: Record<string, unknown>;
+  /** SIGHUP: reload what can change without a restart (TLS certificates). */
+  reload?(): void;
   stop(): Promise<void>;
 }
 

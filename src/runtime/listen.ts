@@ -1,6 +1,7 @@
 // Binding listeners with errors an operator can act on: the variable that chose the port and the
 // remedy (capability, another port), instead of a bare EACCES.
 import { createSocket, type Socket } from 'node:dgram';
+import { describePortOwner } from './portowner.ts';
 
 export class StartupError extends Error {
   readonly exitCode: number;
@@ -29,7 +30,8 @@ export function bindError(
       );
     case 'EADDRINUSE':
       return new StartupError(
-        `${where}: address already in use. Another process listens on it (see "ss -lntup | grep :${port}"): stop it or choose another port.`,
+        `${where}: address already in use, ${describePortOwner(port, proto)}. ` +
+          `Stop the other program listening there, or set ${variable} to another port in /etc/mutt/mutt.env (0 turns this listener off).`,
         78,
         err,
       );

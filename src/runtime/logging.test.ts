@@ -44,3 +44,19 @@ describe('createLogger', () => {
     expect(l.password).toBe('[redacted]');
   });
 });
+
+describe('redaction of Redis command arguments', () => {
+  it('blanks the arguments ioredis attaches to an error (HELLO … AUTH carries the password)', () => {
+    const lines: string[] = [];
+    const log = createLogger({ destination: { write: (s: string) => lines.push(s) } });
+    const err = Object.assign(new Error('WRONGPASS invalid username-password pair or user is disabled.'), {
+      command: { name: 'hello', args: ['3', 'AUTH', 'mutt', 'pass-Zq9-secret'] },
+    });
+    log.error({ err }, 'loop failed');
+    log.error({ err: new Error('starting the forwarder failed', { cause: err }) }, 'nested');
+    log.warn({ command: { name: 'auth', args: ['pass-Zq9-secret'] } }, 'bare');
+    expect(lines).toHaveLength(3);
+    expect(lines.join('')).not.toContain('pass-Zq9-secret');
+    expect(JSON.parse(lines[0]!).err.command).toEqual({ name: 'hello', args: '[redacted]' });
+  });
+});

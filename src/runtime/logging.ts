@@ -1,7 +1,9 @@
 // pino JSON logs. Every line carries service and pod; request-scoped lines carry `correlation_id`.
 // Secrets never reach a log: the redaction list below is a second line of defence behind code that
 // simply never passes them.
+import { isatty } from 'node:tty';
 import { type Logger, pino } from 'pino';
+import pretty from 'pino-pretty';
 
 export type { Logger };
 
@@ -13,6 +15,16 @@ export interface LoggerOptions {
   pod?: string;
   /** Where to write (defaults to standard output). */
   destination?: NodeJS.WritableStream | { write(s: string): void };
+  /** LOG_FORMAT: `auto` is `text` when standard output (fd 1) is a terminal, else `json`. */
+  format?: LogFormat;
+}
+
+export type LogFormat = 'auto' | 'json' | 'text';
+
+/** `auto` → `text` on a terminal, `json` otherwise (the journal, a pipe, a file). */
+export function resolveLogFormat(format: LogFormat = 'auto', fd = 1): 'json' | 'text' {
+  if (format !== 'auto') return format;
+  return isatty(fd) ? 'text' : 'json';
 }
 
 export function createLogger(opts: LoggerOptions = {}): Logger {
@@ -30,10 +42,26 @@ export function createLogger(opts: LoggerOptions = {}): Logger {
         'req.headers.authorization',
         '*.password',
         '*.apiKey',
+        // ioredis errors carry the failed command with its arguments: AUTH and HELLO … AUTH carry the
+        // password, other commands event data.
+        'command.args',
+        '*.command.args',
+        '*.cause.command.args',
       ],
       censor: '[redacted]',
     },
   };
+  if (resolveLogFormat(opts.format, opts.destination === process.stderr ? 2 : 1) === 'text') {
+    // pino's own pretty printer, in-process and synchronous, so nothing is lost at exit.
+    const stream = pretty({
+      colorize: true,
+      sync: true,
+      translateTime: 'SYS:yyyy-mm-dd HH:MM:ss.l',
+      ignore: 'pid,hostname,service,pod',
+      destination: opts.destination ?? 1,
+    });
+    return pino(options, stream);
+  }
   return opts.destination ? pino(options, opts.destination) : pino(options);
 }
 

@@ -19,6 +19,11 @@ export async function renderMetrics(
 ): Promise<{ contentType: string; body: string }> {
   const snapshots = await workerSnapshots();
   if (snapshots.length === 0) return { contentType: main.contentType, body: await main.metrics() };
-  const merged = AggregatorRegistry.aggregate([await main.getMetricsAsJSON(), ...snapshots]);
+  // prom-client omits process_start_time_seconds when merging (made for a cluster of processes); the
+  // threads share one process, whose start time only the main thread reports: keep it.
+  const own = (await main.getMetricsAsJSON()).map((m) =>
+    (m as { aggregator?: string }).aggregator === 'omit' ? { ...m, aggregator: 'first' } : m,
+  );
+  const merged = AggregatorRegistry.aggregate([own, ...snapshots]);
   return { contentType: main.contentType, body: await merged.metrics() };
 }

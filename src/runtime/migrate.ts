@@ -5,6 +5,7 @@ import { createHash } from 'node:crypto';
 import type pg from 'pg';
 import m0001 from '../../sql/0001_base.sql';
 import m0002 from '../../sql/0002_alerter.sql';
+import m0003 from '../../sql/0003_admin.sql';
 import type { Logger } from './logging.ts';
 
 export interface Migration {
@@ -16,6 +17,7 @@ export interface Migration {
 export const MIGRATIONS: readonly Migration[] = [
   { version: '0001', name: 'base', sql: m0001 },
   { version: '0002', name: 'alerter', sql: m0002 },
+  { version: '0003', name: 'admin', sql: m0003 },
 ];
 
 /** Advisory-lock key shared by every MUTT node ("MUTT" in ASCII). */
@@ -105,4 +107,27 @@ export async function ensurePartitions(
     names.push(r.rows[0]!.name);
   }
   return names;
+}
+
+/** `event_audit_log_YYYY_MM`, the partition of the UTC month `offset` months after `now`'s. */
+export function partitionName(now: Date, offset = 0): string {
+  const d = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() + offset, 1));
+  return `event_audit_log_${d.toISOString().slice(0, 7).replace('-', '_')}`;
+}
+
+/** Whether the audit-log partitions of this month and the next are attached to event_audit_log. */
+export async function auditPartitionsPresent(
+  db: Pick<pg.ClientBase, 'query'>,
+  now: Date = new Date(),
+): Promise<{ current: boolean; next: boolean }> {
+  const current = partitionName(now, 0);
+  const next = partitionName(now, 1);
+  const r = await db.query<{ name: string }>(
+    `SELECT c.relname AS name FROM pg_inherits i
+       JOIN pg_class c ON c.oid = i.inhrelid JOIN pg_class p ON p.oid = i.inhparent
+      WHERE p.relname = 'event_audit_log' AND c.relname = ANY($1::text[])`,
+    [[current, next]],
+  );
+  const names = new Set(r.rows.map((x) => x.name));
+  return { current: names.has(current), next: names.has(next) };
 }

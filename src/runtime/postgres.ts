@@ -1,10 +1,18 @@
 // PostgreSQL pools (pg). A pool opens connections on demand and replaces broken ones by itself;
-// start-up waits for the server with capped backoff and says what it waits for.
-import { readFileSync } from 'node:fs';
+// start-up waits for the server with capped backoff and says what it waits for (a refused
+// certificate or password is named).
+//
+// Passwords: every new connection asks the thread's PasswordPair (DB_PASS_CURRENT, then DB_PASS_NEXT
+// when PostgreSQL answers 28P01), so `ALTER ROLE … PASSWORD` during a rotation costs no failed
+// query. Sessions already open stay authenticated; they end in the pool's normal course.
+import type { Registry } from 'prom-client';
 import pg from 'pg';
 import type { Config } from './config/load.ts';
 import { type Logger, LogLimiter } from './logging.ts';
+import { type Candidate, DB_PASSWORDS, isPgAuthError, PasswordPair } from './secrets/rotation.ts';
+import { SecretStore } from './secrets/store.ts';
 import { abortableSleep } from './sleep.ts';
+import { clientTls, describeTlsError } from './tls.ts';
 
 export type PgConfig = Pick<
   Config,
@@ -13,8 +21,12 @@ export type PgConfig = Pick<
   | 'DB_NAME'
   | 'DB_USER'
   | 'DB_PASS'
+  | 'DB_PASS_CURRENT'
+  | 'DB_PASS_NEXT'
   | 'DB_TLS_ENABLED'
   | 'DB_TLS_CA_CERT_PATH'
+  | 'DB_TLS_CERT_PATH'
+  | 'DB_TLS_KEY_PATH'
   | 'DB_POOL_MIN_CONN'
   | 'DB_POOL_MAX_CONN'
 >;
@@ -35,36 +47,122 @@ export function describePg(e: PgEndpoint, database: string): string {
     : `${e.host}:${e.port}/${database}`;
 }
 
+/** The thread's PostgreSQL passwords, from the secrets in force (or, without a store, the configuration). */
+export function dbPasswords(
+  c: PgConfig,
+  log: Logger,
+  store?: SecretStore,
+  registry?: Registry,
+): PasswordPair {
+  return new PasswordPair({
+    store:
+      store ??
+      new SecretStore({
+        DB_PASS: c.DB_PASS,
+        DB_PASS_CURRENT: c.DB_PASS_CURRENT,
+        DB_PASS_NEXT: c.DB_PASS_NEXT,
+      }),
+    names: DB_PASSWORDS,
+    service: 'PostgreSQL',
+    user: c.DB_USER,
+    log,
+    registry,
+  });
+}
+
 export interface CreatePoolOptions {
   name: string;
   log: Logger;
   max?: number;
   min?: number;
   database?: string;
+  /** The thread's passwords (shared by its pools); one from the configuration when absent. */
+  passwords?: PasswordPair;
+}
+
+/**
+ * A pool whose new connections authenticate with the pair's preferred password and, when PostgreSQL
+ * refuses it (28P01), once more with the other. Only the public connect() is wrapped; pool.query()
+ * goes through it.
+ */
+class RotatingPool extends pg.Pool {
+  private readonly passwords: PasswordPair;
+  /** The candidate the pair offered when the last new connection asked for a password. */
+  lastOffered: Candidate | undefined;
+
+  constructor(config: pg.PoolConfig, passwords: PasswordPair) {
+    super(config);
+    this.passwords = passwords;
+  }
+
+  // pg-pool calls connect(cb) from query(); callers call connect() for a promise.
+  override connect(): Promise<pg.PoolClient>;
+  override connect(
+    cb: (
+      err: Error | undefined,
+      client: pg.PoolClient | undefined,
+      done: (release?: unknown) => void,
+    ) => void,
+  ): void;
+  override connect(
+    cb?: (
+      err: Error | undefined,
+      client: pg.PoolClient | undefined,
+      done: (release?: unknown) => void,
+    ) => void,
+  ): Promise<pg.PoolClient> | void {
+    const p = this.connectRotating();
+    if (!cb) return p;
+    p.then(
+      (client) =>
+        cb(undefined, client, (release?: unknown) => client.release(release as Error | boolean | undefined)),
+      (err: Error) => cb(err, undefined, () => {}),
+    );
+  }
+
+  private async connectRotating(): Promise<pg.PoolClient> {
+    for (let attempt = 0; ; attempt++) {
+      const offered = this.passwords.current();
+      try {
+        const client = await super.connect();
+        if (offered) this.passwords.accepted(offered);
+        return client;
+      } catch (err) {
+        if (!isPgAuthError(err) || this.ending) throw err;
+        const next = this.passwords.refused(offered, (err as Error).message);
+        if (next && attempt < 2) continue;
+        throw Object.assign(new Error(this.passwords.problem ?? (err as Error).message, { cause: err }), {
+          code: '28P01',
+        });
+      }
+    }
+  }
 }
 
 export function createPool(c: PgConfig, endpoint: PgEndpoint, o: CreatePoolOptions): pg.Pool {
   const ssl =
     c.DB_TLS_ENABLED && !endpoint.host.startsWith('/')
-      ? {
-          rejectUnauthorized: true,
-          ca: c.DB_TLS_CA_CERT_PATH ? readFileSync(c.DB_TLS_CA_CERT_PATH, 'utf8') : undefined,
-        }
+      ? clientTls({ ca: c.DB_TLS_CA_CERT_PATH, cert: c.DB_TLS_CERT_PATH, key: c.DB_TLS_KEY_PATH })
       : undefined;
-  const pool = new pg.Pool({
-    host: endpoint.host,
-    port: endpoint.port,
-    database: o.database ?? c.DB_NAME,
-    user: c.DB_USER,
-    password: c.DB_PASS,
-    ssl,
-    max: o.max ?? c.DB_POOL_MAX_CONN,
-    min: o.min ?? 0,
-    idleTimeoutMillis: 30_000,
-    connectionTimeoutMillis: 5_000,
-    keepAlive: true,
-    application_name: `mutt:${o.name}`,
-  });
+  const passwords = o.passwords ?? dbPasswords(c, o.log);
+  const pool = new RotatingPool(
+    {
+      host: endpoint.host,
+      port: endpoint.port,
+      database: o.database ?? c.DB_NAME,
+      user: c.DB_USER,
+      // Asked at every new connection: the password in force now.
+      password: () => passwords.current()?.value ?? '',
+      ssl,
+      max: o.max ?? c.DB_POOL_MAX_CONN,
+      min: o.min ?? 0,
+      idleTimeoutMillis: 30_000,
+      connectionTimeoutMillis: 5_000,
+      keepAlive: true,
+      application_name: `mutt:${o.name}`,
+    },
+    passwords,
+  );
   const limiter = new LogLimiter(30_000);
   // An idle client that loses its server emits 'error' on the pool; without a listener Node crashes.
   pool.on('error', (err) => {
@@ -78,12 +176,26 @@ export function createPool(c: PgConfig, endpoint: PgEndpoint, o: CreatePoolOptio
   return pool;
 }
 
+/** A PostgreSQL connection error in words: a refused certificate named as such, else the message. */
+export function explainPgError(err: unknown, c: Pick<PgConfig, 'DB_TLS_CA_CERT_PATH'>, host: string): string {
+  return (
+    describeTlsError(err, {
+      service: 'PostgreSQL',
+      host,
+      caVar: 'DB_TLS_CA_CERT_PATH',
+      ca: c.DB_TLS_CA_CERT_PATH,
+      certVar: 'DB_TLS_CERT_PATH',
+    }) ?? (err as Error).message
+  );
+}
+
 /** Retries `SELECT 1` until it works, logging each wait; rejects only when aborted. */
 export async function waitForPostgres(
   pool: pg.Pool,
   what: string,
   log: Logger,
   signal?: AbortSignal,
+  explain: (err: unknown) => string = (err) => (err as Error).message,
 ): Promise<void> {
   for (let attempt = 1; ; attempt++) {
     try {
@@ -98,8 +210,12 @@ export async function waitForPostgres(
           attempt,
           retry_in_ms: delay,
           err: { message: (err as Error).message, code: (err as { code?: string }).code },
+          reason: explain(err),
         },
-        'waiting for PostgreSQL',
+        // A refused certificate is named in the message itself; other causes are in `err`.
+        explain(err) !== (err as Error).message
+          ? `waiting for PostgreSQL: ${explain(err)}`
+          : 'waiting for PostgreSQL',
       );
       await abortableSleep(delay, signal);
     }
@@ -110,6 +226,7 @@ export async function waitForPostgres(
 export async function pingPostgres(
   pool: pg.Pool,
   timeoutMs = 2000,
+  explain: (err: unknown) => string = (err) => (err as Error).message,
 ): Promise<{ ok: boolean; error?: string }> {
   let timer: NodeJS.Timeout | undefined;
   try {
@@ -121,7 +238,7 @@ export async function pingPostgres(
     ]);
     return { ok: true };
   } catch (err) {
-    return { ok: false, error: (err as Error).message };
+    return { ok: false, error: explain(err) };
   } finally {
     clearTimeout(timer);
   }

@@ -29,7 +29,7 @@ export interface RuleSpec {
 }
 
 /** Inserts a rule as an operator would with psql; returns its id. */
-export async function addRule(pool: pg.Pool, r: RuleSpec): Promise<number> {
+export async function addRule(pool: pg.Pool | pg.Client, r: RuleSpec): Promise<number> {
   const res = await pool.query<{ id: number }>(
     `INSERT INTO alert_rules (match_string, trap_oid, syslog_severity, match_type, priority, prod_handling, dev_handling, team_assignment, is_active)
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id`,

@@ -17,8 +17,9 @@ export class MuttProcess {
   private readonly exit: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   private waiters: { pred: (l: LogLine) => boolean; resolve: (l: LogLine) => void }[] = [];
 
-  constructor(args: string[], env: Record<string, string>) {
-    this.child = spawn(process.execPath, [inject('services').bundle, ...args], {
+  /** `script`: the bundle to run (default: this checkout's dist/mutt.js). */
+  constructor(args: string[], env: Record<string, string>, script = inject('services').bundle) {
+    this.child = spawn(process.execPath, [script, ...args], {
       env,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -108,8 +109,12 @@ export class MuttProcess {
   }
 }
 
-export function startMutt(env: Record<string, string>, args: string[] = ['serve']): MuttProcess {
-  return new MuttProcess(args, env);
+export function startMutt(
+  env: Record<string, string>,
+  args: string[] = ['serve'],
+  script?: string,
+): MuttProcess {
+  return new MuttProcess(args, env, script);
 }
 
 /** Runs a CLI command to completion; `input` is written to its standard input (else it sees EOF). */
@@ -125,4 +130,30 @@ export function runMutt(
     input: input ?? '',
   });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/**
+ * runMutt without blocking the test's event loop: for commands that talk to a server living in the
+ * test process itself (the Vault stand-in, the mock Moogsoft).
+ */
+export function runMuttAsync(
+  args: string[],
+  env: Record<string, string>,
+): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [inject('services').bundle, ...args], {
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString('utf8')));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString('utf8')));
+    const timer = setTimeout(() => child.kill('SIGKILL'), 120_000);
+    child.once('error', reject);
+    child.once('close', (status) => {
+      clearTimeout(timer);
+      resolve({ status, stdout, stderr });
+    });
+  });
 }

@@ -112,6 +112,9 @@ export async function useServices(opts: { database?: boolean } = {}): Promise<Te
     database: wantDb ? database : 'postgres',
     max: 4,
   });
+  // cleanup() drops the database right after pool.end(): a connection still closing then gets
+  // "terminating connection due to administrator command", which must not be an uncaught error.
+  pool.on('error', () => {});
   const tmp = mkdtempSync(join(services.dir, `${prefix}-`));
   chmodSync(tmp, 0o711); // an embedded PostgreSQL may run as another user
 

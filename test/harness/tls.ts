@@ -1,15 +1,20 @@
-// A private CA and a server certificate for 127.0.0.1/localhost signed by it (openssl), for tests of
-// TLS with a custom CA. A second, unrelated CA shows that verification really happens.
+// Throw-away PKI for TLS tests, made with the openssl CLI: a private CA and a server certificate for
+// 127.0.0.1/localhost signed by it, a second unrelated CA (verification really happens), and on
+// demand the certificates a client must refuse (wrong host, expired, signed by the other CA) and
+// client certificates (mutual TLS).
 import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 export interface TestPki {
+  dir: string;
   caFile: string;
   /** A CA that did not sign the server certificate. */
   otherCaFile: string;
   key: string;
   cert: string;
+  keyFile: string;
+  certFile: string;
 }
 
 const openssl = (args: string[], cwd: string) => execFileSync('openssl', args, { cwd, stdio: 'pipe' });
@@ -35,7 +40,38 @@ export function makePki(dir: string): TestPki {
       dir,
     );
   }
-  writeFileSync(join(dir, 'san.ext'), 'subjectAltName=IP:127.0.0.1,DNS:localhost\n');
+  const s = makeServerCert(dir, { name: 'server' });
+  return {
+    dir,
+    caFile: join(dir, 'ca.pem'),
+    otherCaFile: join(dir, 'other-ca.pem'),
+    key: readFileSync(s.keyFile, 'utf8'),
+    cert: readFileSync(s.certFile, 'utf8'),
+    keyFile: s.keyFile,
+    certFile: s.certFile,
+  };
+}
+
+export interface ServerCertOptions {
+  /** File name stem: `<name>.pem`, `<name>.key`. */
+  name: string;
+  /** subjectAltName; default IP:127.0.0.1,DNS:localhost. */
+  san?: string;
+  /** Validity in days; negative makes a certificate that has already expired. */
+  days?: number;
+  /** Which CA of makePki signs it. */
+  ca?: 'ca' | 'other-ca';
+  /** Extended key usage, e.g. "serverAuth" or "clientAuth". */
+  eku?: string;
+}
+
+/** A certificate and key signed by one of the CAs of `makePki(dir)`. */
+export function makeServerCert(dir: string, o: ServerCertOptions): { certFile: string; keyFile: string } {
+  const ext = `${o.name}.ext`;
+  writeFileSync(
+    join(dir, ext),
+    `subjectAltName=${o.san ?? 'IP:127.0.0.1,DNS:localhost'}\n${o.eku ? `extendedKeyUsage=${o.eku}\n` : ''}`,
+  );
   openssl(
     [
       'req',
@@ -43,40 +79,36 @@ export function makePki(dir: string): TestPki {
       'rsa:2048',
       '-nodes',
       '-subj',
-      '/CN=127.0.0.1',
+      `/CN=${o.name}`,
       '-keyout',
-      'server.key',
+      `${o.name}.key`,
       '-out',
-      'server.csr',
+      `${o.name}.csr`,
     ],
     dir,
   );
+  const ca = o.ca ?? 'ca';
   openssl(
     [
       'x509',
       '-req',
       '-in',
-      'server.csr',
+      `${o.name}.csr`,
       '-CA',
-      'ca.pem',
+      `${ca}.pem`,
       '-CAkey',
-      'ca.key',
+      `${ca}.key`,
       '-CAcreateserial',
       '-days',
-      '2',
+      String(o.days ?? 2),
       '-extfile',
-      'san.ext',
+      ext,
       '-out',
-      'server.pem',
+      `${o.name}.pem`,
     ],
     dir,
   );
-  return {
-    caFile: join(dir, 'ca.pem'),
-    otherCaFile: join(dir, 'other-ca.pem'),
-    key: readFileSync(join(dir, 'server.key'), 'utf8'),
-    cert: readFileSync(join(dir, 'server.pem'), 'utf8'),
-  };
+  return { certFile: join(dir, `${o.name}.pem`), keyFile: join(dir, `${o.name}.key`) };
 }
 
 /** A client certificate signed by the test CA of `makePki(dir)` (for mutual TLS). */

@@ -1,70 +1,43 @@
-// `mutt config list|get|set`: the dynamic configuration in Redis (`mutt:config:<key>`, PROTOCOL.md).
+// `mutt config list|get|set`: the dynamic configuration in Redis (`mutt:config:<key>`, PROTOCOL.md),
+// over the admin configuration service (src/core/admin/config.ts) that the admin API calls too.
 // Values are validated before they are written, then announced on `mutt:config:updates` so every
-// MUTT (and Python MUTT 2.5) service drops its cached value at once. `set --unset` (or `unset`)
-// removes a key, and the services fall back to the static variable.
-import { Keys } from '../../core/protocol/keys.ts';
+// MUTT (and Python MUTT 2.5) service drops its cached value at once; the change is audited in
+// config_audit_log when PostgreSQL is reachable. `set --unset` removes a key, and the services fall
+// back to the static variable.
 import {
-  DYNAMIC_KEY_NAMES,
-  DYNAMIC_KEYS,
-  type DynamicKey,
-  isDynamicKey,
-  validateDynamic,
-} from '../../core/config/dynamic.ts';
-import type { Config } from '../../runtime/config/load.ts';
-import { CliError, cliLogger, connectRedis, loadConfigOrExit } from '../context.ts';
-import type { Redis } from 'ioredis';
+  type DynamicEntry,
+  getDynamicConfig,
+  listDynamicConfig,
+  setDynamicConfig,
+  unsetDynamicConfig,
+} from '../../core/admin/index.ts';
+import { DYNAMIC_KEY_NAMES, DYNAMIC_KEYS, isDynamicKey } from '../../core/config/dynamic.ts';
+import { CliError, cliActor, withAdmin } from '../context.ts';
+import { EXIT } from '../exit.ts';
 
 const out = (s: string) => process.stdout.write(`${s}\n`);
 
-async function withRedis<T>(fn: (redis: Redis, keys: Keys, config: Config) => Promise<T>): Promise<T> {
-  const config = loadConfigOrExit();
-  const redis = await connectRedis(config, cliLogger(config));
-  try {
-    return await fn(redis, new Keys(config), config);
-  } finally {
-    redis.disconnect();
-  }
-}
-
-interface Row {
-  key: DynamicKey;
-  value: string;
-  source: 'redis' | 'static' | 'invalid in redis, static used';
-  stored: string | null;
-  variable: string;
-  doc: string;
-}
-
-async function rows(redis: Redis, keys: Keys, config: Config, names: DynamicKey[]): Promise<Row[]> {
-  const stored = names.length > 0 ? await redis.mget(...names.map((k) => keys.config(k))) : [];
-  return names.map((key, i) => {
-    const spec = DYNAMIC_KEYS[key];
-    const raw = stored[i] ?? null;
-    const f: unknown = spec.fallback(config);
-    const fallback = typeof f === 'number' ? String(f) : typeof f === 'string' ? f : '';
-    const v = raw === null ? undefined : validateDynamic(key, raw, config);
-    return {
-      key,
-      value: v?.ok ? v.value : fallback,
-      source: raw === null ? 'static' : v?.ok ? 'redis' : 'invalid in redis, static used',
-      stored: raw,
-      variable: spec.variable,
-      doc: spec.doc,
-    };
-  });
-}
-
-function checkKey(key: string): DynamicKey {
+/** An unknown key is a wrong command line (EX_USAGE), before anything is connected. */
+function checkKey(key: string): void {
   if (!isDynamicKey(key))
-    throw new CliError(`unknown key "${key}"; known keys: ${DYNAMIC_KEY_NAMES.join(', ')}`, 2);
-  return key;
+    throw new CliError(`unknown key "${key}"; known keys: ${DYNAMIC_KEY_NAMES.join(', ')}`, EXIT.USAGE);
 }
+
+const jsonRow = (r: DynamicEntry) => ({
+  key: r.key,
+  value: r.value,
+  source: r.source,
+  stored: r.stored,
+  variable: r.variable,
+  doc: r.doc,
+});
 
 export async function configListCommand(o: { json?: boolean }): Promise<void> {
-  await withRedis(async (redis, keys, config) => {
-    const r = await rows(redis, keys, config, DYNAMIC_KEY_NAMES);
+  await withAdmin(async (ctx) => {
+    const r = await listDynamicConfig(ctx);
+    const config = ctx.config;
     if (o.json) {
-      out(JSON.stringify({ dynamic_config_enabled: config.DYNAMIC_CONFIG_ENABLED, keys: r }));
+      out(JSON.stringify({ dynamic_config_enabled: config.DYNAMIC_CONFIG_ENABLED, keys: r.map(jsonRow) }));
       return;
     }
     if (!config.DYNAMIC_CONFIG_ENABLED)
@@ -85,35 +58,39 @@ export async function configListCommand(o: { json?: boolean }): Promise<void> {
 }
 
 export async function configGetCommand(key: string, o: { json?: boolean }): Promise<void> {
-  const k = checkKey(key);
-  await withRedis(async (redis, keys, config) => {
-    const [r] = await rows(redis, keys, config, [k]);
-    if (o.json) out(JSON.stringify(r));
-    else out(r!.value);
+  checkKey(key);
+  await withAdmin(async (ctx) => {
+    const r = await getDynamicConfig(ctx, key);
+    if (o.json) out(JSON.stringify(jsonRow(r)));
+    else out(r.value);
   });
 }
 
 export async function configSetCommand(
   key: string,
   value: string | undefined,
-  o: { unset?: boolean },
+  o: { unset?: boolean; reason?: string; json?: boolean },
 ): Promise<void> {
-  const k = checkKey(key);
-  if (!o.unset && value === undefined)
-    throw new CliError(`a value is required (or --unset): ${DYNAMIC_KEYS[k].expected}`, 2);
-  let clean: string | undefined;
-  if (!o.unset) {
-    // Checked against this node's static settings too (a shed threshold below ALERTER_BATCH_SIZE).
-    const v = validateDynamic(k, value!, loadConfigOrExit());
-    if (!v.ok) throw new CliError(v.error, 2);
-    clean = v.value;
-  }
-  await withRedis(async (redis, keys) => {
-    const m = redis.multi();
-    if (clean === undefined) m.del(keys.config(k));
-    else m.set(keys.config(k), clean);
-    m.publish(keys.configUpdates, k);
-    await m.exec();
-    out(clean === undefined ? `${k} unset (the static value applies)` : `${k} = ${clean}`);
-  });
+  checkKey(key);
+  if (isDynamicKey(key) && !o.unset && value === undefined)
+    throw new CliError(`a value is required (or --unset): ${DYNAMIC_KEYS[key].expected}`, EXIT.USAGE);
+  await withAdmin(
+    async (ctx) => {
+      const r = o.unset
+        ? await unsetDynamicConfig(ctx, key, cliActor(o.reason))
+        : await setDynamicConfig(ctx, key, { value: value!, reason: o.reason }, cliActor());
+      if (o.json) {
+        out(
+          JSON.stringify({
+            key: r.key,
+            value: r.new_value,
+            source: r.new_value === null ? 'static' : 'redis',
+          }),
+        );
+        return;
+      }
+      out(r.new_value === null ? `${r.key} unset (the static value applies)` : `${r.key} = ${r.new_value}`);
+    },
+    { postgres: true },
+  );
 }

@@ -1,29 +1,22 @@
-// `mutt dlq list|show|replay|purge`: the operator's view of the dead-letter queues. Replay follows the
-// same rules as remediation (src/forwarder/dlq.ts): back to the queue the item came from, retry count
-// reset, replay count + 1, poison (MAX_POISON_RETRIES replays) to the dead list unless --force.
-// Purge asks for confirmation unless --yes.
+// `mutt dlq list|show|replay|purge`: the operator's view of the dead-letter queues, over the admin
+// DLQ service (src/core/admin/dlq.ts) that the admin API and the UI call too. Replay follows the same
+// rules as remediation: back to the queue the item came from, retry count reset, replay count + 1,
+// poison (MAX_POISON_RETRIES replays) to the dead list unless --force. Purge asks for confirmation
+// unless --yes. Replays and purges are audited in config_audit_log when PostgreSQL is reachable.
 import { createInterface } from 'node:readline';
-import { Keys } from '../../core/protocol/keys.ts';
-import { type ScriptedRedis, withScripts } from '../../core/protocol/scripts.ts';
-import { DynamicConfig } from '../../core/config/dynamic.ts';
 import {
+  type AdminContext,
+  browseDlq,
   DLQ_NAMES,
-  type DlqEntry,
-  type DlqFilter,
+  type DlqItem,
   type DlqName,
-  dlqKey,
-  findDlqEntry,
-  listDlq,
-  lowWaterMark,
-  type MoveResult,
-  purgeDlq,
-  replayDlq,
-  replayForm,
-  type ReplayOptions,
-  replayHeadroom,
-} from '../../forwarder/dlq.ts';
-import type { Config } from '../../runtime/config/load.ts';
-import { CliError, cliLogger, connectRedis, loadConfigOrExit } from '../context.ts';
+  getDlqItem,
+  purgeDlqItems,
+  replayDlqItems,
+} from '../../core/admin/index.ts';
+import { dlqKey } from '../../core/queue/dlq.ts';
+import { CliError, cliActor, withAdmin as withAdminContext } from '../context.ts';
+import { EXIT } from '../exit.ts';
 
 export interface FilterOptions {
   queue?: DlqName;
@@ -34,47 +27,42 @@ export interface FilterOptions {
   json?: boolean;
 }
 
-function filterOf(o: FilterOptions): DlqFilter {
-  let since: Date | undefined;
-  if (o.since !== undefined) {
-    since = new Date(o.since);
-    if (Number.isNaN(since.getTime()))
-      throw new CliError(`--since "${o.since}": expected an ISO 8601 date or time (2026-11-24T12:00:00Z)`, 2);
-  }
-  return { reason: o.reason, host: o.host, since };
+function filterOf(o: FilterOptions): { reason?: string; host?: string; since?: string } {
+  if (o.since !== undefined && Number.isNaN(new Date(o.since).getTime()))
+    throw new CliError(
+      `--since "${o.since}": expected an ISO 8601 date or time (2026-11-24T12:00:00Z)`,
+      EXIT.USAGE,
+    );
+  return {
+    reason: o.reason,
+    host: o.host,
+    since: o.since === undefined ? undefined : new Date(o.since).toISOString(),
+  };
 }
 
 function limitOf(o: FilterOptions, def: number | undefined): number | undefined {
   if (o.limit === undefined) return def;
   if (!/^\d+$/.test(o.limit) || Number(o.limit) < 1)
-    throw new CliError(`--limit "${o.limit}": expected a positive integer`, 2);
+    throw new CliError(`--limit "${o.limit}": expected a positive integer`, EXIT.USAGE);
   return Number(o.limit);
 }
 
-async function withRedis<T>(
-  fn: (redis: ScriptedRedis, keys: Keys, config: Config) => Promise<T>,
-): Promise<T> {
-  const config = loadConfigOrExit();
-  const redis = withScripts(await connectRedis(config, cliLogger(config)));
-  try {
-    return await fn(redis, new Keys(config), config);
-  } finally {
-    redis.disconnect();
-  }
-}
+/** DLQ commands audit replays and purges in PostgreSQL when the node's roles use it. */
+const withAdmin = <T>(fn: (ctx: AdminContext) => Promise<T>): Promise<T> =>
+  withAdminContext(fn, { postgres: true });
 
 const out = (s: string) => process.stdout.write(`${s}\n`);
-const short = (s: string | undefined, n: number) =>
-  s === undefined ? '-' : s.length > n ? `${s.slice(0, n - 1)}…` : s;
+const short = (s: string | null | undefined, n: number) =>
+  s === undefined || s === null ? '-' : s.length > n ? `${s.slice(0, n - 1)}…` : s;
 
-function table(entries: DlqEntry[]): string[] {
+function table(entries: DlqItem[]): string[] {
   const rows = entries.map((e) => [
     String(e.index),
-    e.failedAt ?? '-',
+    e.failed_at ?? '-',
     e.code ?? '-',
     short(e.hostname, 24),
-    short(e.correlationId, 36),
-    String(e.replayCount),
+    short(e.correlation_id, 36),
+    String(e.replay_count),
     short(e.reason, 80),
   ]);
   const head = ['index', 'failed at', 'code', 'host', 'correlation id', 'replays', 'reason'];
@@ -87,27 +75,26 @@ function table(entries: DlqEntry[]): string[] {
 export async function dlqListCommand(o: FilterOptions): Promise<void> {
   const filter = filterOf(o);
   const limit = limitOf(o, 20)!;
-  await withRedis(async (redis, keys) => {
+  await withAdmin(async (ctx) => {
     const names = o.queue ? [o.queue] : [...DLQ_NAMES];
     const result: Record<string, unknown> = {};
     const lines: string[] = [];
     for (const name of names) {
-      const key = dlqKey(keys, name);
-      const r = await listDlq(redis, key, filter, limit);
+      const r = await browseDlq(ctx, name, { ...filter, limit: String(limit) });
       result[name] = {
-        key,
+        key: r.key,
         total: r.total,
         matched: r.matched,
-        by_code: r.byCode,
-        items: r.entries.map((e) => ({ index: e.index, ...(e.item ?? { _raw: e.raw }) })),
+        by_code: r.by_code,
+        items: r.items.map((e) => ({ index: e.index, id: e.id, ...e.item })),
       };
       const filtered = filter.reason || filter.host || filter.since ? `, ${r.matched} match` : '';
-      lines.push(`${key}: ${r.total} item${r.total === 1 ? '' : 's'}${filtered}`);
-      const codes = Object.entries(r.byCode).sort((a, b) => b[1] - a[1]);
+      lines.push(`${r.key}: ${r.total} item${r.total === 1 ? '' : 's'}${filtered}`);
+      const codes = Object.entries(r.by_code).sort((a, b) => b[1] - a[1]);
       if (codes.length > 0) lines.push(`  by reason: ${codes.map(([c, n]) => `${c} ${n}`).join(', ')}`);
-      if (r.entries.length > 0) {
-        lines.push(...table(r.entries));
-        if (r.matched > r.entries.length) lines.push(`  … ${r.matched - r.entries.length} more (--limit)`);
+      if (r.items.length > 0) {
+        lines.push(...table(r.items));
+        if (r.matched > r.items.length) lines.push(`  … ${r.matched - r.items.length} more (--limit)`);
       }
       lines.push('');
     }
@@ -116,66 +103,28 @@ export async function dlqListCommand(o: FilterOptions): Promise<void> {
   });
 }
 
-export async function dlqShowCommand(ref: string, o: { queue?: DlqName }): Promise<void> {
-  await withRedis(async (redis, keys) => {
-    const key = dlqKey(keys, o.queue ?? 'moog');
-    const e = await findDlqEntry(redis, key, ref);
-    if (!e)
-      throw new CliError(
-        `no item "${ref}" in ${key} (give an index from "mutt dlq list" or a correlation id)`,
-        1,
-      );
-    out(e.item ? JSON.stringify({ _index: e.index, ...e.item }, null, 2) : e.raw);
-  });
-}
-
-/**
- * Replays the alerter DLQ into the ingest queue in steps no larger than the room below the low-water
- * mark (half of alerter_queue_shed_threshold, less what the alert and ingest queues hold), waiting
- * while there is none (unless `wait` is false), so the replay itself never makes the alerter shed.
- */
-async function replayPaced(
-  redis: ScriptedRedis,
-  keys: Keys,
-  config: Config,
-  opts: ReplayOptions,
-  wait: boolean,
-): Promise<MoveResult & { left: boolean }> {
-  const dynamic = new DynamicConfig({ redis, keys, config });
-  const total: MoveResult & { left: boolean } = {
-    matched: 0,
-    replayed: 0,
-    dead: 0,
-    removed: 0,
-    missing: 0,
-    left: false,
-  };
-  let said = 0;
-  for (;;) {
-    const want = (opts.limit ?? Number.POSITIVE_INFINITY) - total.matched;
-    if (want <= 0) return total;
-    await dynamic.refresh();
-    const lowWater = lowWaterMark(dynamic.get('alerter_queue_shed_threshold'));
-    const room = await replayHeadroom(redis, keys, lowWater);
-    if (room.headroom === 0) {
-      if ((await listDlq(redis, keys.alerterDlq, opts.filter, 0)).matched === 0) return total;
-      if (!wait) return { ...total, left: true };
-      if (Date.now() - said >= 10_000) {
-        said = Date.now();
-        process.stderr.write(
-          `waiting: the alert queue (${room.alertQueue}) and the ingest queue (${room.ingestQueue}) hold more than the low-water mark (${lowWater}); ${total.replayed} replayed so far\n`,
+export async function dlqShowCommand(ref: string, o: { queue?: DlqName; json?: boolean }): Promise<void> {
+  await withAdmin(async (ctx) => {
+    const queue = o.queue ?? 'moog';
+    let e: DlqItem;
+    try {
+      e = await getDlqItem(ctx, queue, ref);
+    } catch (err) {
+      if ((err as { code?: string }).code === 'not_found')
+        throw new CliError(
+          `no item "${ref}" in ${dlqKey(ctx.keys, queue)} (give an index or id from "mutt dlq list" or a correlation id)`,
+          EXIT.NOINPUT,
         );
-      }
-      await new Promise((r) => setTimeout(r, 500));
-      continue;
+      throw err;
     }
-    const step = Math.min(want, room.headroom);
-    const r = await replayDlq(redis, keys, 'alerter', { ...opts, limit: step });
-    for (const k of ['matched', 'replayed', 'dead', 'removed', 'missing'] as const) total[k] += r[k];
-    if (r.matched < step) return total;
-    // Let the alerters take and settle what was just replayed before measuring the room again.
-    await new Promise((r) => setTimeout(r, 250));
-  }
+    if (o.json) out(JSON.stringify({ _index: e.index, ...e.item }));
+    else
+      out(
+        '_raw' in e.item && Object.keys(e.item).length === 1
+          ? String(e.item._raw)
+          : JSON.stringify({ _index: e.index, ...e.item }, null, 2),
+      );
+  });
 }
 
 export async function dlqReplayCommand(
@@ -183,52 +132,64 @@ export async function dlqReplayCommand(
 ): Promise<void> {
   const filter = filterOf(o);
   const limit = limitOf(o, undefined);
-  await withRedis(async (redis, keys, config) => {
-    const key = dlqKey(keys, o.queue);
-    if (o.dryRun) {
-      const r = await listDlq(redis, key, filter, limit ?? Number.MAX_SAFE_INTEGER);
-      const to: Record<string, number> = {};
-      for (const e of r.entries) {
-        const f = replayForm(e.raw, o.queue, {
-          maxPoison: config.MAX_POISON_RETRIES,
-          now: new Date(),
-          force: o.force,
-        });
-        to[f.to] = (to[f.to] ?? 0) + 1;
+  await withAdmin(async (ctx) => {
+    const key = dlqKey(ctx.keys, o.queue);
+    const body = { all: true, ...filter, limit, force: o.force, dry_run: o.dryRun };
+    const r = await replayDlqItems(ctx, o.queue, body, cliActor());
+    // The alerter DLQ is replayed below the low-water mark: step by step, waiting while there is no
+    // room (unless --no-wait), until nothing selected is left.
+    let said = 0;
+    while (!('dry_run' in r) && (r.waiting ?? 0) > 0 && o.wait !== false) {
+      if (limit !== undefined && r.matched >= limit) break;
+      if (Date.now() - said >= 10_000) {
+        said = Date.now();
+        process.stderr.write(
+          `waiting: ${r.waiting} item(s) wait for the alert and ingest queues to fall below the low-water mark (${r.low_water}); ${r.replayed} replayed so far\n`,
+        );
       }
-      if (o.json) out(JSON.stringify({ dry_run: true, queue: key, would: to }));
+      // Let the alerters take what was just replayed before measuring the room again.
+      await new Promise((done) => setTimeout(done, r.matched > 0 ? 250 : 500));
+      const step = await replayDlqItems(
+        ctx,
+        o.queue,
+        { ...body, limit: limit === undefined ? undefined : limit - r.matched },
+        cliActor(),
+      );
+      if ('dry_run' in step) break;
+      for (const k of ['matched', 'replayed', 'dead', 'removed', 'missing'] as const) r[k] += step[k];
+      r.waiting = step.waiting;
+      r.audited ||= step.audited;
+    }
+    if ('dry_run' in r) {
+      const total = Object.values(r.would).reduce((a, b) => a + b, 0);
+      if (o.json) out(JSON.stringify({ dry_run: true, queue: key, would: r.would }));
       else
         out(
-          `dry run: ${r.entries.length} item(s) of ${key} would go: ${
-            Object.entries(to)
+          `dry run: ${total} item(s) of ${key} would go: ${
+            Object.entries(r.would)
               .map(([d, n]) => `${n} to ${d}`)
               .join(', ') || 'nowhere'
           }`,
         );
       return;
     }
-    const opts = { filter, limit, maxPoison: config.MAX_POISON_RETRIES, force: o.force };
-    const r =
-      o.queue === 'alerter'
-        ? await replayPaced(redis, keys, config, opts, o.wait !== false)
-        : await replayDlq(redis, keys, o.queue, opts);
     const dest =
       o.queue === 'moog'
-        ? keys.alertQueue
+        ? ctx.keys.alertQueue
         : o.queue === 'alerter'
-          ? keys.ingestQueue
+          ? ctx.keys.ingestQueue
           : 'the queues they came from';
-    if (o.json) out(JSON.stringify({ queue: key, ...r }));
+    if (o.json) out(JSON.stringify({ ...r, queue: key }));
     else {
       out(`replayed ${r.replayed} item(s) from ${key} to ${dest}`);
       if (r.dead > 0)
         out(
-          `moved ${r.dead} item(s) to ${keys.deadLetter}: replayed MAX_POISON_RETRIES (${config.MAX_POISON_RETRIES}) times or never deliverable (--force replays them anyway)`,
+          `moved ${r.dead} item(s) to ${ctx.keys.deadLetter}: replayed MAX_POISON_RETRIES (${ctx.config.MAX_POISON_RETRIES}) times or never deliverable (--force replays them anyway)`,
         );
       if (r.missing > 0) out(`${r.missing} item(s) were taken by someone else meanwhile`);
-      if ('left' in r && r.left)
+      if ((r.waiting ?? 0) > 0 && o.wait === false)
         out(
-          `the rest waits: the alert and ingest queues are above the low-water mark (half of alerter_queue_shed_threshold); run again later, or without --no-wait`,
+          `${r.waiting} item(s) wait: the alert and ingest queues are above the low-water mark (${r.low_water}, half of alerter_queue_shed_threshold); run again later, or without --no-wait`,
         );
     }
   });
@@ -245,13 +206,15 @@ async function confirm(question: string): Promise<string> {
   }
 }
 
-export async function dlqPurgeCommand(o: FilterOptions & { queue: DlqName; yes?: boolean }): Promise<void> {
+export async function dlqPurgeCommand(
+  o: FilterOptions & { queue: DlqName; yes?: boolean; note?: string },
+): Promise<void> {
   const filter = filterOf(o);
   const limit = limitOf(o, undefined);
-  await withRedis(async (redis, keys) => {
-    const key = dlqKey(keys, o.queue);
+  await withAdmin(async (ctx) => {
+    const key = dlqKey(ctx.keys, o.queue);
     if (!o.yes) {
-      const r = await listDlq(redis, key, filter, 0);
+      const r = await browseDlq(ctx, o.queue, { ...filter, limit: '1' });
       const n = limit === undefined ? r.matched : Math.min(limit, r.matched);
       if (n === 0) {
         out(`nothing to purge in ${key}`);
@@ -261,9 +224,14 @@ export async function dlqPurgeCommand(o: FilterOptions & { queue: DlqName; yes?:
         `About to delete ${n} item(s) from ${key} for good. Type "purge" to confirm: `,
       );
       if (answer !== 'purge')
-        throw new CliError('purge cancelled: nothing was deleted (type "purge", or pass --yes)', 1);
+        throw new CliError('purge cancelled: nothing was deleted (type "purge", or pass --yes)', EXIT.NO);
     }
-    const r = await purgeDlq(redis, key, { filter, limit });
+    const r = await purgeDlqItems(
+      ctx,
+      o.queue,
+      { all: true, ...filter, limit, note: o.note ?? 'purged with mutt dlq purge' },
+      cliActor(),
+    );
     if (o.json) out(JSON.stringify({ queue: key, removed: r.removed }));
     else out(`deleted ${r.removed} item(s) from ${key}`);
   });

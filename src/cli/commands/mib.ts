@@ -4,6 +4,7 @@ import { mibDirs } from '../../listeners/snmp/config.ts';
 import { MibStore } from '../../listeners/snmp/mib/store.ts';
 import { formatVarbind, renderPair } from '../../listeners/snmp/varbinds.ts';
 import { CliError, loadConfigOrExit } from '../context.ts';
+import { EXIT } from '../exit.ts';
 
 const NUMERIC = /^\.?\d+(\.\d+)+$/;
 
@@ -51,6 +52,6 @@ export function mibTranslateCommand(
   if (unknown > 0)
     throw new CliError(
       `${unknown} name(s) not found (${rep.modules} modules loaded from ${dirs.join(', ')})`,
-      1,
+      EXIT.NO,
     );
 }

@@ -5,10 +5,16 @@ import { migrate } from '../../runtime/migrate.ts';
 import { waitForPostgres } from '../../runtime/postgres.ts';
 import { requireBinaries } from '../../runtime/services/binaries.ts';
 import { type PostgresServerHandle, startPostgres } from '../../runtime/services/postgres-server.ts';
-import { cliLogger, embeddedPgDir, embeddedPostgresRunning, loadConfigOrExit, poolFor } from '../context.ts';
+import {
+  cliLogger,
+  embeddedPgDir,
+  embeddedPostgresRunning,
+  loadConfigWithSecrets,
+  poolFor,
+} from '../context.ts';
 
-export async function migrateCommand(opts: { verbose?: boolean }): Promise<void> {
-  const config = loadConfigOrExit();
+export async function migrateCommand(opts: { verbose?: boolean; json?: boolean }): Promise<void> {
+  const config = await loadConfigWithSecrets();
   const log = cliLogger(config, opts.verbose);
   let server: PostgresServerHandle | undefined;
   if (config.embeddedPostgres && !embeddedPostgresRunning(config)) {
@@ -33,6 +39,10 @@ export async function migrateCommand(opts: { verbose?: boolean }): Promise<void>
       abort,
     );
     const r = await migrate(pool, log);
+    if (opts.json) {
+      process.stdout.write(`${JSON.stringify({ applied: r.applied, partitions: r.partitions })}\n`);
+      return;
+    }
     process.stdout.write(
       `${r.applied.length === 0 ? 'schema already up to date' : `applied ${r.applied.join(', ')}`}\n` +
         `audit partitions: ${r.partitions.join(', ')}\n`,

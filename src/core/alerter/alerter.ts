@@ -19,6 +19,7 @@
 // PostgreSQL or Redis being unreachable is waited out with backoff, holding the batch.
 import type { Redis } from 'ioredis';
 import type pg from 'pg';
+import { type CompatMode, CompatTracker } from '../config/compat.ts';
 import { DynamicConfig } from '../config/dynamic.ts';
 import type { Keys } from '../protocol/keys.ts';
 import type { ScriptedRedis } from '../protocol/scripts.ts';
@@ -32,6 +33,14 @@ import { loadSnapshot, RULES_CHANGED_CHANNEL, type RuleSnapshot } from './cache.
 import { alertFor, boundedRaw, column, decide, metaAlertFor } from './decide.ts';
 import { type AlerterEvent, eventInstant, parseEvent, type PoisonCode } from './event.ts';
 import type { AlerterMetrics } from './metrics.ts';
+import {
+  decidePython,
+  pythonAlertFor,
+  pythonMetaAlertFor,
+  pythonSeverity,
+  pythonTimestamp,
+} from './parity.ts';
+import { pythonOid } from './rules.ts';
 import { unhandledSignature } from './template.ts';
 
 export type AlerterConfig = Pick<
@@ -55,6 +64,7 @@ export type AlerterConfig = Pick<
   | 'AUDIT_RETENTION_MONTHS'
   | 'AUDIT_RAW_MESSAGE_MAX_BYTES'
   | 'REQUIRED_MESSAGE_FIELDS'
+  | 'COMPAT_MODE'
 >;
 
 export interface AlerterOptions {
@@ -81,6 +91,8 @@ const DAY_MS = 86_400_000;
 const OVERFLOW_SIG = 'overflow';
 /** Triples per move-4 call (keeps one call's arguments reasonable). */
 const SETTLE_CHUNK = 1000;
+/** The recent-events sample the rule tester reads: events kept, taken per batch, largest kept. */
+export const RECENT_EVENTS = { keep: 1000, perBatch: 20, maxBytes: 8192 } as const;
 
 /** A batch parsed, matched and decided, waiting for its audit rows and its settle. */
 interface Decided {
@@ -93,6 +105,8 @@ interface Decided {
   now: Date;
   snap: RuleSnapshot;
   started: number;
+  /** The mode the whole batch is decided, audited and settled in (read once, when it was taken). */
+  mode: CompatMode;
 }
 
 interface Entry {
@@ -118,6 +132,7 @@ export class Alerter extends Loop {
   private readonly janitor?: Janitor;
   private readonly audit: AuditWriter;
   readonly dynamic: DynamicConfig;
+  readonly compat: CompatTracker;
   private readonly logs = new LogLimiter(60_000);
   private snapshot?: RuleSnapshot;
   private reloadDue = 0;
@@ -129,6 +144,8 @@ export class Alerter extends Loop {
   private listenedBefore = false;
   /** A settle found the processing list not as expected: read it whole with the next take. */
   private resync = false;
+  private runningReload?: Promise<boolean>;
+  private queuedReload?: Promise<boolean>;
 
   constructor(o: AlerterOptions) {
     super(o.log);
@@ -170,6 +187,12 @@ export class Alerter extends Loop {
           'invalid dynamic configuration value; using the static setting',
         ),
     });
+    this.compat = new CompatTracker({
+      read: () => this.dynamic.get('compat_mode'),
+      log: this.log,
+      component: 'alerter',
+      onSwitch: (_from, to) => o.metrics.compatSwitches.inc({ to }),
+    });
   }
 
   /** The rules in use (for tests and the reload log). */
@@ -181,9 +204,14 @@ export class Alerter extends Loop {
     return this.o.redis.llen(this.o.keys.alerterProcessing(this.o.pod));
   }
 
-  /** SIGHUP or a change notification: reload the rules before the next batch. */
+  /**
+   * SIGHUP or a change notification: reload the rules now, without waiting for a blocked take to
+   * return, so that a writer waiting for this worker's acknowledgement (the admin API) is answered
+   * within milliseconds and the next event is decided with the new rules.
+   */
   requestReload(): void {
     this.reloadRequested = true;
+    if (this.snapshot && !this.closed) void this.reload('notification');
   }
 
   private warnLimited(key: string, fields: Record<string, unknown>, msg: string): void {
@@ -207,11 +235,14 @@ export class Alerter extends Loop {
     if (this.closed) return;
     this.listen();
     const snap = this.snapshot!;
+    const mode = this.compat.start();
+    this.o.metrics.compatMode.set(mode === 'python2' ? 1 : 0);
     this.log.info(
       {
         rules: snap.matcher.size,
         rejected: snap.rejected.length,
         batch_size: this.o.config.ALERTER_BATCH_SIZE,
+        compat_mode: mode,
       },
       'alerter started',
     );
@@ -266,6 +297,7 @@ export class Alerter extends Loop {
     return [
       ['returning the events in hand to the ingest queue', () => this.queue.release()],
       ['stopping the dynamic configuration', async () => this.dynamic.stop()],
+      ['withdrawing the rule generation', () => this.o.redis.hdel(this.o.keys.alerterGeneration, this.o.pod)],
       [
         'stopping the rule-change listener',
         async () => {
@@ -291,20 +323,52 @@ export class Alerter extends Loop {
     return Math.max(0.05, ms / 1000);
   }
 
-  /** Loads the rules; false (keeping the last good cache) when that fails. */
-  async reload(why: string): Promise<boolean> {
+  /**
+   * Loads the rules; false (keeping the last good cache) when that fails. Reloads never overlap:
+   * one asked for while another runs starts after it (and serves every request made meanwhile).
+   */
+  reload(why: string): Promise<boolean> {
+    if (this.queuedReload) return this.queuedReload;
+    const before = this.runningReload;
+    const self: { run?: Promise<boolean> } = {};
+    self.run = (async () => {
+      await (before ?? Promise.resolve(true));
+      this.queuedReload = undefined;
+      this.runningReload = self.run;
+      try {
+        return await this.loadRules(why);
+      } finally {
+        if (this.runningReload === self.run) this.runningReload = undefined;
+      }
+    })();
+    // Marked at once (the body above runs from its first await on), so a request made meanwhile
+    // queues behind this reload instead of running beside it.
+    if (before) this.queuedReload = self.run;
+    else this.runningReload = self.run;
+    return self.run;
+  }
+
+  private async loadRules(why: string): Promise<boolean> {
     this.reloadRequested = false;
     this.reloadDue = this.now() + this.dynamic.get('cache_reload_interval') * 1000;
     const m = this.o.metrics;
     try {
       const snap = await loadSnapshot(this.o.pool, this.now());
       const previous = this.snapshot;
+      // Never go back to an older read (one started before the rules in use were read).
+      if (previous && snap.loadedAt < previous.loadedAt && snap.generation < previous.generation) return true;
       this.snapshot = snap;
       m.reloads.inc();
       m.rules.set(snap.matcher.size);
       m.rulesRejected.set(snap.rejected.length);
       m.devHosts.set(snap.devHosts.size);
       m.teams.set(snap.teams.size);
+      // The acknowledgement the admin API waits for: this worker decides with this generation now.
+      this.o.redis
+        .hset(this.o.keys.alerterGeneration, this.o.pod, String(snap.generation))
+        .catch((err: unknown) =>
+          this.warnLimited('ack', { err: (err as Error).message }, 'reporting the rule generation failed'),
+        );
       for (const r of snap.rejected) {
         if (previous?.rejected.some((p) => p.id === r.id && p.reason === r.reason)) continue;
         this.log.error({ rule_id: r.id, reason: r.reason }, 'rule refused; the other rules are in use');
@@ -467,6 +531,9 @@ export class Alerter extends Loop {
   private decide(items: string[]): Decided {
     const started = performance.now();
     const snap = this.snapshot!;
+    const mode = this.compat.forBatch();
+    this.o.metrics.compatMode.set(mode === 'python2' ? 1 : 0);
+    if (mode === 'python2') return this.decidePython(items, snap, started);
     const c = this.o.config;
     const now = new Date(this.now());
     const entries: Entry[] = [];
@@ -524,7 +591,82 @@ export class Alerter extends Loop {
         entries.push(this.poison(e, `processing failed: ${asError(err).message}`, now));
       }
     }
-    return { items, entries, unhandled, needMonths, now, snap, started };
+    return { items, entries, unhandled, needMonths, now, snap, started, mode };
+  }
+
+  /**
+   * COMPAT_MODE=python2 (parity.ts): matching on the raw `trap_oid` and `syslog_severity`, Python's
+   * handling test, Python-shaped alerts, and audit rows carrying the values as the event gave them,
+   * so that PostgreSQL refuses what it refuses a Python alerter (the event is then retried and
+   * dead-lettered, as Python does).
+   */
+  private decidePython(items: string[], snap: RuleSnapshot, started: number): Decided {
+    const c = this.o.config;
+    const now = new Date(this.now());
+    const entries: Entry[] = [];
+    const unhandled: Entry[] = [];
+    const needMonths = new Map<string, number>();
+    for (const raw of items) {
+      const p = parseEvent(raw, c.REQUIRED_MESSAGE_FIELDS);
+      if (!p.ok) {
+        entries.push(this.deadLetter(raw, p.data, p.code, p.reason, now));
+        continue;
+      }
+      const e = p.event;
+      try {
+        const rule = snap.parityMatcher.match({
+          message: e.message === '' ? undefined : e.message,
+          trapOid: pythonOid(e.data.trap_oid),
+          severity: pythonSeverity(e.data.syslog_severity),
+        });
+        if (!rule) {
+          const entry: Entry = { raw, op: '-', replacement: '', status: 'unhandled', event: e };
+          entries.push(entry);
+          unhandled.push(entry);
+          continue;
+        }
+        const d = decidePython(rule, e.hostname, snap.devHosts);
+        const ts = pythonTimestamp(e.timestamp);
+        if (ts === undefined) {
+          const what = Array.isArray(e.timestamp) ? 'an array' : typeof e.timestamp;
+          entries.push(
+            this.poison(
+              e,
+              `audit row refused: "timestamp" is ${what}, not text PostgreSQL reads as a timestamp with time zone`,
+              now,
+            ),
+          );
+          continue;
+        }
+        // Partitions are still created ahead for the months MUTT can read (they serve every node).
+        const t = eventInstant(ts);
+        if (t) {
+          const month = new Date(t.ms).toISOString().slice(0, 7);
+          if (!needMonths.has(month)) needMonths.set(month, t.ms);
+        }
+        entries.push({
+          raw,
+          op: d.forward ? 'L4' : '-',
+          replacement: d.forward ? pythonAlertFor(e, d) : '',
+          status: 'handled',
+          event: e,
+          row: {
+            eventTimestamp: ts,
+            hostname: e.hostname,
+            ruleId: rule.id,
+            handling: d.handling,
+            forwarded: d.forward,
+            // The item as queued: for an event a Python ingestor queued, the text its alerter writes
+            // (NaN included; the column is text), never shortened.
+            raw: e.raw.trim(),
+            substituted: false,
+          },
+        });
+      } catch (err) {
+        entries.push(this.poison(e, `processing failed: ${asError(err).message}`, now));
+      }
+    }
+    return { items, entries, unhandled, needMonths, now, snap, started, mode: 'python2' };
   }
 
   /**
@@ -532,7 +674,7 @@ export class Alerter extends Loop {
    * (stopping, or the rules changed under it).
    */
   private async finish(b: Decided): Promise<boolean> {
-    const { entries, unhandled, needMonths, now, snap } = b;
+    const { entries, unhandled, needMonths, now, snap, mode } = b;
     // Months without a partition: created when inside the kept range, else the receive time is used.
     const refused = new Set<string>();
     for (const [month, ms] of needMonths) {
@@ -544,7 +686,9 @@ export class Alerter extends Loop {
     for (const en of entries) {
       const r = en.row;
       if (!r) continue;
-      if (!r.substituted && refused.has(r.eventTimestamp.slice(0, 7))) {
+      // Parity mode keeps the event's own timestamp: PostgreSQL refuses a month without a partition,
+      // as it does for a Python alerter, and the event is retried.
+      if (mode === 'off' && !r.substituted && refused.has(r.eventTimestamp.slice(0, 7))) {
         r.eventTimestamp = now.toISOString();
         r.substituted = true;
       }
@@ -552,7 +696,7 @@ export class Alerter extends Loop {
       rows.push(r);
     }
 
-    if (unhandled.length > 0 && !(await this.countUnhandled(unhandled, snap, now))) return false;
+    if (unhandled.length > 0 && !(await this.countUnhandled(unhandled, snap, now, mode))) return false;
     if (rows.length > 0 && !(await this.writeAudit(entries, now))) return false;
     // Counted before the settle (which retries until it succeeds), so that anyone who sees the
     // processing list empty also sees the counters.
@@ -563,16 +707,43 @@ export class Alerter extends Loop {
     const audited = entries.filter((en) => en.row).length;
     if (audited > 0) m.auditRows.inc(audited);
     if (!(await this.settle(entries))) return false;
+    this.sample(entries);
     const seconds = (performance.now() - b.started) / 1000;
     for (let i = 0; i < b.items.length; i++) m.latency.observe(seconds);
     return true;
   }
 
+  /**
+   * Keeps a few events of the batch, handled and unhandled alike, in a bounded list for the rule
+   * tester (a dry run against what really arrives). Best effort: never retried, never blocking.
+   */
+  private sample(entries: Entry[]): void {
+    const seen = entries.filter((en) => en.event && en.raw.length <= RECENT_EVENTS.maxBytes);
+    if (seen.length === 0) return;
+    const step = Math.max(1, Math.floor(seen.length / RECENT_EVENTS.perBatch));
+    const picked: string[] = [];
+    for (let i = 0; i < seen.length && picked.length < RECENT_EVENTS.perBatch; i += step)
+      picked.push(seen[i]!.raw);
+    const key = this.o.keys.recentEvents;
+    this.o.redis
+      .multi()
+      .lpush(key, ...picked)
+      .ltrim(key, 0, RECENT_EVENTS.keep - 1)
+      .exec()
+      .catch(() => undefined);
+  }
+
   /** Runs the unhandled counters; a meta-alert rides on the settle of the event that triggered it. */
-  private async countUnhandled(list: Entry[], snap: RuleSnapshot, now: Date): Promise<boolean> {
+  private async countUnhandled(
+    list: Entry[],
+    snap: RuleSnapshot,
+    now: Date,
+    compat: CompatMode,
+  ): Promise<boolean> {
     const threshold = this.dynamic.get('unhandled_threshold');
     const expiry = this.dynamic.get('unhandled_expiry_seconds');
-    const mode = this.o.config.UNHANDLED_SIGNATURE;
+    // Python counts exact messages whatever UNHANDLED_SIGNATURE says.
+    const mode = compat === 'python2' ? 'exact' : this.o.config.UNHANDLED_SIGNATURE;
     const sigs = list.map((en) => unhandledSignature(en.event!.message, mode));
     const { keys, redis } = this.o;
     const cap = this.o.config.UNHANDLED_MAX_SIGNATURES;
@@ -609,14 +780,18 @@ export class Alerter extends Loop {
       }
       if (Number(f) !== 1) return;
       en.op = 'L4';
-      en.replacement = metaAlertFor(e, {
-        team: snap.teams.get(e.hostname) ?? this.o.config.UNHANDLED_DEFAULT_TEAM,
-        environment: snap.devHosts.has(e.hostname) ? 'dev' : 'prod',
-        threshold,
-        expirySeconds: expiry,
-        sig: sigs[i]!,
-        now,
-      });
+      const team = snap.teams.get(e.hostname) ?? this.o.config.UNHANDLED_DEFAULT_TEAM;
+      en.replacement =
+        compat === 'python2'
+          ? pythonMetaAlertFor(e, { team, threshold, expirySeconds: expiry })
+          : metaAlertFor(e, {
+              team,
+              environment: snap.devHosts.has(e.hostname) ? 'dev' : 'prod',
+              threshold,
+              expirySeconds: expiry,
+              sig: sigs[i]!,
+              now,
+            });
       this.o.metrics.metaAlerts.inc();
       this.log.warn(
         {

@@ -10,7 +10,7 @@ import { isTransient } from '../../runtime/workers/loop.ts';
 import { ensurePartitions } from '../../runtime/migrate.ts';
 
 export interface AuditRow {
-  /** ISO 8601 instant PostgreSQL accepts. */
+  /** ISO 8601 instant PostgreSQL accepts (parity mode: the event's own text, for PostgreSQL to judge). */
   eventTimestamp: string;
   hostname: string;
   ruleId: number;
@@ -116,7 +116,7 @@ export class AuditWriter {
     if (rows.length === 0) return;
     let text = '';
     for (const r of rows) {
-      text += `${r.eventTimestamp}\t${copyText(r.hostname)}\t${r.ruleId}\t${copyText(r.handling)}\t${r.forwarded ? 't' : 'f'}\t${copyText(r.raw)}\t${r.substituted ? 't' : '\\N'}\n`;
+      text += `${copyText(r.eventTimestamp)}\t${copyText(r.hostname)}\t${r.ruleId}\t${copyText(r.handling)}\t${r.forwarded ? 't' : 'f'}\t${copyText(r.raw)}\t${r.substituted ? 't' : '\\N'}\n`;
     }
     const client = await this.o.pool.connect();
     let failed: unknown;

@@ -8,10 +8,14 @@ import { compileRules, type RejectedRule, type RuleRow } from './rules.ts';
 
 export interface RuleSnapshot {
   readonly matcher: RuleMatcher;
+  /** The matcher of COMPAT_MODE=python2 (the same object when the rules compile alike). */
+  readonly parityMatcher: RuleMatcher;
   readonly devHosts: ReadonlySet<string>;
   readonly teams: ReadonlyMap<string, string>;
   readonly rejected: readonly RejectedRule[];
   readonly loadedAt: number;
+  /** The rule-set generation (mutt_rule_generation) this snapshot holds, read in the same snapshot. */
+  readonly generation: number;
 }
 
 export const RULES_CHANGED_CHANNEL = 'mutt_rules_changed';
@@ -27,9 +31,15 @@ export async function loadSnapshot(pool: pg.Pool, now = Date.now()): Promise<Rul
   let rules: RuleRow[];
   let dev: { hostname: string }[];
   let teams: { hostname: string; team_assignment: string }[];
+  let generation: number;
   try {
     await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
     try {
+      // First statement: it fixes the snapshot, so the rules read below are at least this generation.
+      const g = await client.query<{ generation: string }>(
+        'SELECT generation FROM mutt_rule_generation WHERE id = 1',
+      );
+      generation = Number(g.rows[0]?.generation ?? 0);
       rules = (
         await client.query<RuleRow>(
           `SELECT id, match_string, trap_oid, syslog_severity, match_type, priority,
@@ -51,13 +61,16 @@ export async function loadSnapshot(pool: pg.Pool, now = Date.now()): Promise<Rul
     client.release(lost);
   }
   const compiled = compileRules(rules);
+  const matcher = new RuleMatcher(compiled.rules);
   return {
-    matcher: new RuleMatcher(compiled.rules),
+    matcher,
+    parityMatcher: compiled.parityRules ? new RuleMatcher(compiled.parityRules) : matcher,
     devHosts: new Set(dev.map((d) => d.hostname)),
     teams: new Map(
       teams.filter((t) => t.team_assignment.trim() !== '').map((t) => [t.hostname, t.team_assignment]),
     ),
     rejected: compiled.rejected,
     loadedAt: now,
+    generation,
   };
 }

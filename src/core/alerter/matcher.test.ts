@@ -1,7 +1,10 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { severityNumber } from '../protocol/severity.ts';
 import { naiveMatch, RuleMatcher } from './matcher.ts';
-import { compileRules, type RuleRow } from './rules.ts';
+import { pythonSeverity } from './parity.ts';
+import { compileRuleRegex } from './regex.ts';
+import { compileRules, normaliseOid, pythonOid, type RuleRow } from './rules.ts';
 
 // 'ſys' and the Kelvin sign: case-insensitive RE2 matches them to 'sys' and 'k' (the literal
 // prefilter must not skip a regex for them).
@@ -91,6 +94,20 @@ const event = fc.record({
   severity: fc.option(fc.integer({ min: 0, max: 7 }), { nil: undefined }),
 });
 
+/** A rule row with the defaults of alert_rules. */
+const row = (over: Partial<RuleRow>): RuleRow => ({
+  id: 1,
+  match_string: null,
+  trap_oid: null,
+  syslog_severity: null,
+  match_type: 'contains',
+  priority: 100,
+  prod_handling: 'Page_and_ticket',
+  dev_handling: 'Ignore',
+  team_assignment: 'NETO',
+  ...over,
+});
+
 describe('RuleMatcher', () => {
   it('finds the same rule as the rule-by-rule reference (random rules and events)', () => {
     const seen = { matched: 0, missed: 0, byRegex: 0, byOid: 0 };
@@ -117,18 +134,6 @@ describe('RuleMatcher', () => {
     expect(seen.byOid).toBeGreaterThan(20);
   });
 
-  const row = (over: Partial<RuleRow>): RuleRow => ({
-    id: 1,
-    match_string: null,
-    trap_oid: null,
-    syslog_severity: null,
-    match_type: 'contains',
-    priority: 100,
-    prod_handling: 'Page_and_ticket',
-    dev_handling: 'Ignore',
-    team_assignment: 'NETO',
-    ...over,
-  });
   const first = (rows: RuleRow[], e: Parameters<RuleMatcher['match']>[0]) =>
     new RuleMatcher(compileRules(rows).rules).match(e)?.id;
 
@@ -253,5 +258,119 @@ describe('RuleMatcher', () => {
   it('keeps escaped characters and classes as they are', () => {
     const { rules: ok } = compileRules([row({ id: 1, match_type: 'regex', match_string: '[\\]Z]\\\\Z' })]);
     expect(ok[0]!.pattern).toBe('[\\]Z]\\\\Z');
+  });
+});
+
+// COMPAT_MODE=python2: the rules as Python MUTT 2.x uses them, checked against Python's loop written
+// out from PROTOCOL.md ("Alerter decisions") over the raw rows and the raw event values.
+describe('parity rules (COMPAT_MODE=python2)', () => {
+  const parityMatcher = (rows: RuleRow[]) => {
+    const c = compileRules(rows);
+    return new RuleMatcher(c.parityRules ?? c.rules);
+  };
+  type RawEvent = { message?: string; trap_oid?: unknown; syslog_severity?: unknown };
+  const input = (e: RawEvent) => ({
+    message: e.message === '' ? undefined : e.message,
+    trapOid: pythonOid(e.trap_oid),
+    severity: pythonSeverity(e.syslog_severity),
+  });
+  /** Python's `!=` between the raw JSON value and the rule's integer. */
+  const pyEqual = (v: unknown, n: number) =>
+    (typeof v === 'number' && v === n) || (typeof v === 'boolean' && Number(v) === n);
+  function pythonLoop(rows: RuleRow[], e: RawEvent): number | undefined {
+    const sorted = [...rows].sort((a, b) => a.priority - b.priority || a.id - b.id);
+    for (const r of sorted) {
+      if (r.trap_oid && typeof e.trap_oid === 'string' && e.trap_oid) {
+        if (r.match_type === 'oid_prefix' && e.trap_oid.startsWith(r.trap_oid)) return r.id;
+        continue;
+      }
+      if (!r.match_string || !e.message) continue;
+      if (r.syslog_severity !== null && !pyEqual(e.syslog_severity, r.syslog_severity)) continue;
+      if (r.match_type === 'contains' && e.message.toLowerCase().includes(r.match_string.toLowerCase()))
+        return r.id;
+      if (r.match_type === 'regex') {
+        const c = compileRuleRegex(r.match_string);
+        if (c.ok && c.re.test(e.message)) return r.id;
+      }
+    }
+    return undefined;
+  }
+
+  it('finds the rule Python finds (random rules, OIDs with and without a leading dot, raw severities)', () => {
+    const teams = fc.constantFrom('NETO', 'NETO', 'NETO', '', ' ');
+    const rowsArb = rules.chain((rows) =>
+      fc.tuple(...rows.map(() => teams)).map((ts) => rows.map((r, i) => ({ ...r, team_assignment: ts[i]! }))),
+    );
+    const rawEvent = fc.record({
+      message: fc.option(
+        fc
+          .array(fc.oneof(word, fc.integer({ min: 0, max: 999 }).map(String)), { maxLength: 8 })
+          .map((w) => w.join(' ')),
+        { nil: undefined },
+      ),
+      trap_oid: fc.option(dotted, { nil: undefined }),
+      syslog_severity: fc.option(
+        fc.oneof(
+          fc.integer({ min: 0, max: 7 }),
+          fc.constantFrom('err', 'Warning', '3', '0', true, false, 3.0, 2.5, null),
+        ),
+        { nil: undefined },
+      ),
+    });
+    let matched = 0;
+    let differs = 0;
+    fc.assert(
+      fc.property(rowsArb, fc.array(rawEvent, { minLength: 1, maxLength: 20 }), (rows, events) => {
+        const valid = rows.filter(
+          (r) => r.match_type !== 'regex' || !r.match_string || compileRuleRegex(r.match_string).ok,
+        );
+        const m = parityMatcher(rows);
+        const mutt = new RuleMatcher(compileRules(rows).rules);
+        for (const e of events) {
+          const want = pythonLoop(valid, e);
+          expect(m.match(input(e))?.id).toBe(want);
+          if (want !== undefined) matched++;
+          const severity = severityNumber(e.syslog_severity);
+          const trapOid = typeof e.trap_oid === 'string' && e.trap_oid ? normaliseOid(e.trap_oid) : undefined;
+          if (mutt.match({ message: e.message || undefined, trapOid, severity })?.id !== want) differs++;
+        }
+      }),
+      { numRuns: 300 },
+    );
+    expect(matched).toBeGreaterThan(150);
+    // The two modes do differ on these inputs (otherwise the property proves nothing about parity).
+    expect(differs).toBeGreaterThan(20);
+  });
+
+  it('compares OIDs as written: a leading dot on one side only does not match', () => {
+    const rows = [row({ id: 1, match_type: 'oid_prefix', trap_oid: '.1.3.6.1.4.1.9.9.41.2' })];
+    expect(parityMatcher(rows).match(input({ trap_oid: '1.3.6.1.4.1.9.9.41.2.0.1' }))).toBeUndefined();
+    expect(parityMatcher(rows).match(input({ trap_oid: '.1.3.6.1.4.1.9.9.41.2.0.1' }))?.id).toBe(1);
+    expect(new RuleMatcher(compileRules(rows).rules).match({ trapOid: '1.3.6.1.4.1.9.9.41.2.0.1' })?.id).toBe(
+      1,
+    );
+  });
+
+  it('keeps rules with an empty team or handling (Python uses them); MUTT refuses them', () => {
+    const c = compileRules([
+      row({ id: 1, match_string: 'down', team_assignment: '' }),
+      row({ id: 2, match_string: 'down', prod_handling: ' ', priority: 200 }),
+      row({ id: 3, match_string: 'down', priority: 300 }),
+    ]);
+    expect(c.rules.map((r) => r.id)).toEqual([3]);
+    expect(c.rejected.map((r) => r.id)).toEqual([1, 2]);
+    expect(c.parityRules?.map((r) => [r.id, r.rank, r.team])).toEqual([
+      [1, 0, ''],
+      [2, 1, 'NETO'],
+      [3, 2, 'NETO'],
+    ]);
+  });
+
+  it('shares the default rules when Python would use them alike', () => {
+    const c = compileRules([
+      row({ id: 1, match_string: 'x' }),
+      row({ id: 2, match_type: 'oid_prefix', trap_oid: '1.3.6' }),
+    ]);
+    expect(c.parityRules).toBeUndefined();
   });
 });

@@ -2,6 +2,7 @@
 // MUTT's additions. Every worker thread has its own registry; the main thread merges them for
 // /metrics: counters sum; gauges that read shared state (queue depths, cache sizes) merge with `max`.
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import type { PoisonCode } from './event.ts';
 
 export interface AlerterMetrics {
   events: Counter<'status'>;
@@ -21,6 +22,8 @@ export interface AlerterMetrics {
   substituted: Counter<string>;
   batchSize: Histogram<string>;
   recovered: Counter<string>;
+  compatMode: Gauge<string>;
+  compatSwitches: Counter<'to'>;
 }
 
 export interface AlerterGauges {
@@ -56,7 +59,7 @@ export function createAlerterMetrics(registry: Registry, gauges: AlerterGauges):
     registers,
     collect: () => collectInto(processing, gauges.processingDepth)(),
   });
-  return {
+  const m: AlerterMetrics = {
     events: new Counter({
       name: 'mutt_alerter_events_processed_total',
       help: 'Events by outcome: handled (a rule matched), unhandled, poison (dead-lettered or re-queued), error',
@@ -152,5 +155,31 @@ export function createAlerterMetrics(registry: Registry, gauges: AlerterGauges):
       help: 'Events the janitor returned to the ingest queue from dead alerters (MUTT or Python)',
       registers,
     }),
+    compatMode: new Gauge({
+      name: 'mutt_alerter_compat_mode',
+      help: 'Mode of the last batch: 0 MUTT (COMPAT_MODE=off), 1 parity with Python MUTT 2.x (python2)',
+      aggregator: 'max',
+      registers,
+    }),
+    compatSwitches: new Counter({
+      name: 'mutt_alerter_compat_mode_switches_total',
+      help: 'Changes of COMPAT_MODE (dynamic key compat_mode) seen between batches, by the new mode',
+      labelNames: ['to'],
+      registers,
+    }),
   };
+  // Every outcome and backpressure mode exists from the start, at 0, so a dashboard or an alert rule
+  // reading them has data before the first event of that kind.
+  for (const status of ['handled', 'unhandled', 'poison', 'error']) m.events.inc({ status }, 0);
+  for (const mode of ['dlq', 'defer']) m.shed.inc({ mode }, 0);
+  const dlqReasons: (PoisonCode | 'shed')[] = [
+    'invalid_json',
+    'not_an_object',
+    'missing_field',
+    'invalid_field',
+    'retries_exhausted',
+    'shed',
+  ];
+  for (const reason of dlqReasons) m.dlqWrites.inc({ reason }, 0);
+  return m;
 }

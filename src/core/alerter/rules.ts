@@ -50,24 +50,40 @@ export const normaliseOid = (oid: string): string => (oid.startsWith('.') ? oid.
 
 const blank = (s: string | null | undefined): boolean => s === null || s === undefined || s.trim() === '';
 
+/**
+ * The OID of a rule or an event as Python MUTT 2.x compares it: the text as written (a leading dot
+ * and spaces kept), absent when empty.
+ */
+export const pythonOid = (oid: unknown): string | undefined =>
+  typeof oid === 'string' && oid !== '' ? oid : undefined;
+
+export interface CompiledRules {
+  rules: Rule[];
+  rejected: RejectedRule[];
+  /**
+   * The rules as Python MUTT 2.x uses them (COMPAT_MODE=python2), when they differ from `rules`:
+   * OIDs as written, and rules with an empty team or handling kept (Python uses them as they are).
+   */
+  parityRules?: Rule[];
+}
+
 /** Orders rows by (priority, id), compiles them, and separates those that cannot be used. */
-export function compileRules(rows: readonly RuleRow[]): { rules: Rule[]; rejected: RejectedRule[] } {
+export function compileRules(rows: readonly RuleRow[]): CompiledRules {
   const sorted = [...rows].sort((a, b) => a.priority - b.priority || a.id - b.id);
   const rules: Rule[] = [];
+  const parity: Rule[] = [];
+  let parityDiffers = false;
   const rejected: RejectedRule[] = [];
   for (const r of sorted) {
     const reject = (reason: string) => rejected.push({ id: r.id, reason });
-    if (blank(r.team_assignment)) {
-      reject('team_assignment is empty');
-      continue;
-    }
-    if (blank(r.prod_handling) || blank(r.dev_handling)) {
-      reject('prod_handling and dev_handling must not be empty');
-      continue;
-    }
+    const blankReason = blank(r.team_assignment)
+      ? 'team_assignment is empty'
+      : blank(r.prod_handling) || blank(r.dev_handling)
+        ? 'prod_handling and dev_handling must not be empty'
+        : undefined;
     const type = r.match_type as MatchType;
     if (type !== 'contains' && type !== 'regex' && type !== 'oid_prefix') {
-      reject(`unknown match_type "${r.match_type}" (contains, regex or oid_prefix)`);
+      reject(blankReason ?? `unknown match_type "${r.match_type}" (contains, regex or oid_prefix)`);
       continue;
     }
     const matchString = r.match_string !== null && r.match_string !== '' ? r.match_string : undefined;
@@ -76,7 +92,7 @@ export function compileRules(rows: readonly RuleRow[]): { rules: Rule[]; rejecte
     if (type === 'regex' && matchString !== undefined) {
       const c = compileRuleRegex(matchString);
       if (!c.ok) {
-        reject(c.reason);
+        reject(blankReason ?? c.reason);
         continue;
       }
       regex = c.re;
@@ -84,7 +100,7 @@ export function compileRules(rows: readonly RuleRow[]): { rules: Rule[]; rejecte
     }
     const oid = r.trap_oid === null ? '' : normaliseOid(r.trap_oid);
     const severity = r.syslog_severity ?? undefined;
-    rules.push({
+    const rule: Rule = {
       id: r.id,
       priority: r.priority,
       rank: rules.length,
@@ -98,7 +114,14 @@ export function compileRules(rows: readonly RuleRow[]): { rules: Rule[]; rejecte
       prodHandling: r.prod_handling,
       devHandling: r.dev_handling,
       team: r.team_assignment,
-    });
+    };
+    if (blankReason) {
+      reject(blankReason);
+      parityDiffers = true;
+    } else rules.push(rule);
+    const pyOid = pythonOid(r.trap_oid);
+    if (pyOid !== rule.trapOid) parityDiffers = true;
+    parity.push({ ...rule, rank: parity.length, trapOid: pyOid });
   }
-  return { rules, rejected };
+  return { rules, rejected, ...(parityDiffers ? { parityRules: parity } : {}) };
 }

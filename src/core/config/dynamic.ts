@@ -5,6 +5,7 @@
 import type { Redis } from 'ioredis';
 import type { Keys } from '../protocol/keys.ts';
 import { type Config, shedThresholdProblem } from '../../runtime/config/load.ts';
+import { schema } from '../../runtime/config/schema.ts';
 
 type Parse<T> = (s: string) => T | undefined;
 
@@ -16,6 +17,13 @@ const intIn =
     const n = Number(t);
     return n >= min && n <= max ? n : undefined;
   };
+/** A fraction strictly between 0 and 1 (an availability objective such as 0.995). */
+const fraction: Parse<number> = (s) => {
+  const t = s.trim();
+  if (!/^(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(t)) return undefined;
+  const n = Number(t);
+  return n > 0 && n < 1 ? n : undefined;
+};
 const oneOf =
   <V extends string>(...values: V[]): Parse<V> =>
   (s) => {
@@ -45,7 +53,10 @@ export type DynamicStatic = Pick<
   | 'ALERTER_DEFER_SLEEP_MS'
   | 'DYNAMIC_CONFIG_ENABLED'
   | 'ALERTER_BATCH_SIZE'
->;
+  | 'COMPAT_MODE'
+> &
+  // The SLO report's variables: services that do not report SLOs (the alerter) need not carry them.
+  Partial<Pick<Config, 'SLO_WINDOW_HOURS' | 'SLO_INGEST_SUCCESS_TARGET' | 'SLO_FORWARD_SUCCESS_TARGET'>>;
 
 const spec = <T>(s: KeySpec<T>) => s;
 
@@ -99,6 +110,34 @@ export const DYNAMIC_KEYS = {
     parse: intIn(1, 60_000),
     fallback: (c) => c.ALERTER_DEFER_SLEEP_MS,
     variable: 'ALERTER_DEFER_SLEEP_MS',
+  }),
+  compat_mode: spec({
+    doc: 'off (MUTT decides as MUTT) or python2 (parity with Python MUTT 2.x nodes on the same Redis)',
+    expected: 'off or python2',
+    parse: oneOf('off', 'python2'),
+    fallback: (c) => c.COMPAT_MODE,
+    variable: 'COMPAT_MODE',
+  }),
+  slo_window_hours: spec({
+    doc: 'Window of the SLO report, in hours',
+    expected: 'an integer of hours from 1 to 720',
+    parse: intIn(1, 720),
+    fallback: (c) => c.SLO_WINDOW_HOURS ?? schema.SLO_WINDOW_HOURS.default,
+    variable: 'SLO_WINDOW_HOURS',
+  }),
+  slo_ingest_success_target: spec({
+    doc: 'Availability objective of HTTP ingest (share of requests not failed by MUTT)',
+    expected: 'a number between 0 and 1, both excluded (0.995 is 99.5%)',
+    parse: fraction,
+    fallback: (c) => c.SLO_INGEST_SUCCESS_TARGET ?? schema.SLO_INGEST_SUCCESS_TARGET.default,
+    variable: 'SLO_INGEST_SUCCESS_TARGET',
+  }),
+  slo_forward_success_target: spec({
+    doc: 'Availability objective of forwarding (share of Moogsoft requests answered 2xx)',
+    expected: 'a number between 0 and 1, both excluded (0.99 is 99%)',
+    parse: fraction,
+    fallback: (c) => c.SLO_FORWARD_SUCCESS_TARGET ?? schema.SLO_FORWARD_SUCCESS_TARGET.default,
+    variable: 'SLO_FORWARD_SUCCESS_TARGET',
   }),
 };
 

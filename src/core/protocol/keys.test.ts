@@ -28,6 +28,8 @@ describe('Keys', () => {
     expect(k.breakerOpenTime).toBe('mutt:circuit_breaker:moogsoft:open_time');
     expect(k.breakerProbe).toBe('mutt:circuit_breaker:moogsoft:probe');
     expect(k.breakerProbeFailures).toBe('mutt:circuit_breaker:moogsoft:probe_failures');
+    expect(k.moogJournal).toBe('mutt:journal:moog');
+    expect(k.sloHour('2025-11-08T12')).toBe('mutt:slo:1h:2025-11-08T12');
   });
 
   it('names a forwarder retry list as a processing list a janitor can recover', () => {
@@ -54,6 +56,8 @@ describe('Keys', () => {
       'site2:metrics:1m:2025-01-02T03:04',
     );
     expect(k.configUpdates).toBe('site2:config:updates');
+    expect(k.moogJournal).toBe('site2:journal:moog');
+    expect(k.sloHour('2025-01-02T03')).toBe('site2:slo:1h:2025-01-02T03');
   });
 
   it('keeps names an operator moved out of the mutt namespace', () => {

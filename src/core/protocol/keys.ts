@@ -42,6 +42,16 @@ export class Keys {
   readonly breakerProbe: string;
   /** MUTT addition: half-open probes that failed since the breaker last closed (probe backoff). */
   readonly breakerProbeFailures: string;
+  /** MUTT addition: hash pod → rule-set generation each alerter worker runs (the admin API waits on it). */
+  readonly alerterGeneration: string;
+  /** MUTT addition: a bounded sample of recent events as the alerter saw them (the rule tester reads it). */
+  readonly recentEvents: string;
+  /**
+   * MUTT addition: stream of Moogsoft requests (when, which alerts by correlation id, the answer),
+   * capped in length; `mutt trace` reads it.
+   */
+  readonly moogJournal: string;
+  private readonly sloPrefix: string;
   private readonly alerterProcessingPrefix: string;
   private readonly alerterHeartbeatPrefix: string;
   private readonly moogProcessingPrefix: string;
@@ -71,6 +81,10 @@ export class Keys {
     this.breakerOpenTime = p('mutt:circuit_breaker:moogsoft:open_time');
     this.breakerProbe = p('mutt:circuit_breaker:moogsoft:probe');
     this.breakerProbeFailures = p('mutt:circuit_breaker:moogsoft:probe_failures');
+    this.alerterGeneration = p('mutt:alerter:rules_generation');
+    this.recentEvents = p('mutt:alerter:recent_events');
+    this.moogJournal = p('mutt:journal:moog');
+    this.sloPrefix = p('mutt:slo:1h');
     this.alerterProcessingPrefix = p(c.ALERTER_PROCESSING_LIST_PREFIX);
     this.alerterHeartbeatPrefix = p(c.ALERTER_HEARTBEAT_PREFIX);
     this.moogProcessingPrefix = p(c.MOOG_PROCESSING_LIST_PREFIX);
@@ -101,6 +115,10 @@ export class Keys {
   get alerterProcessingPattern(): string {
     return `${globEscape(this.alerterProcessingPrefix)}:*`;
   }
+  /** SCAN pattern matching every alerter heartbeat (MUTT's and Python's). */
+  get alerterHeartbeatPattern(): string {
+    return `${globEscape(this.alerterHeartbeatPrefix)}:*`;
+  }
   moogProcessing(pod: string): string {
     return `${this.moogProcessingPrefix}:${checkPod(pod)}`;
   }
@@ -120,6 +138,9 @@ export class Keys {
   }
   get moogProcessingPattern(): string {
     return `${globEscape(this.moogProcessingPrefix)}:*`;
+  }
+  get moogHeartbeatPattern(): string {
+    return `${globEscape(this.moogHeartbeatPrefix)}:*`;
   }
   /** Pod id from a processing-list key built by alerterProcessing / moogProcessing. */
   podOf(processingKey: string): string {
@@ -161,6 +182,14 @@ export class Keys {
   }
   metrics24h(dayIso: string): string {
     return `${this.metricsPrefix}:24h:${dayIso}`;
+  }
+
+  /**
+   * MUTT addition: the fleet's request counts of one UTC hour (`YYYY-MM-DDTHH`) for the SLO report, a
+   * hash of `<component>:good` / `<component>:bad` that every node increments.
+   */
+  sloHour(hourIso: string): string {
+    return `${this.sloPrefix}:${hourIso}`;
   }
 }
 

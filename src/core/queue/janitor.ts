@@ -2,6 +2,7 @@
 // heartbeat is gone and returns their items to the queue. A list is recovered only after its heartbeat
 // has been seen absent for a full TTL, so a worker that merely missed one beat keeps its batch; the
 // final move re-checks the heartbeat atomically (recover-3.lua).
+import { scanAll } from '../../runtime/redis.ts';
 import type { ScriptedRedis } from '../protocol/scripts.ts';
 
 export interface JanitorOptions {
@@ -33,13 +34,7 @@ export class Janitor {
   async sweep(): Promise<Recovery[]> {
     const { redis, pattern, heartbeatOf, queue, ttlSeconds } = this.o;
     const now = this.o.now();
-    const lists: string[] = [];
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 500);
-      cursor = next;
-      lists.push(...keys);
-    } while (cursor !== '0');
+    const lists = await scanAll(redis, pattern);
 
     const seen = new Set(lists);
     for (const key of this.missingSince.keys()) if (!seen.has(key)) this.missingSince.delete(key);

@@ -4,6 +4,7 @@
 // that (the reliable queue, the shared rate limiter and circuit breaker, backoff, the retry list, the
 // DLQ), so a new sink is a payload mapping plus a classification of the destination's answers.
 // docs/FORWARDER.md ("Writing a sink") is the component spec; ./conformance.ts is its shared test suite.
+import type { CompatMode } from '../../core/config/compat.ts';
 import type { Alert } from '../alert.ts';
 import type { BreakerEffect } from '../retry-policy.ts';
 
@@ -51,6 +52,11 @@ export interface ProbeResult {
   latencyMs: number;
 }
 
+export interface SendOptions {
+  /** COMPAT_MODE of the batch (read once per batch by the forwarder): python2 renders as Python MUTT 2.x. */
+  compat?: CompatMode;
+}
+
 export interface Sink {
   /** Short name for logs: `moogsoft`, `file`. */
   readonly name: string;
@@ -64,8 +70,10 @@ export interface Sink {
    * Sends one request carrying `alerts`. Never throws because of the destination or of an alert:
    * every alert gets an outcome, and an unreachable destination means `retry` for all of them.
    */
-  send(alerts: readonly Alert[]): Promise<SendResult>;
+  send(alerts: readonly Alert[], options?: SendOptions): Promise<SendResult>;
   /** A cheap health check (remediation asks before replaying the DLQ). Never throws. */
   probe(): Promise<ProbeResult>;
+  /** A new MOOG_API_KEY (rotated in Vault or re-read on SIGHUP): used from the next request on. */
+  setCredential?(apiKey: string | undefined): void;
   close(): Promise<void>;
 }

@@ -83,7 +83,7 @@ export const snmpListener: ListenerFactory = async (ctx) => {
   if (granted > 0 && granted < c.SNMP_RECV_BUFFER_BYTES)
     log.warn(
       { requested: c.SNMP_RECV_BUFFER_BYTES, granted },
-      'the kernel granted a smaller SNMP receive buffer than SNMP_RECV_BUFFER_BYTES: raise net.core.rmem_max (see etc/sysctl.d/60-mutt-udp.conf) to absorb larger bursts',
+      'the kernel granted a smaller SNMP receive buffer than SNMP_RECV_BUFFER_BYTES: raise net.core.rmem_max (the package installs /usr/lib/sysctl.d/60-mutt-udp.conf; from a checkout, etc/sysctl.d/60-mutt-udp.conf) to absorb larger bursts',
     );
   return { name: 'snmp', info: { snmpTrapPort: receiver.boundPort }, stop: () => receiver.stop() };
 };

@@ -4,8 +4,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig, loadConfigOrThrow } from '../../runtime/config/load.ts';
+import { Registry } from 'prom-client';
 import { StartupError } from '../../runtime/listen.ts';
-import { lowWaterMark, tlsEnabled, tlsOptions } from './config.ts';
+import { createLogger } from '../../runtime/logging.ts';
+import { lowWaterMark, syslogCertificate, tlsEnabled } from './config.ts';
+
+const deps = () => ({ log: createLogger({ destination: { write() {} } }), registry: new Registry() });
+const tlsOptions = (c: Parameters<typeof syslogCertificate>[0]) => syslogCertificate(c, deps())?.options();
 
 const NO_FILE = { defaultEnvFile: '/dev/null' };
 const config = (env: Record<string, string>) =>

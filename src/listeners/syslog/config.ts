@@ -1,10 +1,10 @@
 // The syslog listeners' settings, derived from the validated configuration: which transports are
 // on, the TLS material (read and checked at start-up and by `mutt validate`, naming the variable
 // that points at a bad file) and the limits.
-import { readFileSync } from 'node:fs';
-import { createSecureContext, type TlsOptions } from 'node:tls';
+import type { Registry } from 'prom-client';
 import type { Config } from '../../runtime/config/load.ts';
-import { StartupError } from '../../runtime/listen.ts';
+import type { Logger } from '../../runtime/logging.ts';
+import { ServerCertificate, type ServerTlsFiles } from '../../runtime/tls.ts';
 
 export type SyslogConfig = Pick<
   Config,
@@ -30,42 +30,30 @@ export function tlsEnabled(c: SyslogConfig): boolean {
   return c.SYSLOG_TLS_PORT !== 0 && c.SYSLOG_TLS_CERT !== undefined && c.SYSLOG_TLS_KEY !== undefined;
 }
 
-function read(variable: string, file: string): Buffer {
-  try {
-    return readFileSync(file);
-  } catch (err) {
-    throw new StartupError(
-      `${variable}="${file}": cannot read the file (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`,
-    );
-  }
+/** The TLS listener's files, with the variables that name them. */
+export function syslogTlsFiles(c: SyslogConfig): ServerTlsFiles | undefined {
+  if (!tlsEnabled(c)) return undefined;
+  return {
+    listener: 'syslog',
+    cert: c.SYSLOG_TLS_CERT!,
+    key: c.SYSLOG_TLS_KEY!,
+    certVar: 'SYSLOG_TLS_CERT',
+    keyVar: 'SYSLOG_TLS_KEY',
+    ...(c.SYSLOG_TLS_CA !== undefined ? { ca: c.SYSLOG_TLS_CA, caVar: 'SYSLOG_TLS_CA' } : {}),
+  };
 }
 
 /**
- * Server options of the TLS listener; the certificate, key and CA are loaded and checked now, so a
- * wrong file stops the start with the variable's name instead of failing every handshake.
+ * The TLS listener's certificate (with client certificates required when SYSLOG_TLS_CA is set),
+ * loaded and checked now, so a wrong file stops the start with the variable's name instead of
+ * failing every handshake; reloaded on SIGHUP.
  */
-export function tlsOptions(c: SyslogConfig): TlsOptions | undefined {
-  if (!tlsEnabled(c)) return undefined;
-  const cert = read('SYSLOG_TLS_CERT', c.SYSLOG_TLS_CERT!);
-  const key = read('SYSLOG_TLS_KEY', c.SYSLOG_TLS_KEY!);
-  const ca = c.SYSLOG_TLS_CA !== undefined ? read('SYSLOG_TLS_CA', c.SYSLOG_TLS_CA) : undefined;
-  try {
-    createSecureContext({ cert, key });
-  } catch (err) {
-    throw new StartupError(
-      `SYSLOG_TLS_CERT="${c.SYSLOG_TLS_CERT}" / SYSLOG_TLS_KEY="${c.SYSLOG_TLS_KEY}": not a usable PEM certificate and matching key (${(err as Error).message})`,
-    );
-  }
-  if (ca) {
-    try {
-      createSecureContext({ ca });
-    } catch (err) {
-      throw new StartupError(
-        `SYSLOG_TLS_CA="${c.SYSLOG_TLS_CA}": not a PEM CA certificate (${(err as Error).message})`,
-      );
-    }
-  }
-  return ca ? { cert, key, ca, requestCert: true, rejectUnauthorized: true } : { cert, key };
+export function syslogCertificate(
+  c: SyslogConfig,
+  deps: { log: Logger; registry: Registry },
+): ServerCertificate | undefined {
+  const files = syslogTlsFiles(c);
+  return files ? new ServerCertificate(files, deps) : undefined;
 }
 
 /** Queue length below which paused TCP/TLS connections resume: 90% of MAX_INGEST_QUEUE_SIZE. */

@@ -5,7 +5,7 @@
 import type { ListenerFactory } from '../types.ts';
 import { QueueGate } from './backpressure.ts';
 import { Encoder } from './encoder.ts';
-import { lowWaterMark, tlsOptions } from './config.ts';
+import { lowWaterMark, syslogCertificate } from './config.ts';
 import { HostNames } from '../reverse-dns.ts';
 import { SyslogTelemetry } from './metrics.ts';
 import { StreamListener } from './tcp.ts';
@@ -24,9 +24,9 @@ export function parserThreadUrl(): URL {
 
 export const syslogListener: ListenerFactory = async (ctx) => {
   const c = ctx.config;
-  const tls = tlsOptions(c);
-  if (c.SYSLOG_UDP_PORT === 0 && c.SYSLOG_TCP_PORT === 0 && !tls) return undefined;
   const log = ctx.log.child({ listener: 'syslog' });
+  const tls = syslogCertificate(c, { log, registry: ctx.registry });
+  if (c.SYSLOG_UDP_PORT === 0 && c.SYSLOG_TCP_PORT === 0 && !tls) return undefined;
   const telemetry = new SyslogTelemetry(ctx.registry, log);
   const hostnames = new HostNames(c.SYSLOG_REVERSE_DNS);
   const gate = new QueueGate({
@@ -87,7 +87,7 @@ export const syslogListener: ListenerFactory = async (ctx) => {
       if (granted > 0 && granted < c.SYSLOG_UDP_RCVBUF)
         log.warn(
           { requested: c.SYSLOG_UDP_RCVBUF, granted },
-          'the kernel granted a smaller syslog UDP receive buffer than SYSLOG_UDP_RCVBUF: raise net.core.rmem_max (see etc/sysctl.d/60-mutt-udp.conf) to absorb larger bursts',
+          'the kernel granted a smaller syslog UDP receive buffer than SYSLOG_UDP_RCVBUF: raise net.core.rmem_max (the package installs /usr/lib/sysctl.d/60-mutt-udp.conf; from a checkout, etc/sysctl.d/60-mutt-udp.conf) to absorb larger bursts',
         );
     }
     if (c.SYSLOG_TCP_PORT !== 0) {
@@ -107,7 +107,7 @@ export const syslogListener: ListenerFactory = async (ctx) => {
         transport: 'tls',
         variable: 'SYSLOG_TLS_PORT',
         port: c.SYSLOG_TLS_PORT,
-        tls,
+        certificate: tls,
       });
       await s.start();
       started.push(s);
@@ -128,6 +128,10 @@ export const syslogListener: ListenerFactory = async (ctx) => {
   return {
     name: 'syslog',
     info,
+    // SIGHUP: a renewed certificate for new TLS connections (open ones keep theirs).
+    reload: () => {
+      tls?.reload();
+    },
     stop: async () => {
       // Stop reading everywhere first; the gate keeps polling so held batches can still go.
       const stopping = Promise.all(started.map((s) => s.stop()));

@@ -142,7 +142,7 @@ export class SyslogTelemetry {
 export function kernelRcvbufErrors(): { ipv4?: number; ipv6?: number } {
   const out: { ipv4?: number; ipv6?: number } = {};
   try {
-    const lines = readFileSync('/proc/net/snmp', 'utf8').split('\n');
+    const lines = readFileSync('/proc/self/net/snmp', 'utf8').split('\n');
     const header = lines.find((l) => l.startsWith('Udp: ') && l.includes('RcvbufErrors'));
     const values = lines.find((l) => l.startsWith('Udp: ') && !l.includes('RcvbufErrors'));
     if (header && values) {
@@ -154,7 +154,7 @@ export function kernelRcvbufErrors(): { ipv4?: number; ipv6?: number } {
     // not Linux
   }
   try {
-    const m = /^Udp6RcvbufErrors\s+(\d+)/m.exec(readFileSync('/proc/net/snmp6', 'utf8'));
+    const m = /^Udp6RcvbufErrors\s+(\d+)/m.exec(readFileSync('/proc/self/net/snmp6', 'utf8'));
     if (m) out.ipv6 = Number(m[1]);
   } catch {
     // no IPv6

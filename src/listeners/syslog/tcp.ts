@@ -13,10 +13,11 @@
 // Memory per connection is bounded: the batch being filled pauses the socket at BATCH_EVENTS
 // events or BATCH_BYTES bytes, and the framer holds at most SYSLOG_MAX_MESSAGE_SIZE of a frame.
 import { type Server, type Socket, createServer } from 'node:net';
-import { type TLSSocket, type TlsOptions, createServer as createTlsServer } from 'node:tls';
+import { type TLSSocket, createServer as createTlsServer } from 'node:tls';
 import type { Enqueuer } from '../enqueue.ts';
 import { listenTcp, normalizeAddress } from '../../runtime/listen.ts';
 import type { Logger } from '../../runtime/logging.ts';
+import type { ServerCertificate } from '../../runtime/tls.ts';
 import type { QueueGate } from './backpressure.ts';
 import { Framer } from './framing.ts';
 import type { HostNames } from '../reverse-dns.ts';
@@ -29,8 +30,8 @@ export interface StreamOptions {
   variable: 'SYSLOG_TCP_PORT' | 'SYSLOG_TLS_PORT';
   port: number;
   address?: string;
-  /** TLS server options (certificate, key, CA for client certificates). */
-  tls?: TlsOptions;
+  /** The TLS listener's certificate (and CA for client certificates), reloadable on SIGHUP. */
+  certificate?: ServerCertificate;
   maxSize: number;
   tz: string;
   /** Milliseconds of silence before a connection is closed; 0: never. */
@@ -71,9 +72,10 @@ export class StreamListener {
     const transport = o.transport;
     let server: Server;
     if (transport === 'tls') {
-      const s = createTlsServer({ handshakeTimeout: 10_000, minVersion: 'TLSv1.2', ...o.tls }, (socket) =>
+      const s = createTlsServer({ handshakeTimeout: 10_000, ...o.certificate?.options() }, (socket) =>
         this.accept(socket),
       );
+      o.certificate?.attach(s);
       s.on('tlsClientError', (err, socket) => {
         t.closed.inc({ transport, reason: 'tls_handshake' });
         t.warn(

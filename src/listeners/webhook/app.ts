@@ -8,7 +8,7 @@
 import { randomUUID } from 'node:crypto';
 import { type Context, Hono } from 'hono';
 import type { SlidingWindowLimiter } from '../../core/rate-limit.ts';
-import { apiKeyChecker } from '../../core/security.ts';
+import { ApiKeyRing } from '../../core/security.ts';
 import { MuttError } from '../../errors.ts';
 import { type Logger, LogLimiter } from '../../runtime/logging.ts';
 import { normalizeAddress } from '../../runtime/listen.ts';
@@ -24,7 +24,8 @@ export const RETRY_AFTER_SECONDS = 5;
 export type { HealthReport };
 
 export interface IngestAppOptions {
-  apiKey: string | undefined;
+  /** The key (or the current and previous keys, following rotations) clients send in X-API-KEY. */
+  apiKey: string | undefined | ApiKeyRing;
   required: readonly string[];
   maxBodyBytes: number;
   enqueuer: Enqueuer;
@@ -61,7 +62,7 @@ function header(c: Context<Env>, name: string): string | undefined {
 
 export function createIngestApp(o: IngestAppOptions): Hono<Env> {
   const app = new Hono<Env>();
-  const checkKey = apiKeyChecker(o.apiKey);
+  const keys = o.apiKey instanceof ApiKeyRing ? o.apiKey : new ApiKeyRing(o.apiKey);
   const limiter = new LogLimiter(60_000);
   const now = o.now ?? (() => new Date());
   const decoder = new TextDecoder();
@@ -134,7 +135,9 @@ export function createIngestApp(o: IngestAppOptions): Hono<Env> {
     const remote = c.env?.incoming?.socket?.remoteAddress;
     const sourceIp = remote === undefined ? undefined : normalizeAddress(remote);
     try {
-      if (!checkKey(header(c, 'x-api-key'))) throw new MuttError('UNAUTHORIZED');
+      const match = keys.check(header(c, 'x-api-key'));
+      if (!match) throw new MuttError('UNAUTHORIZED');
+      if (match === 'previous') o.metrics.previousKey.inc();
       if (o.rateLimiter) {
         const a = await o.rateLimiter.acquire().catch((err) => {
           throw new RedisUnavailableError(err);

@@ -1,6 +1,7 @@
 // Request bodies → events, without I/O. A body is one JSON object, a JSON array of objects, or
 // newline-delimited JSON (rsyslog omhttp with batch.format="newline"). Each event is checked for its
 // required fields, its severity label is normalised, and bookkeeping fields are added.
+import { isCorrelationId } from '../../core/protocol/correlation.ts';
 import { parseJsonLenient } from '../../core/protocol/json.ts';
 import { SEVERITY_EXPECTED, severityNumber } from '../../core/protocol/severity.ts';
 import { MuttError } from '../../errors.ts';
@@ -62,11 +63,9 @@ export type Prepared =
   | { ok: true; json: string; correlationId: string /** the event brought its own */; own: boolean }
   | { ok: false; error: string };
 
-const CID_RE = /^[A-Za-z0-9._:@/+=-]{1,128}$/;
-
 /** A correlation ID from a client is used only when it is short and printable. */
 export function acceptableCorrelationId(v: unknown): v is string {
-  return typeof v === 'string' && CID_RE.test(v);
+  return isCorrelationId(v);
 }
 
 function isEmpty(v: unknown): boolean {

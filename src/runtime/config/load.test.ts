@@ -1,8 +1,8 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { defaultPodName, loadConfig } from './load.ts';
+import { defaultPodName, didYouMean, editDistance, loadConfig } from './load.ts';
 import { SECRET_NAMES, schema } from './schema.ts';
 
 const NO_FILE = { defaultEnvFile: '/nonexistent/mutt.env' };
@@ -75,7 +75,7 @@ describe('loadConfig', () => {
     [
       'a secret value is never echoed',
       { REDIS_PASS: 'x', REDIS_PASS_FILE: '/nonexistent' },
-      ['REDIS_PASS and REDIS_PASS_FILE are both set: use one of them'],
+      ['REDIS_PASS_FILE="/nonexistent": cannot read the file (ENOENT)'],
     ],
     [
       'unreadable secret file',
@@ -199,6 +199,51 @@ describe('loadConfig', () => {
     expect(r.problems.join('\n')).not.toMatch(/super-secret|s3cret/);
   });
 
+  it('takes a secret by precedence: systemd credential, then <NAME>_FILE, then <NAME>; warns naming the others', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mutt-cfg-'));
+    const creds = join(dir, 'credentials');
+    mkdirSync(creds);
+    writeFileSync(join(creds, 'DB_PASS'), 'from-credential\n');
+    writeFileSync(join(creds, 'MOOG_API_KEY'), 'moog-from-credential');
+    writeFileSync(join(dir, 'db_pass'), 'from-file\n', { mode: 0o600 });
+    writeFileSync(join(dir, 'redis_pass'), 'redis-from-file\n', { mode: 0o600 });
+    const r = load({
+      CREDENTIALS_DIRECTORY: creds,
+      DB_PASS_FILE: join(dir, 'db_pass'),
+      DB_PASS: 'from-env',
+      REDIS_PASS_FILE: join(dir, 'redis_pass'),
+      REDIS_PASS: 'redis-from-env',
+      INGEST_API_KEY: 'ingest-from-env',
+    });
+    expect(r.problems).toEqual([]);
+    expect(r.config).toMatchObject({
+      DB_PASS: 'from-credential',
+      MOOG_API_KEY: 'moog-from-credential',
+      REDIS_PASS: 'redis-from-file',
+      INGEST_API_KEY: 'ingest-from-env',
+      credentialsDir: creds,
+    });
+    expect(r.config?.sources).toMatchObject({
+      DB_PASS: 'credential',
+      MOOG_API_KEY: 'credential',
+      REDIS_PASS: 'file',
+      INGEST_API_KEY: 'environment',
+    });
+    expect(r.warnings).toEqual([
+      'REDIS_PASS is set in REDIS_PASS_FILE and in REDIS_PASS: the value from REDIS_PASS_FILE is used (precedence: Vault, systemd credential, <NAME>_FILE, <NAME>)',
+      'DB_PASS is set in the systemd credential DB_PASS and in DB_PASS_FILE and in DB_PASS: the value from the systemd credential DB_PASS is used (precedence: Vault, systemd credential, <NAME>_FILE, <NAME>)',
+    ]);
+    expect([...r.warnings, ...r.problems].join('\n')).not.toMatch(/from-env|from-file|redis-from/);
+  });
+
+  it('an empty systemd credential is a problem naming it', () => {
+    const creds = mkdtempSync(join(tmpdir(), 'mutt-cred-'));
+    writeFileSync(join(creds, 'WEBUI_API_KEY'), '');
+    expect(load({ CREDENTIALS_DIRECTORY: creds }).problems).toEqual([
+      `systemd credential WEBUI_API_KEY (${join(creds, 'WEBUI_API_KEY')}): the file is empty`,
+    ]);
+  });
+
   it('reads secrets from <NAME>_FILE, without the trailing newline', () => {
     const dir = mkdtempSync(join(tmpdir(), 'mutt-cfg-'));
     writeFileSync(join(dir, 'key'), 'abc123\n');
@@ -232,10 +277,89 @@ describe('loadConfig', () => {
     expect(load({ REDIS_PORT: '' }).config?.REDIS_PORT).toBe(6379);
   });
 
-  it('warns about unknown MUTT_* variables', () => {
-    const r = load({ MUTT_ROLSE: 'listeners' });
-    expect(r.warnings).toEqual(['MUTT_ROLSE: unknown variable (ignored)']);
+  it('warns about unknown MUTT_* variables in the environment, with the closest name', () => {
+    const r = load({ MUTT_ROLSE: 'listeners', MUTT_FROBNICATE: '1', UNRELATED: 'x' });
+    expect(r.warnings).toEqual([
+      'MUTT_ROLSE: unknown variable (ignored); did you mean MUTT_ROLES?',
+      'MUTT_FROBNICATE: unknown variable (ignored)',
+    ]);
     expect(r.config).toBeDefined();
+  });
+
+  // Bad input: every name in the env file must be known, or the unit does not start.
+  it.each([
+    [
+      'a misspelled name',
+      'REDIS_HOTS=redis.example\n',
+      'REDIS_HOTS: unknown variable; did you mean REDIS_HOST?',
+    ],
+    [
+      'swapped letters',
+      'SYSLGO_UDP_PORT=5514\n',
+      'SYSLGO_UDP_PORT: unknown variable; did you mean SYSLOG_UDP_PORT?',
+    ],
+    ['lower case', 'log_level=DEBUG\n', 'log_level: unknown variable; did you mean LOG_LEVEL?'],
+    [
+      'a _FILE typo',
+      'INGEST_API_KEY_FIEL=/x\n',
+      'INGEST_API_KEY_FIEL: unknown variable; did you mean INGEST_API_KEY_FILE?',
+    ],
+    ['nothing close', 'FROBNICATE=1\n', 'FROBNICATE: unknown variable'],
+  ])('names an unknown variable in the env file (%s)', (_what, text, expected) => {
+    const dir = mkdtempSync(join(tmpdir(), 'mutt-cfg-'));
+    const file = join(dir, 'mutt.env');
+    writeFileSync(file, `# MUTT\n${text}`);
+    const r = loadConfig({ MUTT_ENV_FILE: file });
+    expect(r.config).toBeUndefined();
+    expect(r.problems).toEqual([`${file}: ${expected}`]);
+  });
+
+  it('lets Node.js and C library variables through the env file', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mutt-cfg-'));
+    const file = join(dir, 'mutt.env');
+    writeFileSync(
+      file,
+      'NODE_OPTIONS=--max-old-space-size=2048\nTZ=UTC\nLC_ALL=C.UTF-8\nUV_THREADPOOL_SIZE=8\n',
+    );
+    expect(loadConfig({ MUTT_ENV_FILE: file }).problems).toEqual([]);
+  });
+
+  it('warns when a world-readable env file holds a secret, naming the file and the chmod', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mutt-cfg-'));
+    const file = join(dir, 'mutt.env');
+    writeFileSync(file, 'INGEST_API_KEY=s3cret-value\n');
+    chmodSync(file, 0o644);
+    const r = loadConfig({ MUTT_ENV_FILE: file });
+    expect(r.config).toBeDefined();
+    expect(r.warnings).toEqual([
+      `${file} is readable by every user of this host (mode 0644) and holds INGEST_API_KEY: run "chmod o-rwx ${file}" (the package installs it as 0640 root:mutt)`,
+    ]);
+    expect(r.warnings.join('')).not.toContain('s3cret');
+    chmodSync(file, 0o640);
+    expect(loadConfig({ MUTT_ENV_FILE: file }).warnings).toEqual([]);
+    // A world-readable file without secrets is no concern.
+    writeFileSync(file, 'LOG_LEVEL=DEBUG\n');
+    chmodSync(file, 0o644);
+    expect(loadConfig({ MUTT_ENV_FILE: file }).warnings).toEqual([]);
+  });
+
+  it('warns when a world-readable <NAME>_FILE holds a secret', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mutt-cfg-'));
+    writeFileSync(join(dir, 'key'), 'abc123\n');
+    chmodSync(join(dir, 'key'), 0o604);
+    const r = load({ INGEST_API_KEY_FILE: join(dir, 'key') });
+    expect(r.warnings).toEqual([
+      `${join(dir, 'key')} is readable by every user of this host (mode 0604) and holds INGEST_API_KEY: run "chmod o-rwx ${join(dir, 'key')}" (the package installs it as 0640 root:mutt)`,
+    ]);
+  });
+
+  it('finds the closest name by edit distance', () => {
+    expect(editDistance('REDIS_HOTS', 'REDIS_HOST')).toBe(1);
+    expect(editDistance('', 'AB')).toBe(2);
+    expect(didYouMean('SERVER_PORT_INGESTER', ['SERVER_PORT_INGESTOR', 'SERVER_PORT_WEBUI'])).toBe(
+      '; did you mean SERVER_PORT_INGESTOR?',
+    );
+    expect(didYouMean('XYZ', ['SERVER_PORT_INGESTOR'])).toBe('');
   });
 
   it('expands roles', () => {
@@ -253,6 +377,10 @@ describe('loadConfig', () => {
     expect(loadConfig({}, { ...NO_FILE, uid: 0 }).config?.dataDir).toBe('/var/lib/mutt');
     expect(loadConfig({ XDG_STATE_HOME: '/state' }, { ...NO_FILE, uid: 1000 }).config?.dataDir).toBe(
       '/state/mutt',
+    );
+    // systemd's StateDirectory=mutt, for the unit's mutt user.
+    expect(loadConfig({ STATE_DIRECTORY: '/var/lib/mutt' }, { ...NO_FILE, uid: 990 }).config?.dataDir).toBe(
+      '/var/lib/mutt',
     );
   });
 

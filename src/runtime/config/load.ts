@@ -1,19 +1,29 @@
 // Loads the configuration once: env file (systemd syntax) under the process environment, secrets from
-// `<NAME>` or `<NAME>_FILE`, every variable parsed against the schema, cross-field checks, then one
+// systemd credentials, `<NAME>_FILE` or `<NAME>` (../secrets/local.ts; Vault is read later, at
+// start-up, by ./secrets.ts), every variable parsed against the schema, cross-field checks, then one
 // deep-frozen object. All problems are collected so an operator sees every mistake in one run.
-import { accessSync, constants, existsSync, readFileSync } from 'node:fs';
+import { accessSync, constants, existsSync, readFileSync, statSync } from 'node:fs';
 import { homedir, hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseEnvFile } from './envfile.ts';
-import { ROLES, type Role, SECRET_NAMES, schema, type VarName, type Vars } from './schema.ts';
+import {
+  ROLES,
+  type Role,
+  SECRET_NAMES,
+  type SecretName,
+  schema,
+  type VarName,
+  type Vars,
+} from './schema.ts';
 import type { VarSpec } from './spec.ts';
 import { isTimeZone } from '../timezone.ts';
+import { credentialPath, mergeLayers, readLocalSecrets, shadowWarning } from '../secrets/local.ts';
 
 export const DEFAULT_ENV_FILE = '/etc/mutt/mutt.env';
 /** sysexits.h EX_CONFIG: what `mutt serve` and `mutt validate` exit with on a configuration error. */
 export const EXIT_CONFIG = 78;
 
-export type Source = 'environment' | 'env file' | 'file' | 'default';
+export type Source = 'environment' | 'env file' | 'file' | 'credential' | 'vault' | 'default';
 
 export interface Config extends Vars {
   readonly roles: readonly Role[];
@@ -24,7 +34,11 @@ export interface Config extends Vars {
   /** No DB_HOST: MUTT runs a private PostgreSQL. */
   readonly embeddedPostgres: boolean;
   readonly envFile: string | undefined;
+  /** systemd's $CREDENTIALS_DIRECTORY (LoadCredential=), when set. */
+  readonly credentialsDir: string | undefined;
   readonly sources: Readonly<Record<VarName, Source>>;
+  /** For secrets read from `<NAME>_FILE`: the file. */
+  readonly secretFiles: Readonly<Partial<Record<SecretName, string>>>;
 }
 
 export interface LoadResult {
@@ -54,12 +68,15 @@ function show(name: string, raw: string, isSecret: boolean): string {
 }
 
 export function defaultDataDir(env: Record<string, string | undefined>, uid: number): string {
+  // Under systemd, StateDirectory=mutt sets STATE_DIRECTORY=/var/lib/mutt for the mutt user.
+  const state = env.STATE_DIRECTORY?.split(':')[0];
+  if (state) return state;
   if (uid === 0) return '/var/lib/mutt';
-  const state =
+  const xdg =
     env.XDG_STATE_HOME && env.XDG_STATE_HOME.length > 0
       ? env.XDG_STATE_HOME
       : join(homedir(), '.local', 'state');
-  return join(state, 'mutt');
+  return join(xdg, 'mutt');
 }
 
 export function loadConfig(
@@ -80,6 +97,11 @@ export function loadConfig(
       fileValues = parsed.values;
       problems.push(...parsed.problems);
       envFile = resolve(candidate);
+      const held = SECRET_NAMES.filter((n) => (fileValues[n] ?? '') !== '');
+      if (held.length > 0) {
+        const w = worldReadable(envFile, held.join(', '));
+        if (w) warnings.push(w);
+      }
     } catch (err) {
       problems.push(
         `MUTT_ENV_FILE="${candidate}": cannot read the env file (${(err as NodeJS.ErrnoException).code ?? String(err)})`,
@@ -94,27 +116,32 @@ export function loadConfig(
     return undefined;
   };
 
-  // 2. Every declared variable.
+  // 2. Every declared variable; secrets by precedence (credential, <NAME>_FILE, <NAME>).
+  const credentialsDir = env.CREDENTIALS_DIRECTORY || undefined;
+  const local = readLocalSecrets((n) => lookup(n)?.raw, credentialsDir);
+  problems.push(...local.problems);
+  const merged = mergeLayers(local);
+  for (const sh of merged.shadowed) warnings.push(shadowWarning(sh));
   const values: Record<string, unknown> = {};
   const sources: Record<string, Source> = {};
+  const secretFiles: Partial<Record<SecretName, string>> = {};
   for (const [name, spec] of Object.entries(schema) as [VarName, VarSpec<unknown>][]) {
     let found = lookup(name);
     if (spec.secret) {
-      const fileVar = `${name}_FILE`;
-      const fromFile = lookup(fileVar);
-      if (found && fromFile) {
-        problems.push(`${name} and ${fileVar} are both set: use one of them`);
-        found = undefined;
-      } else if (fromFile) {
-        try {
-          const content = readFileSync(fromFile.raw, 'utf8').replace(/\r?\n$/, '');
-          if (content.length === 0) problems.push(`${fileVar}="${fromFile.raw}": the file is empty`);
-          else found = { raw: content, source: 'file' };
-        } catch (err) {
-          problems.push(
-            `${fileVar}="${fromFile.raw}": cannot read the file (${(err as NodeJS.ErrnoException).code ?? String(err)})`,
-          );
-        }
+      const secretName = name as SecretName;
+      const layer = merged.sources[secretName];
+      const value = merged.values[secretName];
+      found =
+        layer === undefined || value === undefined
+          ? undefined
+          : layer === 'environment'
+            ? found
+            : { raw: value, source: layer === 'credential' ? 'credential' : 'file' };
+      if (layer === 'file' && local.files[secretName] !== undefined) {
+        const file = local.files[secretName];
+        const w = worldReadable(file, name);
+        if (w) warnings.push(w);
+        secretFiles[secretName] = resolve(file);
       }
     }
     if (!found) {
@@ -134,17 +161,31 @@ export function loadConfig(
   }
   const v = values as unknown as Vars;
 
-  // 3. Unknown MUTT_* names are almost always typos.
-  const known = new Set<string>([
-    ...Object.keys(schema),
-    'MUTT_ENV_FILE',
-    ...SECRET_NAMES.map((s) => `${s}_FILE`),
-  ]);
-  for (const name of new Set([...Object.keys(env), ...Object.keys(fileValues)])) {
-    if (name.startsWith('MUTT_') && !known.has(name)) warnings.push(`${name}: unknown variable (ignored)`);
+  // 3. Unknown names. Every name in the env file is meant for MUTT (or for Node.js and the C library,
+  // which systemd passes the same file to), so an unknown one is a typo that would silently do
+  // nothing: a problem, with the closest known name. In the process environment, which holds
+  // everything else too, only unknown MUTT_* names are reported, as warnings.
+  const knownNames = [...Object.keys(schema), 'MUTT_ENV_FILE', ...SECRET_NAMES.map((s) => `${s}_FILE`)];
+  const known = new Set<string>(knownNames);
+  for (const name of Object.keys(fileValues)) {
+    if (known.has(name) || PASS_THROUGH.test(name)) continue;
+    problems.push(`${envFile ?? candidate}: ${name}: unknown variable${didYouMean(name, knownNames)}`);
+  }
+  for (const name of Object.keys(env)) {
+    if (name.startsWith('MUTT_') && !known.has(name) && !(name in fileValues))
+      warnings.push(`${name}: unknown variable (ignored)${didYouMean(name, knownNames)}`);
   }
 
   // 4. Cross-field checks.
+  /** A file the variable names must be readable by MUTT's user. */
+  const readable = (name: VarName, p: string | undefined) => {
+    if (p === undefined) return;
+    try {
+      accessSync(p, constants.R_OK);
+    } catch (err) {
+      problems.push(`${name}="${p}": cannot read the file (${(err as NodeJS.ErrnoException).code})`);
+    }
+  };
   const set = (n: VarName) => sources[n] !== 'default';
   if (set('REDIS_URL') && set('REDIS_HOST'))
     problems.push('REDIS_URL and REDIS_HOST are both set: use one of them');
@@ -174,7 +215,8 @@ export function loadConfig(
   }
   if (v.MOOG_WEBHOOK_URL !== undefined) {
     const mode = v.MOOG_AUTH_MODE ?? (v.MOOG_API_KEY !== undefined ? 'bearer' : 'none');
-    if (mode !== 'none' && v.MOOG_API_KEY === undefined)
+    // With Vault the key may come from there: checked once Vault has been read (./secrets.ts).
+    if (mode !== 'none' && v.MOOG_API_KEY === undefined && v.VAULT_ADDR === undefined)
       problems.push(`MOOG_AUTH_MODE="${mode}": needs MOOG_API_KEY (or MOOG_API_KEY_FILE)`);
     if (mode === 'basic' && v.MOOG_USERNAME === undefined)
       problems.push('MOOG_AUTH_MODE="basic": needs MOOG_USERNAME');
@@ -236,24 +278,42 @@ export function loadConfig(
       warnings.push(
         `SYSLOG_TLS_PORT="${v.SYSLOG_TLS_PORT}" is set but SYSLOG_TLS_CERT and SYSLOG_TLS_KEY are not: the syslog TLS listener is off`,
       );
-    for (const name of ['SYSLOG_TLS_CERT', 'SYSLOG_TLS_KEY', 'SYSLOG_TLS_CA'] as const) {
-      const p = v[name];
-      if (p === undefined) continue;
-      try {
-        accessSync(p, constants.R_OK);
-      } catch (err) {
-        problems.push(`${name}="${p}": cannot read the file (${(err as NodeJS.ErrnoException).code})`);
-      }
-    }
+    for (const name of ['SYSLOG_TLS_CERT', 'SYSLOG_TLS_KEY', 'SYSLOG_TLS_CA'] as const)
+      readable(name, v[name]);
   }
   if (!isTimeZone(v.SYSLOG_DEFAULT_TIMEZONE))
     problems.push(
       `SYSLOG_DEFAULT_TIMEZONE="${v.SYSLOG_DEFAULT_TIMEZONE}": not a time zone this system knows (expected an IANA name such as UTC or Europe/Paris)`,
     );
   if (v.VAULT_ADDR !== undefined) {
-    problems.push(
-      `VAULT_ADDR="${v.VAULT_ADDR}": this MUTT version reads secrets from variables and <NAME>_FILE files only; unset VAULT_ADDR and supply the secrets that way`,
-    );
+    if (v.VAULT_ROLE_ID === undefined)
+      problems.push(`VAULT_ADDR is set but VAULT_ROLE_ID is not: MUTT logs in to Vault with AppRole`);
+    if (!credentialPath(credentialsDir, 'VAULT_SECRET_ID')) {
+      const p = checkPrivateFile('VAULT_SECRET_ID_FILE', v.VAULT_SECRET_ID_FILE);
+      if (p) problems.push(p);
+    }
+    readable('VAULT_CACERT', v.VAULT_CACERT);
+    if (v.VAULT_ADDR.startsWith('http:') && !/^http:\/\/(127\.|\[::1\]|localhost[:/])/.test(v.VAULT_ADDR))
+      warnings.push('VAULT_ADDR is not https: the Vault token and every secret travel in clear text');
+  }
+  for (const [cert, key] of [
+    ['REDIS_TLS_CERT_PATH', 'REDIS_TLS_KEY_PATH'],
+    ['DB_TLS_CERT_PATH', 'DB_TLS_KEY_PATH'],
+    ['SERVER_TLS_CERT', 'SERVER_TLS_KEY'],
+    ['WEBUI_TLS_CERT', 'WEBUI_TLS_KEY'],
+  ] as const) {
+    if ((v[cert] === undefined) !== (v[key] === undefined))
+      problems.push(
+        v[cert] === undefined ? `${key} is set without ${cert}` : `${cert} is set without ${key}`,
+      );
+    for (const name of [cert, key]) readable(name, v[name]);
+  }
+  for (const [cert, tls] of [
+    ['REDIS_TLS_CERT_PATH', 'REDIS_TLS_ENABLED'],
+    ['DB_TLS_CERT_PATH', 'DB_TLS_ENABLED'],
+  ] as const) {
+    if (v[cert] !== undefined && !v[tls])
+      warnings.push(`${cert} is set but ${tls} is false: the client certificate is not used`);
   }
 
   // 5. Derived settings.
@@ -273,7 +333,9 @@ export function loadConfig(
     embeddedRedis: !set('REDIS_URL') && !set('REDIS_HOST') && v.REDIS_SENTINELS.length === 0,
     embeddedPostgres: !set('DB_HOST'),
     envFile,
+    credentialsDir,
     sources: sources as Record<VarName, Source>,
+    secretFiles,
   };
   return { config: deepFreeze(config), problems, warnings };
 }
@@ -299,6 +361,80 @@ export function shedThresholdProblem(threshold: number, batchSize: number): stri
   return undefined;
 }
 
+/**
+ * Env-file names that are not MUTT's but mean something to the runtime under it: Node.js (NODE_*,
+ * UV_*), OpenTelemetry, the C library and OpenSSL (TZ, LANG, LC_*, SSL_CERT_*), proxies.
+ */
+const PASS_THROUGH =
+  /^(NODE_|UV_|OTEL_|LC_)|^(TZ|LANG|LANGUAGE|PATH|HOME|SSL_CERT_FILE|SSL_CERT_DIR|HTTPS?_PROXY|NO_PROXY|https?_proxy|no_proxy)$/;
+
+/** `; did you mean X?` for the closest known name, or '' when none is close. */
+export function didYouMean(name: string, candidates: readonly string[]): string {
+  const upper = name.toUpperCase();
+  let best: string | undefined;
+  let bestDistance = Number.POSITIVE_INFINITY;
+  for (const c of candidates) {
+    const d = c === upper ? 0 : editDistance(upper, c);
+    if (d < bestDistance) {
+      best = c;
+      bestDistance = d;
+    }
+  }
+  const limit = Math.max(2, Math.floor(name.length / 3));
+  return best !== undefined && bestDistance <= limit ? `; did you mean ${best}?` : '';
+}
+
+/** Optimal-string-alignment distance: insertions, deletions, substitutions and adjacent swaps. */
+export function editDistance(a: string, b: string): number {
+  const rows: number[][] = [];
+  for (let i = 0; i <= a.length; i++) {
+    rows.push([i]);
+    for (let j = 1; j <= b.length; j++) {
+      if (i === 0) {
+        rows[0]!.push(j);
+        continue;
+      }
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      let d = Math.min(rows[i - 1]![j]! + 1, rows[i]![j - 1]! + 1, rows[i - 1]![j - 1]! + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1])
+        d = Math.min(d, rows[i - 2]![j - 2]! + 1);
+      rows[i]!.push(d);
+    }
+  }
+  return rows[a.length]![b.length]!;
+}
+
+/** A warning when `file`, which holds `what`, can be read by every user of the host. */
+function worldReadable(file: string, what: string): string | undefined {
+  try {
+    const mode = statSync(file).mode & 0o777;
+    if ((mode & 0o004) === 0) return undefined;
+    return `${file} is readable by every user of this host (mode 0${mode.toString(8)}) and holds ${what}: run "chmod o-rwx ${file}" (the package installs it as 0640 root:mutt)`;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * A file holding a credential that opens everything else (the Vault secret ID): it must exist and
+ * must not be readable by every user. Returns the problem, naming the variable and the remedy.
+ */
+export function checkPrivateFile(variable: string, file: string): string | undefined {
+  try {
+    const st = statSync(file);
+    if (!st.isFile()) return `${variable}="${file}": not a regular file`;
+    if ((st.mode & 0o004) !== 0)
+      return `${variable}="${file}": readable by every user (mode ${(st.mode & 0o777).toString(8).padStart(4, '0')}); run "chmod 600 ${file}" (owner mutt)`;
+    accessSync(file, constants.R_OK);
+    return undefined;
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code ?? String(err);
+    return code === 'ENOENT'
+      ? `${variable}="${file}": file not found; write the AppRole secret ID there ("vault write -f auth/approle/role/<role>/secret-id"), mode 0600, or give it as the systemd credential VAULT_SECRET_ID`
+      : `${variable}="${file}": cannot read the file (${code})`;
+  }
+}
+
 /** Loads the configuration or throws a ConfigError listing every problem. */
 export function loadConfigOrThrow(env?: Record<string, string | undefined>, opts?: LoadOptions): Config {
   const r = loadConfig(env, opts);
@@ -316,7 +452,7 @@ export function hasRole(config: Pick<Config, 'roles'>, role: Role): boolean {
 }
 
 /** Returns a copy with extra values (secrets resolved later at start-up), frozen again. */
-export function withValues(config: Config, extra: Partial<Vars>): Config {
+export function withValues(config: Config, extra: Partial<Config>): Config {
   return deepFreeze({ ...config, ...extra });
 }
 

@@ -11,9 +11,31 @@ function defaultText(spec: VarSpec<unknown>): string {
   return `\`${typeof d === 'string' ? d : JSON.stringify(d)}\``;
 }
 
+export interface ReferenceRow {
+  group: string;
+  name: VarName;
+  type: string;
+  default: string;
+  doc: string;
+  secret: boolean;
+}
+
+/** Every variable of the schema, in order, as the reference documents it (Markdown in doc/default). */
+export function referenceRows(): ReferenceRow[] {
+  return (Object.entries(schema) as [VarName, VarSpec<unknown>][]).map(([name, spec]) => ({
+    group: spec.group,
+    name,
+    type: spec.secret ? 'secret' : spec.kind === 'enum' ? spec.expected.replace(/^one of /, '') : spec.kind,
+    default: defaultText(spec),
+    doc: spec.note ? `${spec.doc} *${spec.note}*` : spec.doc,
+    secret: spec.secret === true,
+  }));
+}
+
 const cell = (s: string) => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
 
 export function configReference(): string {
+  const rows = new Map(referenceRows().map((r) => [r.name, r]));
   const groups = new Map<string, [VarName, VarSpec<unknown>][]>();
   for (const [name, spec] of Object.entries(schema) as [VarName, VarSpec<unknown>][]) {
     const g = groups.get(spec.group) ?? [];
@@ -30,22 +52,24 @@ export function configReference(): string {
     '`/etc/mutt/mutt.env` when it exists. A variable set in the environment wins over the same variable in the file;',
     'an empty value counts as unset. Every value is validated before anything starts: `mutt validate` prints each',
     'problem on its own line, naming the variable, the value and what is expected, and exits with status 78, as',
-    '`mutt serve` does.',
+    '`mutt serve` does. A name in the env file that MUTT does not know is such a problem (a typo there would',
+    'silently do nothing), reported with the closest known name; names for Node.js and the C library (`NODE_*`,',
+    '`UV_*`, `TZ`, `LANG`, `LC_*`, `SSL_CERT_*`, proxies) are let through. An env file that holds a secret and is',
+    'readable by every user draws a warning naming the file and the `chmod`.',
     '',
-    'Secrets (marked *secret*) are never printed or logged. Each can be given directly, or as a path in `<NAME>_FILE`',
-    '(for example `INGEST_API_KEY_FILE=/etc/mutt/secrets/ingest_api_key`); setting both is an error.',
+    'Secrets (marked *secret*) are never printed or logged. Each can come from HashiCorp Vault (`VAULT_ADDR`: a KV v2',
+    'secret whose keys are the variable names), from a systemd credential (`LoadCredential=<NAME>:…` or',
+    '`LoadCredentialEncrypted=`, read from `$CREDENTIALS_DIRECTORY/<NAME>`), from a file named in `<NAME>_FILE` (for',
+    'example `INGEST_API_KEY_FILE=/etc/mutt/secrets/ingest_api_key`), or from `<NAME>` itself, in that order of',
+    'precedence: a secret set in several places takes the first, and a warning names the others. Vault versions and,',
+    'on SIGHUP, credentials and files are applied without a restart. See [SECURITY.md](SECURITY.md).',
     '',
   ];
   for (const [group, vars] of groups) {
     out.push(`## ${group}`, '', '| Variable | Type | Default | Description |', '|---|---|---|---|');
-    for (const [name, spec] of vars) {
-      const type = spec.secret
-        ? 'secret'
-        : spec.kind === 'enum'
-          ? spec.expected.replace(/^one of /, '')
-          : spec.kind;
-      const doc = spec.note ? `${spec.doc} *${spec.note}*` : spec.doc;
-      out.push(`| \`${name}\` | ${cell(type)} | ${cell(defaultText(spec))} | ${cell(doc)} |`);
+    for (const [name] of vars) {
+      const r = rows.get(name)!;
+      out.push(`| \`${name}\` | ${cell(r.type)} | ${cell(r.default)} | ${cell(r.doc)} |`);
     }
     out.push('');
   }

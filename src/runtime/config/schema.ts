@@ -79,16 +79,29 @@ export const schema = {
   }),
   LOG_LEVEL: oneOf({
     group: G.general,
-    doc: 'Log level of the JSON logs on standard output.',
+    doc: 'Log level of the logs on standard output.',
     default: 'INFO',
     values: ['DEBUG', 'INFO', 'WARNING', 'ERROR', 'CRITICAL'],
     aliases: { warn: 'WARNING', trace: 'DEBUG', fatal: 'CRITICAL' },
+  }),
+  LOG_FORMAT: oneOf({
+    group: G.general,
+    doc: 'Log format on standard output: `json` (one JSON object per line, for the journal and log shippers), `text` (coloured, one readable line per entry), or `auto`: `text` when standard output is a terminal, else `json`.',
+    default: 'auto',
+    values: ['auto', 'json', 'text'],
   }),
   DYNAMIC_CONFIG_ENABLED: bool({
     group: G.general,
     doc: 'Read tunables from `mutt:config:*` in Redis at run time (falling back to the static value when a key is missing or invalid).',
     default: true,
     note: 'MUTT 2.5 defaults to `false`.',
+  }),
+  COMPAT_MODE: oneOf({
+    group: G.general,
+    doc: '`off`: the alerter and forwarder decide as MUTT does. `python2`: parity mode for a fleet that mixes MUTT and Python MUTT 2.x nodes on one Redis: rule matching, unhandled counting, meta-alerts, audit rows, alert JSON and Moogsoft severities follow Python MUTT 2.x, so an event gets the same decision whichever alerter takes it (docs/COMPATIBILITY.md lists every difference and what parity mode does with it). Dynamic key `compat_mode` switches a whole fleet at once; each batch is decided wholly in one mode.',
+    default: 'off' as const,
+    values: ['off', 'python2'],
+    note: 'New in MUTT; Python MUTT 2.x behaves as `python2`.',
   }),
 
   // ── Redis ────────────────────────────────────────────────────────────────────────────────────
@@ -107,7 +120,18 @@ export const schema = {
   REDIS_PORT: port({ group: G.redis, doc: 'Redis port.', default: 6379 }),
   REDIS_DB: int({ group: G.redis, doc: 'Redis logical database number.', default: 0, min: 0, max: 1023 }),
   REDIS_USERNAME: str({ group: G.redis, doc: 'Redis ACL user name (Redis 6+).', default: undefined }),
-  REDIS_PASS: secret({ group: G.redis, doc: 'Redis password.' }),
+  REDIS_PASS: secret({
+    group: G.redis,
+    doc: 'Redis password (for REDIS_USERNAME, or the `default` user). REDIS_PASS_CURRENT, when set, takes its place.',
+  }),
+  REDIS_PASS_CURRENT: secret({
+    group: G.redis,
+    doc: 'The Redis password in use, for zero-downtime rotation (docs/SECURITY.md): every new connection tries it first and falls back to REDIS_PASS_NEXT when Redis refuses it.',
+  }),
+  REDIS_PASS_NEXT: secret({
+    group: G.redis,
+    doc: 'The next Redis password during a rotation: tried when Redis refuses REDIS_PASS_CURRENT.',
+  }),
   REDIS_TLS_ENABLED: bool({
     group: G.redis,
     doc: 'Connect to Redis over TLS.',
@@ -116,7 +140,18 @@ export const schema = {
   }),
   REDIS_CA_CERT_PATH: path({
     group: G.redis,
-    doc: 'CA certificate (PEM) that signs the Redis server certificate.',
+    doc: 'CA certificate (PEM) that signs the Redis server certificate. The server certificate must also name the host MUTT connects to (REDIS_HOST, or the address Sentinel gives).',
+    default: undefined,
+    defaultText: 'the system CA list',
+  }),
+  REDIS_TLS_CERT_PATH: path({
+    group: G.redis,
+    doc: 'Client certificate (PEM) MUTT presents to Redis, for a server with `tls-auth-clients yes`. Needs REDIS_TLS_KEY_PATH.',
+    default: undefined,
+  }),
+  REDIS_TLS_KEY_PATH: path({
+    group: G.redis,
+    doc: 'Private key (PEM) of REDIS_TLS_CERT_PATH (readable by the mutt user only).',
     default: undefined,
   }),
   REDIS_MAX_CONNECTIONS: int({
@@ -135,6 +170,12 @@ export const schema = {
   }),
   REDIS_SENTINEL_MASTER: str({ group: G.redis, doc: 'Sentinel master group name.', default: 'mymaster' }),
   REDIS_SENTINEL_PASS: secret({ group: G.redis, doc: 'Password for the Sentinel endpoints themselves.' }),
+  REDIS_SENTINEL_TLS_ENABLED: bool({
+    group: G.redis,
+    doc: 'Talk to the Sentinel endpoints over TLS (with the same CA and client certificate as Redis).',
+    default: undefined,
+    defaultText: 'the value of REDIS_TLS_ENABLED',
+  }),
 
   // ── PostgreSQL ───────────────────────────────────────────────────────────────────────────────
   DB_HOST: str({
@@ -146,7 +187,18 @@ export const schema = {
   DB_PORT: port({ group: G.pg, doc: 'PostgreSQL port.', default: 5432 }),
   DB_NAME: str({ group: G.pg, doc: 'Database name.', default: 'mutt_db' }),
   DB_USER: str({ group: G.pg, doc: 'Database user.', default: 'mutt_user' }),
-  DB_PASS: secret({ group: G.pg, doc: 'Database password.' }),
+  DB_PASS: secret({
+    group: G.pg,
+    doc: 'Database password. DB_PASS_CURRENT, when set, takes its place.',
+  }),
+  DB_PASS_CURRENT: secret({
+    group: G.pg,
+    doc: 'The PostgreSQL password in use, for zero-downtime rotation (docs/SECURITY.md): every new connection tries it first and falls back to DB_PASS_NEXT when PostgreSQL refuses it.',
+  }),
+  DB_PASS_NEXT: secret({
+    group: G.pg,
+    doc: 'The next PostgreSQL password during a rotation: tried when PostgreSQL refuses DB_PASS_CURRENT.',
+  }),
   DB_TLS_ENABLED: bool({
     group: G.pg,
     doc: 'Connect to PostgreSQL over TLS (the server certificate is verified).',
@@ -155,7 +207,18 @@ export const schema = {
   }),
   DB_TLS_CA_CERT_PATH: path({
     group: G.pg,
-    doc: 'CA certificate (PEM) for PostgreSQL TLS.',
+    doc: 'CA certificate (PEM) that signs the PostgreSQL server certificate. The server certificate must also name DB_HOST (`verify-full`).',
+    default: undefined,
+    defaultText: 'the system CA list',
+  }),
+  DB_TLS_CERT_PATH: path({
+    group: G.pg,
+    doc: 'Client certificate (PEM) MUTT presents to PostgreSQL (for `hostssl … cert` or `clientcert=verify-full` in pg_hba.conf). Needs DB_TLS_KEY_PATH.',
+    default: undefined,
+  }),
+  DB_TLS_KEY_PATH: path({
+    group: G.pg,
+    doc: 'Private key (PEM) of DB_TLS_CERT_PATH (readable by the mutt user only).',
     default: undefined,
   }),
   DB_POOL_MIN_CONN: int({
@@ -176,24 +239,48 @@ export const schema = {
   // ── Secrets ──────────────────────────────────────────────────────────────────────────────────
   VAULT_ADDR: url({
     group: G.secrets,
-    doc: 'HashiCorp Vault address. Every secret variable may instead be given directly or as a file path in `<NAME>_FILE`.',
+    doc: 'HashiCorp Vault address. When set, MUTT logs in with AppRole (VAULT_ROLE_ID and the secret ID in VAULT_SECRET_ID_FILE), reads its secrets from the KV v2 secret at VAULT_SECRETS_PATH, renews its token, and applies a new version of the secret without a restart. Precedence of the sources of a secret: Vault, then systemd credentials (`$CREDENTIALS_DIRECTORY/<NAME>`), then `<NAME>_FILE`, then `<NAME>` (docs/SECURITY.md).',
     default: undefined,
     protocols: ['http:', 'https:'],
   }),
-  VAULT_ROLE_ID: str({ group: G.secrets, doc: 'Vault AppRole role ID.', default: undefined }),
+  VAULT_ROLE_ID: str({
+    group: G.secrets,
+    doc: 'Vault AppRole role ID (required with VAULT_ADDR).',
+    default: undefined,
+  }),
   VAULT_SECRET_ID_FILE: path({
     group: G.secrets,
-    doc: 'File holding the Vault AppRole secret ID.',
+    doc: 'File holding the Vault AppRole secret ID; it must not be readable by other users (`chmod 600`). A systemd credential named `VAULT_SECRET_ID` takes its place.',
     default: '/etc/mutt/secrets/vault_secret_id',
   }),
   VAULT_SECRETS_PATH: str({
     group: G.secrets,
-    doc: 'Vault KV v2 path of the MUTT secrets.',
+    doc: 'KV v2 secret holding the MUTT secrets, as `<mount>/<path>` (the first segment is the secrets engine mount; `secret/data/mutt` is read as `secret/mutt`). Keys read: INGEST_API_KEY, WEBUI_API_KEY, MOOG_API_KEY, REDIS_PASS, REDIS_PASS_CURRENT, REDIS_PASS_NEXT, DB_USER, DB_PASS, DB_PASS_CURRENT, DB_PASS_NEXT, and every other secret variable of this reference under its own name.',
     default: 'secret/mutt',
+    pattern: /^[^/\s]+\/[^\s]*[^/\s]$/,
+    patternText: '<mount>/<path>, e.g. secret/mutt',
+  }),
+  VAULT_NAMESPACE: str({
+    group: G.secrets,
+    doc: 'Vault Enterprise namespace (sent as `X-Vault-Namespace`).',
+    default: undefined,
+  }),
+  VAULT_CACERT: path({
+    group: G.secrets,
+    doc: 'CA certificate bundle (PEM) that signs the Vault server certificate.',
+    default: undefined,
+    defaultText: 'the system CA list',
+  }),
+  VAULT_APPROLE_MOUNT: str({
+    group: G.secrets,
+    doc: 'Path the AppRole auth method is mounted at.',
+    default: 'approle',
+    pattern: /^[A-Za-z0-9_.-]+(\/[A-Za-z0-9_.-]+)*$/,
+    patternText: 'a Vault mount path such as approle',
   }),
   VAULT_TOKEN_RENEW_THRESHOLD: int({
     group: G.secrets,
-    doc: 'Renew the Vault token when its TTL falls below this many seconds.',
+    doc: 'Renew the Vault token when its TTL falls below this many seconds. When renewal fails, or the token reaches its max TTL, MUTT logs in again.',
     default: 3600,
     min: 1,
   }),
@@ -201,6 +288,18 @@ export const schema = {
     group: G.secrets,
     doc: 'Seconds between Vault token TTL checks.',
     default: 300,
+    min: 1,
+  }),
+  VAULT_SECRET_CHECK_INTERVAL: int({
+    group: G.secrets,
+    doc: 'Seconds between checks of the KV secret version; a new version is read and applied at once (API keys, Moogsoft key, Redis and PostgreSQL passwords) in every thread.',
+    default: 60,
+    min: 1,
+  }),
+  VAULT_STARTUP_TIMEOUT: int({
+    group: G.secrets,
+    doc: 'Seconds start-up keeps retrying an unreachable or sealed Vault before it stops with the reason. Once running, MUTT keeps the secrets it has through any Vault outage.',
+    default: 60,
     min: 1,
   }),
 
@@ -213,7 +312,22 @@ export const schema = {
   }),
   INGEST_API_KEY: secret({
     group: G.ingest,
-    doc: 'API key clients send in `X-API-KEY`. When neither it nor INGEST_API_KEY_FILE is set, MUTT generates one on first start in `MUTT_DATA_DIR/secrets/ingest_api_key`.',
+    doc: 'API key clients send in `X-API-KEY`. When it is set nowhere (and Vault is not used), MUTT generates one on first start in `MUTT_DATA_DIR/secrets/ingest_api_key`.',
+  }),
+  INGEST_API_KEY_PREVIOUS: secret({
+    group: G.ingest,
+    doc: 'The previous ingest API key, still accepted during a key rotation (`mutt_ingest_previous_key_requests_total` counts its use; remove it once that stops growing).',
+  }),
+  SERVER_TLS_CERT: path({
+    group: G.ingest,
+    doc: 'PEM certificate (chain) for HTTPS on SERVER_PORT_INGESTOR. With SERVER_TLS_KEY it turns HTTPS on (TLS 1.2 or newer, forward-secret AEAD ciphers only); both files are read again on SIGHUP.',
+    default: undefined,
+    defaultText: 'plain HTTP',
+  }),
+  SERVER_TLS_KEY: path({
+    group: G.ingest,
+    doc: 'PEM private key of SERVER_TLS_CERT (readable by the mutt user only).',
+    default: undefined,
   }),
   MAX_INGEST_QUEUE_SIZE: int({
     group: G.ingest,
@@ -691,6 +805,13 @@ export const schema = {
     min: 1,
     max: 10_000,
   }),
+  MOOG_JOURNAL_SIZE: int({
+    group: G.forwarder,
+    doc: 'Moogsoft requests remembered in the delivery journal (`mutt:journal:moog`, a capped Redis stream shared by the fleet) that `mutt trace` reads: when, which alerts (by correlation id), the answer. Each entry takes about 100 bytes plus 40 per alert, so 50,000 entries take 5 MB when requests carry one alert and 200 MB when every request carries 100. 0 keeps no journal.',
+    default: 50_000,
+    min: 0,
+    max: 10_000_000,
+  }),
   MOOG_BATCH_LINGER_MS: int({
     group: G.forwarder,
     doc: 'When fewer than MOOG_BATCH_SIZE alerts are waiting, how long a forwarder waits for more before sending a partial batch (milliseconds; 0 sends at once).',
@@ -784,7 +905,22 @@ export const schema = {
   }),
   WEBUI_API_KEY: secret({
     group: G.webui,
-    doc: 'API key for the admin UI and API. Generated on first start in `MUTT_DATA_DIR/secrets/webui_api_key` when unset.',
+    doc: 'API key for the admin UI and API (`X-API-KEY` header or `?api_key=`). Generated on first start in `MUTT_DATA_DIR/secrets/webui_api_key` when it is set nowhere (and Vault is not used).',
+  }),
+  WEBUI_API_KEY_PREVIOUS: secret({
+    group: G.webui,
+    doc: 'A second accepted admin API key, for rotation without downtime: set the new key in WEBUI_API_KEY and the old one here, update the clients, then unset this.',
+  }),
+  WEBUI_TLS_CERT: path({
+    group: G.webui,
+    doc: 'PEM certificate (chain) for HTTPS on SERVER_PORT_WEBUI. With WEBUI_TLS_KEY it turns HTTPS on (TLS 1.2 or newer, forward-secret AEAD ciphers only); both files are read again on SIGHUP.',
+    default: undefined,
+    defaultText: 'plain HTTP',
+  }),
+  WEBUI_TLS_KEY: path({
+    group: G.webui,
+    doc: 'PEM private key of WEBUI_TLS_CERT (readable by the mutt user only).',
+    default: undefined,
   }),
   METRICS_CACHE_TTL: int({
     group: G.webui,
@@ -801,9 +937,35 @@ export const schema = {
   }),
   PROMETHEUS_URL: url({
     group: G.webui,
-    doc: 'Prometheus base URL used for the SLO report.',
-    default: 'http://localhost:9090',
+    doc: "Prometheus that scrapes this MUTT fleet. When set, the SLO report (`/api/v1/slo`, `mutt slo`) is computed from it; when unset, or when it does not answer, from MUTT's own request counters kept in Redis, which every node of the fleet shares. The report says which source it used.",
+    default: undefined,
+    note: 'MUTT 2.5 defaults to `http://localhost:9090` and has no other source; MUTT needs no Prometheus for its SLO report.',
     protocols: ['http:', 'https:'],
+  }),
+  SLO_WINDOW_HOURS: int({
+    group: G.webui,
+    doc: 'Window of the SLO report in hours (dynamic key `slo_window_hours`).',
+    default: 24,
+    min: 1,
+    max: 720,
+  }),
+  SLO_INGEST_SUCCESS_TARGET: float({
+    group: G.webui,
+    doc: 'Availability objective of HTTP ingest: the share of requests not failed by MUTT (503 queue full or Redis unavailable, 500) (dynamic key `slo_ingest_success_target`).',
+    default: 0.995,
+    min: 0,
+    exclusiveMin: true,
+    max: 1,
+    exclusiveMax: true,
+  }),
+  SLO_FORWARD_SUCCESS_TARGET: float({
+    group: G.webui,
+    doc: 'Availability objective of forwarding: the share of Moogsoft requests answered 2xx (dynamic key `slo_forward_success_target`).',
+    default: 0.99,
+    min: 0,
+    exclusiveMin: true,
+    max: 1,
+    exclusiveMax: true,
   }),
 } satisfies Record<string, VarSpec<unknown>>;
 
@@ -817,11 +979,17 @@ export const META_VARS = ['MUTT_ENV_FILE'] as const;
 /** Variables declared with `secret()` (a unit test keeps this list in step with the schema). */
 export const SECRET_NAMES = [
   'REDIS_PASS',
+  'REDIS_PASS_CURRENT',
+  'REDIS_PASS_NEXT',
   'REDIS_SENTINEL_PASS',
   'DB_PASS',
+  'DB_PASS_CURRENT',
+  'DB_PASS_NEXT',
   'INGEST_API_KEY',
+  'INGEST_API_KEY_PREVIOUS',
   'MOOG_API_KEY',
   'WEBUI_API_KEY',
+  'WEBUI_API_KEY_PREVIOUS',
   'SNMP_COMMUNITIES',
 ] as const satisfies readonly VarName[];
 export type SecretName = (typeof SECRET_NAMES)[number];

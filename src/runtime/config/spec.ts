@@ -76,12 +76,11 @@ export function port<D extends number | undefined>(
 }
 
 export function float<D extends number | undefined>(
-  o: Common<D> & { min?: number; max?: number; exclusiveMin?: boolean },
+  o: Common<D> & { min?: number; max?: number; exclusiveMin?: boolean; exclusiveMax?: boolean },
 ): VarSpec<number | D> {
+  const upper = o.max !== undefined ? ` and ${o.exclusiveMax ? '<' : '<='} ${o.max}` : '';
   const expected =
-    o.min !== undefined
-      ? `a number ${o.exclusiveMin ? '>' : '>='} ${o.min}${o.max !== undefined ? ` and <= ${o.max}` : ''}`
-      : 'a number';
+    o.min !== undefined ? `a number ${o.exclusiveMin ? '>' : '>='} ${o.min}${upper}` : 'a number';
   return {
     kind: 'number',
     ...o,
@@ -91,7 +90,7 @@ export function float<D extends number | undefined>(
       const n = Number(raw);
       if (!Number.isFinite(n)) return bad(expected);
       if (o.min !== undefined && (o.exclusiveMin ? n <= o.min : n < o.min)) return bad(expected);
-      if (o.max !== undefined && n > o.max) return bad(expected);
+      if (o.max !== undefined && (o.exclusiveMax ? n >= o.max : n > o.max)) return bad(expected);
       return ok(n);
     },
   };
@@ -100,7 +99,7 @@ export function float<D extends number | undefined>(
 const TRUE = new Set(['true', '1', 'yes', 'on']);
 const FALSE = new Set(['false', '0', 'no', 'off']);
 
-export function bool(o: Common<boolean>): VarSpec<boolean> {
+export function bool<D extends boolean | undefined>(o: Common<D>): VarSpec<boolean | D> {
   const expected = 'true or false (also 1/0, yes/no, on/off)';
   return {
     kind: 'boolean',

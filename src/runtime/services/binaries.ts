@@ -8,14 +8,14 @@ export class MissingBinariesError extends Error {
   readonly missing: readonly ('redis' | 'postgres')[];
   constructor(missing: ('redis' | 'postgres')[]) {
     const what = missing
-      .map((m) => (m === 'redis' ? 'redis-server' : 'PostgreSQL (postgres, initdb)'))
+      .map((m) => (m === 'redis' ? 'redis-server (or valkey-server)' : 'PostgreSQL (postgres, initdb)'))
       .join(' and ');
     const deb = missing.map((m) => (m === 'redis' ? 'redis-server' : 'postgresql')).join(' ');
     const rhel = missing.map((m) => (m === 'redis' ? 'redis' : 'postgresql-server')).join(' ');
     const vars = missing.map((m) => (m === 'redis' ? 'REDIS_HOST' : 'DB_HOST')).join(' / ');
     super(
       `MUTT runs a private ${what} when no external server is configured, but cannot find it. ` +
-        `Install it with "apt-get install ${deb}" (Debian/Ubuntu) or "dnf install ${rhel}" (RHEL/Fedora), ` +
+        `Install it with "apt-get install ${deb}" (Debian/Ubuntu) or "dnf install ${rhel}" (RHEL/Fedora${missing.includes('redis') ? '; valkey instead of redis on RHEL 10' : ''}), ` +
         `or point MUTT at existing servers with ${vars}.`,
     );
     this.name = 'MissingBinariesError';
@@ -49,8 +49,9 @@ export const SEARCH = {
   pgDirs: ['/usr/bin', '/usr/local/pgsql/bin'],
 };
 
+/** redis-server, or Valkey's valkey-server (RHEL 10 ships Valkey, a drop-in fork, instead of Redis). */
 export function findRedisServer(search = SEARCH): string | undefined {
-  return findOnPath('redis-server', search.redisDirs);
+  return findOnPath('redis-server', search.redisDirs) ?? findOnPath('valkey-server', search.redisDirs);
 }
 
 const versionOf = (dir: string) => Number.parseFloat(dir.replace(/^.*?(\d+(\.\d+)?).*$/, '$1')) || 0;
@@ -98,7 +99,16 @@ export interface SystemUser {
 
 /** Looks a user up through NSS (getent), so LDAP/SSSD users work too. */
 export function lookupUser(name: string): SystemUser | undefined {
-  const r = spawnSync('getent', ['passwd', name], { encoding: 'utf8' });
+  return getentPasswd(name);
+}
+
+/** The user with this uid, through NSS. */
+export function lookupUid(uid: number): SystemUser | undefined {
+  return getentPasswd(String(uid));
+}
+
+function getentPasswd(key: string): SystemUser | undefined {
+  const r = spawnSync('getent', ['passwd', key], { encoding: 'utf8' });
   if (r.status !== 0 || !r.stdout) return undefined;
   const f = r.stdout.trim().split(':');
   if (f.length < 4) return undefined;

@@ -8,7 +8,7 @@ import { dirname, join } from 'node:path';
 import pg from 'pg';
 import type { Logger } from '../logging.ts';
 import { abortableSleep } from '../sleep.ts';
-import { lookupUser, type SystemUser } from './binaries.ts';
+import { lookupUid, lookupUser, type SystemUser } from './binaries.ts';
 import { ManagedProcess, stopStale } from './process.ts';
 
 export interface PostgresServerOptions {
@@ -38,10 +38,21 @@ export interface PostgresServerHandle {
   stop(): Promise<void>;
 }
 
-/** The user the cluster runs as when MUTT is root; undefined when MUTT is not root. */
-export function postgresRunAs(): SystemUser | undefined {
+/**
+ * The user the cluster runs as when MUTT is root (undefined when MUTT is not root): the owner of an
+ * existing cluster directory `dir` when that is not root (so `mutt migrate` run by root keeps the
+ * cluster the `mutt` service user owns), else `mutt` (the package's service user), else `postgres`.
+ */
+export function postgresRunAs(dir?: string): SystemUser | undefined {
   if (process.getuid?.() !== 0) return undefined;
-  for (const name of ['postgres', 'mutt']) {
+  if (dir && existsSync(dir)) {
+    const st = statSync(dir);
+    if (st.uid !== 0) {
+      const owner = lookupUid(st.uid);
+      if (owner) return owner;
+    }
+  }
+  for (const name of ['mutt', 'postgres']) {
     const u = lookupUser(name);
     if (u && u.uid !== 0) return u;
   }
@@ -94,7 +105,7 @@ function quoteIdent(s: string): string {
 }
 
 export async function startPostgres(o: PostgresServerOptions): Promise<PostgresServerHandle> {
-  const runAs = postgresRunAs();
+  const runAs = postgresRunAs(o.dir);
   const dataDir = join(o.dir, 'data');
   const socketDir = join(o.dir, 'run');
   const port = o.port ?? 5432;

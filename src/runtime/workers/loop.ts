@@ -26,6 +26,16 @@ const TRANSIENT_CODES = new Set([
   '08006',
   '08001',
   '08004',
+  // A refused password or certificate: fixed on the server or in the secrets (a rotation, Vault, a
+  // SIGHUP) without restarting MUTT; connections keep trying meanwhile.
+  '28P01',
+  '28000',
+  'CERT_HAS_EXPIRED',
+  'CERT_NOT_YET_VALID',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
 ]);
 
 /** Connection-level failures worth waiting out (as opposed to bugs and bad data). */
@@ -36,7 +46,7 @@ export function isTransient(err: unknown): boolean {
   const m = e.message ?? '';
   return (
     e.name === 'MaxRetriesPerRequestError' ||
-    /Connection is closed|Stream isn't writeable|connect ECONNREFUSED|Connection terminated|timeout exceeded when trying to connect|LOADING|READONLY|MASTERDOWN|Client network socket disconnected|Command timed out|is not queryable|the database system is (starting up|shutting down)/i.test(
+    /^(WRONGPASS|NOAUTH)\b|Connection is closed|Stream isn't writeable|connect ECONNREFUSED|Connection terminated|timeout exceeded when trying to connect|LOADING|READONLY|MASTERDOWN|Client network socket disconnected|Command timed out|is not queryable|the database system is (starting up|shutting down)/i.test(
       m,
     )
   );

@@ -6,6 +6,7 @@ import { Worker } from 'node:worker_threads';
 import { Counter, type Registry } from 'prom-client';
 import type { Logger } from '../logging.ts';
 import type { MetricsSnapshot } from '../metrics.ts';
+import type { SecretValues } from '../secrets/store.ts';
 import type { FromWorker, ToWorker, WorkerInit, WorkerRole } from './protocol.ts';
 
 export interface SupervisorOptions {
@@ -52,6 +53,8 @@ export class WorkerSupervisor {
   async start(plan: { role: WorkerRole; count: number }[]): Promise<void> {
     const starts: Promise<void>[] = [];
     for (const { role, count } of plan) {
+      // The series exists from the start (at 0), so a rate or an alert on it has data before any restart.
+      this.restarts.inc({ role }, 0);
       for (let index = 0; index < count; index++) {
         const slot: Slot = { role, index, state: 'starting', failures: 0 };
         this.slots.push(slot);
@@ -124,6 +127,14 @@ export class WorkerSupervisor {
     return true;
   }
 
+  /** New secrets for every thread (also those still starting: their port queues the message). */
+  updateSecrets(values: SecretValues): void {
+    for (const s of this.slots) {
+      if (s.worker && s.state !== 'stopped')
+        s.worker.postMessage({ type: 'secrets', values } satisfies ToWorker);
+    }
+  }
+
   /** SIGHUP: every running worker reloads. */
   reload(): void {
     for (const s of this.slots) this.post(s, { type: 'reload' });
@@ -145,6 +156,13 @@ export class WorkerSupervisor {
       this.pending.set(id, { got, left: running.length, done: finish });
       for (const s of running) this.post(s, { type: 'metrics', id });
     });
+  }
+
+  /** Pod ids of the running threads of a role (whose state other components may wait for). */
+  pods(role: WorkerRole): string[] {
+    return this.slots
+      .filter((s) => s.role === role && s.state === 'running' && s.worker)
+      .map((s) => this.o.makeInit(s.role, s.index).pod);
   }
 
   /** Per role: how many threads run out of how many are configured. */

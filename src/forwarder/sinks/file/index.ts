@@ -8,7 +8,7 @@ import { dirname, join } from 'node:path';
 import type { Config } from '../../../runtime/config/load.ts';
 import type { Alert } from '../../alert.ts';
 import { toMoogEvent } from '../moogsoft/payload.ts';
-import type { AlertOutcome, ProbeResult, SendResult, Sink } from '../types.ts';
+import type { AlertOutcome, ProbeResult, SendOptions, SendResult, Sink } from '../types.ts';
 
 export interface FileSinkOptions {
   path: string;
@@ -37,13 +37,13 @@ export class FileSink implements Sink {
     mkdirSync(dirname(o.path), { recursive: true, mode: 0o750 });
   }
 
-  async send(alerts: readonly Alert[]): Promise<SendResult> {
+  async send(alerts: readonly Alert[], options: SendOptions = {}): Promise<SendResult> {
     const started = performance.now();
     const outcomes: AlertOutcome[] = [];
     const lines: string[] = [];
     for (const a of alerts) {
       try {
-        lines.push(`${JSON.stringify(toMoogEvent(a, this.o))}\n`);
+        lines.push(`${JSON.stringify(toMoogEvent(a, this.o, options.compat))}\n`);
         outcomes.push({ kind: 'delivered' });
       } catch (err) {
         outcomes.push({

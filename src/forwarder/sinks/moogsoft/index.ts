@@ -6,12 +6,12 @@
 import type { Alert } from '../../alert.ts';
 import { classifyError, classifyStatus, statusLabel } from '../../retry-policy.ts';
 import { excerpt, HttpClient } from '../http.ts';
-import type { AlertOutcome, ProbeResult, SendResult, Sink } from '../types.ts';
+import type { AlertOutcome, ProbeResult, SendOptions, SendResult, Sink } from '../types.ts';
 import { type MoogsoftConfig, type MoogsoftOptions, moogsoftOptions } from './config.ts';
 import { type MoogEvent, toMoogEvent } from './payload.ts';
 
 export { type MoogsoftOptions, moogsoftOptions } from './config.ts';
-export { type MoogEvent, moogSeverity, toMoogEvent } from './payload.ts';
+export { type MoogEvent, moogSeverity, pythonMoogSeverity, toMoogEvent } from './payload.ts';
 
 const USER_AGENT = `MUTT/${typeof __MUTT_VERSION__ === 'string' ? __MUTT_VERSION__ : '0.0.0-dev'}`;
 
@@ -20,13 +20,15 @@ export class MoogsoftSink implements Sink {
   readonly target: string;
   readonly maxBatch: number;
   readonly guarded = true;
-  private readonly o: MoogsoftOptions;
+  private o: MoogsoftOptions;
   private readonly client: HttpClient;
-  private readonly headers: Record<string, string>;
-  private readonly secrets: (string | undefined)[];
+  private headers: Record<string, string>;
+  private secrets: (string | undefined)[];
+  private readonly config?: MoogsoftConfig;
 
-  constructor(o: MoogsoftOptions) {
+  constructor(o: MoogsoftOptions, config?: MoogsoftConfig) {
     this.o = o;
+    this.config = config;
     this.maxBatch = o.payload === 'single' ? 1 : o.batchSize;
     // For logs: no user info and no query string (either may carry a credential).
     const u = new URL(o.url);
@@ -39,12 +41,18 @@ export class MoogsoftSink implements Sink {
       verify: o.tlsVerify,
       maxSockets: o.maxSockets,
     });
+    this.headers = {};
+    this.secrets = [];
+    this.useAuth(o.auth);
+  }
+
+  /** Headers and the list of strings blanked in excerpts, for one credential. */
+  private useAuth(a: MoogsoftOptions['auth']): void {
     this.headers = {
       'Content-Type': 'application/json',
       Accept: 'application/json',
       'User-Agent': USER_AGENT,
     };
-    const a = o.auth;
     if (a.mode === 'bearer') this.headers.Authorization = `Bearer ${a.token}`;
     else if (a.mode === 'basic')
       this.headers.Authorization = `Basic ${Buffer.from(`${a.user}:${a.password}`).toString('base64')}`;
@@ -57,7 +65,26 @@ export class MoogsoftSink implements Sink {
   }
 
   static fromConfig(c: MoogsoftConfig): MoogsoftSink {
-    return new MoogsoftSink(moogsoftOptions(c));
+    return new MoogsoftSink(moogsoftOptions(c), c);
+  }
+
+  /**
+   * A rotated MOOG_API_KEY: requests from now on carry it. A key that the configured MOOG_AUTH_MODE
+   * cannot use (none given) keeps the previous one.
+   */
+  setCredential(apiKey: string | undefined): void {
+    if (!this.config) return;
+    let next: MoogsoftOptions;
+    try {
+      next = moogsoftOptions({ ...this.config, MOOG_AUTH_MODE: this.o.auth.mode, MOOG_API_KEY: apiKey });
+    } catch {
+      return;
+    }
+    // The old key stays blanked in excerpts too: an answer may still echo it.
+    const old = this.secrets;
+    this.o = { ...this.o, auth: next.auth };
+    this.useAuth(next.auth);
+    this.secrets = [...this.secrets, ...old.slice(0, 3)];
   }
 
   /** The request body for rendered events (the REST LAM auth_token travels in it). */
@@ -67,13 +94,13 @@ export class MoogsoftSink implements Sink {
     return JSON.stringify({ ...token, events });
   }
 
-  async send(alerts: readonly Alert[]): Promise<SendResult> {
+  async send(alerts: readonly Alert[], options: SendOptions = {}): Promise<SendResult> {
     const outcomes: AlertOutcome[] = new Array<AlertOutcome>(alerts.length);
     const events: MoogEvent[] = [];
     const sent: number[] = [];
     alerts.forEach((a, i) => {
       try {
-        events.push(toMoogEvent(a, this.o));
+        events.push(toMoogEvent(a, this.o, options.compat));
         sent.push(i);
       } catch (err) {
         outcomes[i] = {

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { eventProblems } from '../../../../test/harness/mock-moogsoft.ts';
 import { muttAlert, pythonAlert } from '../../../../test/fixtures/alerts.ts';
 import { parseAlert } from '../../alert.ts';
-import { moogSeverity, toMoogEvent } from './payload.ts';
+import { moogSeverity, pythonMoogSeverity, toMoogEvent } from './payload.ts';
 
 const NOW_S = Date.parse('2026-11-24T13:00:00Z') / 1000;
 const ctx = {
@@ -130,4 +130,36 @@ describe('moogSeverity', () => {
       expect(moogSeverity(v)).toBe(n);
     });
   }
+});
+
+// COMPAT_MODE=python2: the numbers a Python MUTT 2.x forwarder sends (Warning 3 and Minor 2 were
+// observed against it; the other labels agree with Moogsoft's scale in both modes).
+describe('severity by mode', () => {
+  it.each([
+    ['Critical', 5, 5],
+    ['Major', 4, 4],
+    ['Warning', 2, 3],
+    ['Minor', 3, 2],
+    ['Info', 1, 1],
+    ['Clear', 0, 0],
+    ['warning', 2, 3],
+    ['no such label', 2, 3],
+    [undefined, 2, 3],
+    [4, 4, 4],
+  ])('%j → %j by default, %j in parity mode', (severity, mutt, python) => {
+    const a = alert(pythonAlert(1, { severity }));
+    expect(toMoogEvent(a, ctx).severity).toBe(mutt);
+    expect(toMoogEvent(a, ctx, 'off').severity).toBe(mutt);
+    expect(toMoogEvent(a, ctx, 'python2').severity).toBe(python);
+    expect(moogSeverity(severity)).toBe(mutt);
+    expect(pythonMoogSeverity(severity)).toBe(python);
+  });
+
+  it('parity mode changes nothing but the severity number', () => {
+    const a = alert(muttAlert(3));
+    expect({ ...toMoogEvent(a, ctx, 'python2'), severity: 0 }).toEqual({
+      ...toMoogEvent(a, ctx),
+      severity: 0,
+    });
+  });
 });

@@ -2,6 +2,7 @@
 // MUTT's alerter and from a Python MUTT 2.x alerter alike (which carry no signature, rule_id,
 // handling, environment or alerted_at): every field has a derivation when the alert lacks it.
 import { createHash } from 'node:crypto';
+import type { CompatMode } from '../../../core/config/compat.ts';
 import { parseJsonLenient } from '../../../core/protocol/json.ts';
 import type { Alert } from '../../alert.ts';
 
@@ -53,6 +54,25 @@ export function moogSeverity(v: unknown): number {
   return 2;
 }
 
+/**
+ * Python MUTT 2.x's forwarder numbers (COMPAT_MODE=python2): Warning 3 and Minor 2, the reverse of
+ * Moogsoft's scale (observed); the other labels agree with Moogsoft. A label Python does not know
+ * is sent as its Warning.
+ */
+const PYTHON_SEVERITY: Record<string, number> = { ...SEVERITY, warning: 3, minor: 2 };
+
+/** The Moogsoft number a Python MUTT 2.x forwarder sends for an alert severity. */
+export function pythonMoogSeverity(v: unknown): number {
+  if (typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= 5) return v;
+  if (typeof v === 'string') {
+    const s = v.trim();
+    if (/^[0-5]$/.test(s)) return Number(s);
+    const n = PYTHON_SEVERITY[s.toLowerCase()];
+    if (n !== undefined) return n;
+  }
+  return 3;
+}
+
 const text = (v: unknown): string | undefined =>
   typeof v === 'string' && v.length > 0 ? v : typeof v === 'number' ? String(v) : undefined;
 
@@ -83,7 +103,8 @@ export function eventOf(alert: Alert): Record<string, unknown> | undefined {
   return undefined;
 }
 
-export function toMoogEvent(alert: Alert, ctx: RenderContext): MoogEvent {
+/** The Moogsoft event for an alert; `mode` python2 maps severities as Python MUTT 2.x does. */
+export function toMoogEvent(alert: Alert, ctx: RenderContext, mode: CompatMode = 'off'): MoogEvent {
   const d = alert.data;
   const event = eventOf(alert);
   const team = text(d.team_assignment) ?? ctx.defaultTeam;
@@ -105,7 +126,7 @@ export function toMoogEvent(alert: Alert, ctx: RenderContext): MoogEvent {
     agent_location: ctx.agentLocation,
     type:
       text(event?.trap_oid) ?? text(event?.msgid) ?? text(event?.app_name) ?? text(event?.source) ?? 'MUTT',
-    severity: moogSeverity(d.severity),
+    severity: mode === 'python2' ? pythonMoogSeverity(d.severity) : moogSeverity(d.severity),
     description: alert.message,
     agent_time: agentTime,
     custom_info: {

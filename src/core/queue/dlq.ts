@@ -1,5 +1,6 @@
 // The dead-letter lists (PROTOCOL.md): reading and filtering them, replaying items to the queue they
-// came from, moving poison to the dead list, purging. Remediation and `mutt dlq` share this code.
+// came from, moving poison to the dead list, purging. Remediation and the admin DLQ service (which
+// `mutt dlq`, the admin API and the UI call) share this code.
 //
 //   mutt:dlq:moog    ──replay──► mutt:alert_queue   (_moog_retry_count = 0, _replay_count + 1)
 //   mutt:dlq:alerter ──replay──► mutt:ingest_queue  (_retry_count = 0, _replay_count + 1; operator only)
@@ -13,9 +14,11 @@
 // its destination only if it was still in the list, so two replays racing (two nodes, or remediation
 // and an operator) never duplicate an item. Producers LPUSH, so index 0 is the newest item, as
 // `redis-cli LINDEX` counts.
-import { parseJsonLenient } from '../core/protocol/json.ts';
-import type { Keys } from '../core/protocol/keys.ts';
-import type { ScriptedRedis } from '../core/protocol/scripts.ts';
+import { createHash } from 'node:crypto';
+import { parseJsonLenient } from '../protocol/json.ts';
+import { isSecretKey } from '../protocol/secrets.ts';
+import type { Keys } from '../protocol/keys.ts';
+import type { ScriptedRedis } from '../protocol/scripts.ts';
 
 export const DLQ_NAMES = ['moog', 'alerter', 'dead'] as const;
 export type DlqName = (typeof DLQ_NAMES)[number];
@@ -27,9 +30,14 @@ export function dlqKey(keys: Pick<Keys, 'moogDlq' | 'alerterDlq' | 'deadLetter'>
 /** Moogsoft DLQ codes of items that no replay can deliver (they go straight to the dead list). */
 const UNDELIVERABLE = new Set(['invalid_json', 'invalid_alert', 'render_failed']);
 
+/** A stable id of a DLQ item: the first 16 hex digits of the SHA-1 of its exact text. */
+export const dlqItemId = (raw: string): string => createHash('sha1').update(raw).digest('hex').slice(0, 16);
+
 export interface DlqEntry {
   /** Position counted from the newest (LINDEX index) when it was read. */
   index: number;
+  /** dlqItemId(raw): selects this item for a replay or purge whatever its position by then. */
+  id: string;
   raw: string;
   item?: Record<string, unknown>;
   reason?: string;
@@ -58,7 +66,8 @@ function parseObject(raw: string): Record<string, unknown> | undefined {
 
 export function describeEntry(raw: string, index: number): DlqEntry {
   const item = parseObject(raw);
-  if (!item) return { index, raw, reason: 'not a JSON object', code: 'invalid_json', replayCount: 0 };
+  const id = dlqItemId(raw);
+  if (!item) return { index, id, raw, reason: 'not a JSON object', code: 'invalid_json', replayCount: 0 };
   const event =
     item.raw_json && typeof item.raw_json === 'object'
       ? (item.raw_json as Record<string, unknown>)
@@ -66,6 +75,7 @@ export function describeEntry(raw: string, index: number): DlqEntry {
   const replay = item._replay_count;
   return {
     index,
+    id,
     raw,
     item,
     reason: str(item._dead_reason) ?? str(item._dlq_reason) ?? str(item.shedding_reason),
@@ -84,9 +94,12 @@ export interface DlqFilter {
   host?: string;
   /** Failed at or after this instant. */
   since?: Date;
+  /** Only these items (dlqItemId). */
+  ids?: ReadonlySet<string>;
 }
 
 export function matches(e: DlqEntry, f: DlqFilter): boolean {
+  if (f.ids && !f.ids.has(e.id)) return false;
   if (f.reason) {
     const needle = f.reason.toLowerCase();
     if (!`${e.reason ?? ''} ${e.code ?? ''}`.toLowerCase().includes(needle)) return false;
@@ -99,24 +112,28 @@ export function matches(e: DlqEntry, f: DlqFilter): boolean {
   return true;
 }
 
-const isEmpty = (f: DlqFilter) => !f.reason && !f.host && !f.since;
+const isEmpty = (f: DlqFilter) => !f.reason && !f.host && !f.since && !f.ids;
 
 export interface ListResult {
   total: number;
   matched: number;
   /** Matching items per reason code (`_dlq_code`; `dead` items by where they came from). */
   byCode: Record<string, number>;
-  /** Newest first, at most `limit`. */
+  /** Newest first, at most `limit`, after skipping `offset` matches. */
   entries: DlqEntry[];
 }
 
-/** Reads a whole DLQ newest first: the total, how many match, per-code counts, the first `limit` matches. */
+/**
+ * Reads a whole DLQ newest first: the total, how many match, per-code counts, and `limit` matches
+ * after the first `offset`.
+ */
 export async function listDlq(
   redis: ScriptedRedis,
   key: string,
   filter: DlqFilter = {},
   limit = 20,
   pageSize = 500,
+  offset = 0,
 ): Promise<ListResult> {
   const total = await redis.llen(key);
   const entries: DlqEntry[] = [];
@@ -132,13 +149,13 @@ export async function listDlq(
       const code =
         e.code ?? (typeof e.item?._dead_from === 'string' ? `from_${e.item._dead_from}` : 'unknown');
       byCode[code] = (byCode[code] ?? 0) + 1;
-      if (entries.length < limit) entries.push(e);
+      if (matched > offset && entries.length < limit) entries.push(e);
     });
   }
   return { total, matched, byCode, entries };
 }
 
-/** One item by LINDEX index, or by correlation id. */
+/** One item by LINDEX index, by item id (dlqItemId) or by correlation id. */
 export async function findDlqEntry(
   redis: ScriptedRedis,
   key: string,
@@ -152,7 +169,10 @@ export async function findDlqEntry(
   const total = await redis.llen(key);
   for (let start = 0; start < total; start += pageSize) {
     const page = await redis.lrange(key, start, start + pageSize - 1);
-    const i = page.findIndex((raw) => describeEntry(raw, 0).correlationId === ref);
+    const i = page.findIndex((raw) => {
+      const e = describeEntry(raw, 0);
+      return e.id === ref || e.correlationId === ref;
+    });
     if (i >= 0) return describeEntry(page[i]!, start + i);
   }
   return undefined;
@@ -192,8 +212,10 @@ export function replayForm(
       '_dlq_status',
     ]);
     out._replay_count = 0;
-    if (to === 'alert_queue') out._moog_retry_count = 0;
-    else out._retry_count = 0;
+    if (to === 'alert_queue') {
+      out._moog_retry_count = 0;
+      withoutSecrets(out);
+    } else out._retry_count = 0;
     return { to, item: JSON.stringify(out) };
   }
   if (!item || (typeof item._raw === 'string' && !('hostname' in item)))
@@ -209,7 +231,8 @@ export function replayForm(
   const last = item._dlq_reason;
   const common = ['_dlq_reason', '_dlq_code', '_dlq_status', '_failed_at'];
   if (from === 'moog') {
-    const out = strip(item, [...common, '_moog_retry_at', '_moog_last_error']);
+    // A Moogsoft key a Python forwarder copied into the alert does not go back on the queue.
+    const out = withoutSecrets(strip(item, [...common, '_moog_retry_at', '_moog_last_error']));
     out._moog_retry_count = 0;
     out._replay_count = o.force ? 1 : replays + 1;
     if (last !== undefined) out._last_dlq_reason = last;
@@ -220,6 +243,12 @@ export function replayForm(
   out._replay_count = o.force ? 1 : replays + 1;
   if (last !== undefined) out._last_dlq_reason = last;
   return { to: 'ingest_queue', item: JSON.stringify(out) };
+}
+
+/** Removes credential-looking top-level keys (in place) and returns the object. */
+function withoutSecrets(o: Record<string, unknown>): Record<string, unknown> {
+  for (const k of Object.keys(o)) if (isSecretKey(k)) delete o[k];
+  return o;
 }
 
 function strip(o: Record<string, unknown>, keys: string[]): Record<string, unknown> {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { muttAlert, pythonAlert } from '../../test/fixtures/alerts.ts';
+import { muttAlert, pythonAlert } from '../../../test/fixtures/alerts.ts';
 import { describeEntry, isShed, lowWaterMark, matches, replayForm } from './dlq.ts';
 
 const NOW = new Date('2026-11-24T12:00:00Z');
@@ -145,6 +145,26 @@ describe('replayForm', () => {
         for (const k of Object.keys(f.item)) expect(k).not.toMatch(/^_dead_/);
     });
   }
+
+  // What a Python MUTT 2.x forwarder leaves in mutt:dlq:moog: the alert with its retry count and the
+  // Moogsoft key it copied in; no _dlq_reason, _dlq_code or _replay_count.
+  const pythonDlqItem = { ...pythonAlert(4), _moog_retry_count: 6, moog_api_key: 'k-7f2a' };
+
+  it('a Python DLQ item (only _moog_retry_count) is replayed, counted from 0, without the copied key', () => {
+    const e = describeEntry(JSON.stringify(pythonDlqItem), 0);
+    expect(e).toMatchObject({ reason: undefined, code: undefined, replayCount: 0, hostname: 'router4' });
+    const f = form(pythonDlqItem, 'moog');
+    expect(f.to).toBe('alert_queue');
+    expect(f.item).toMatchObject({ _moog_retry_count: 0, _replay_count: 1, hostname: 'router4' });
+    expect(f.item).not.toHaveProperty('moog_api_key');
+    expect(f.item).not.toHaveProperty('_last_dlq_reason');
+  });
+
+  it('a Python item an operator sends back from the dead list loses the copied key too', () => {
+    const f = form({ ...pythonDlqItem, _dead_from: 'moog', _dead_reason: 'r' }, 'dead');
+    expect(f.to).toBe('alert_queue');
+    expect(f.item).not.toHaveProperty('moog_api_key');
+  });
 
   it('--force replays poison with a fresh budget', () => {
     const f = form(moogDlqItem({ _replay_count: 7 }), 'moog', { ...opts, force: true });
