@@ -216,8 +216,9 @@ describe('Moogsoft outages', () => {
     expect(mock.posts()).toHaveLength(3);
     expect(await svc.redis.get(s.keys.breakerFailures)).toBe('3');
     expect(await metric(s.port, 'mutt_circuit_breaker_state')).toBe(1);
-    // Open: nothing is sent until the timeout; then exactly one probe, which fails again.
-    await new Promise((r) => setTimeout(r, 1500));
+    // Open: nothing is sent until the timeout (at least three quarters of CIRCUIT_BREAKER_INITIAL_TIMEOUT,
+    // 2 s); then exactly one probe, which fails again.
+    await new Promise((r) => setTimeout(r, 1200));
     expect(mock.posts()).toHaveLength(3);
     await mock.until(() => mock.posts().length === 4, 5000, 'the probe');
     await new Promise((r) => setTimeout(r, 300));

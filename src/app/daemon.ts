@@ -63,12 +63,12 @@ import {
   type RedisEndpoint,
   redisPasswords,
   redisProblem,
-  whenReady,
 } from '../runtime/redis.ts';
 import type { PasswordPair } from '../runtime/secrets/rotation.ts';
 import { requireBinaries } from '../runtime/services/binaries.ts';
 import { type PostgresServerHandle, startPostgres } from '../runtime/services/postgres-server.ts';
 import { type RedisServerHandle, startRedisServer } from '../runtime/services/redis-server.ts';
+import { sdNotify } from '../runtime/notify.ts';
 import { abortableSleep } from '../runtime/sleep.ts';
 import { httpServerCertificate, type ServerCertificate } from '../runtime/tls.ts';
 import { type FetchHandler, startWebServer, type WebServer } from '../runtime/web-server.ts';
@@ -109,6 +109,10 @@ export class Daemon {
   private readonly listeners: RunningListener[] = [];
   private supervisor?: WorkerSupervisor;
   private lease?: NodeLease;
+  /** The workers' start, when Redis refused MUTT at start-up (they start once it accepts it). */
+  private deferredStart?: Promise<void>;
+  /** Called when the daemon cannot go on after start() returned (a node name held by another process). */
+  onFatal?: (err: Error) => void;
   private sloRecorder?: SloRecorder;
   private stopping?: Promise<void>;
   private readonly startedAt = Date.now();
@@ -201,8 +205,15 @@ export class Daemon {
       redis: describeEndpoint(redisEndpoint),
       postgres: pgEndpoint ? describePg(pgEndpoint, c.DB_NAME) : undefined,
     };
-    await this.waitForRedis(info.redis);
-    await this.claimNodeName();
+    // Redis answering (or refusing MUTT's password or certificate, which waiting will not mend: the
+    // listeners then open so that /health says why) before anything opens.
+    const redisState = await this.waitForRedis(info.redis, true);
+    if (redisState === 'ready') await this.claimNodeName();
+    else
+      log.error(
+        { redis: info.redis, problem: redisProblem(this.redis) },
+        'Redis refuses MUTT: the listeners open so that /health says why (ingest answers 503); the workers start once Redis accepts MUTT',
+      );
     if (hasRole(c, 'listeners')) {
       this.enqueuer = new Enqueuer({ redis: this.redis, keys: this.keys, cap: c.MAX_INGEST_QUEUE_SIZE });
       if (c.SERVER_PORT_INGESTOR > 0) info.ingestPort = await this.startIngest();
@@ -223,7 +234,8 @@ export class Daemon {
     } else if (c.SERVER_PORT_INGESTOR > 0) {
       info.ingestPort = await this.startOps();
     }
-    await this.startWorkers(pgEndpoint, redisEndpoint);
+    if (redisState === 'ready') await this.startWorkers(pgEndpoint, redisEndpoint);
+    else this.deferredStart = this.startWorkersOnceRedisAccepts(info.redis, pgEndpoint, redisEndpoint);
     if (hasRole(c, 'webui') && c.SERVER_PORT_WEBUI > 0) info.webuiPort = await this.startWebui();
     if (hasRole(c, 'alerter') || hasRole(c, 'forwarder')) await this.logCompatMode();
     this.info = info;
@@ -234,23 +246,47 @@ export class Daemon {
     return info;
   }
 
-  /** Resolves once Redis answers a PING (the client reconnects by itself meanwhile). */
-  private async waitForRedis(where: string): Promise<void> {
+  /**
+   * Resolves 'ready' once Redis answers a PING (the client reconnects by itself meanwhile), or, with
+   * `refusedToo`, 'refused' as soon as Redis refuses MUTT's password or certificate.
+   */
+  private async waitForRedis(where: string, refusedToo = false): Promise<'ready' | 'refused'> {
     const redis = this.redis!;
     const signal = this.abort.signal;
     let said = false;
     for (;;) {
-      if (redis.status !== 'ready' && !said) {
+      if (redis.status === 'ready') {
+        try {
+          await withTimeout(redis.ping(), 2000);
+          return 'ready';
+        } catch {
+          // lost again: go on waiting
+        }
+      }
+      if (refusedToo && redisProblem(redis)) return 'refused';
+      if (!said) {
         said = true;
         this.log.info({ redis: where }, 'waiting for Redis before opening the listeners');
+        void sdNotify({ STATUS: `waiting for Redis (${where}) before opening the listeners` });
       }
-      await whenReady(redis, signal);
-      try {
-        await withTimeout(redis.ping(), 2000);
-        return;
-      } catch {
-        await abortableSleep(200, signal);
-      }
+      await abortableSleep(200, signal);
+    }
+  }
+
+  /** Redis refused MUTT at start: once it accepts it, claim the node name and start the workers. */
+  private async startWorkersOnceRedisAccepts(
+    where: string,
+    pgEndpoint: PgEndpoint | undefined,
+    redisEndpoint: RedisEndpoint,
+  ): Promise<void> {
+    try {
+      await this.waitForRedis(where);
+      await this.claimNodeName();
+      await this.startWorkers(pgEndpoint, redisEndpoint);
+      this.log.info({ redis: where }, 'Redis accepts MUTT now: the workers are started');
+    } catch (err) {
+      if (this.abort.signal.aborted) return;
+      this.onFatal?.(err instanceof Error ? err : new Error(String(err)));
     }
   }
 
@@ -526,6 +562,7 @@ export class Daemon {
     await step('slo counts', () => this.sloRecorder?.stop());
     for (const l of this.listeners) await step(l.name, () => l.stop());
     await step('enqueue', () => this.enqueuer && withTimeout(this.enqueuer.drain(), 10_000));
+    await step('deferred start', () => this.deferredStart);
     await step('workers', () => this.supervisor?.stop(30_000));
     await step('node name', () => this.lease && withTimeout(this.lease.release(), 2000));
     await step('vault', () => this.secrets?.vault?.stop());

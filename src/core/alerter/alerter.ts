@@ -746,7 +746,9 @@ export class Alerter extends Loop {
     const mode = compat === 'python2' ? 'exact' : this.o.config.UNHANDLED_SIGNATURE;
     const sigs = list.map((en) => unhandledSignature(en.event!.message, mode));
     const { keys, redis } = this.o;
-    const cap = this.o.config.UNHANDLED_MAX_SIGNATURES;
+    // Parity mode counts as Python does: one counter per message, without the cap (the Python nodes
+    // sharing the Redis create theirs anyway).
+    const cap = compat === 'python2' ? 0 : this.o.config.UNHANDLED_MAX_SIGNATURES;
     const replies = await this.retryIfFailed('counting unhandled events', () =>
       Promise.all(
         list.map((en, i) => {

@@ -621,7 +621,7 @@ export const schema = {
   }),
   UNHANDLED_MAX_SIGNATURES: int({
     group: G.alerter,
-    doc: "Distinct unhandled signatures counted per host within UNHANDLED_EXPIRY_SECONDS. Beyond it, a host's further new kinds of message are counted together under one `overflow` signature (a meta-alert still fires when they reach UNHANDLED_THRESHOLD), and `mutt_alerter_unhandled_folded_total` counts them, so a flood of random messages cannot create Redis keys without bound. 0 turns the cap off.",
+    doc: "Distinct unhandled signatures counted per host within UNHANDLED_EXPIRY_SECONDS. Beyond it, a host's further new kinds of message are counted together under one `overflow` signature (a meta-alert still fires when they reach UNHANDLED_THRESHOLD), and `mutt_alerter_unhandled_folded_total` counts them, so a flood of random messages cannot create Redis keys without bound. 0 turns the cap off; parity mode (COMPAT_MODE=python2) counts without it, as Python does.",
     default: 1000,
     min: 0,
     note: 'MUTT addition: Python MUTT 2.x creates one key per distinct message.',
