@@ -144,9 +144,10 @@ export function redisOptions(
     connectTimeout: 5000,
     keepAlive: 10_000,
     enableReadyCheck: true,
-    // Reconnect forever: capped exponential backoff with jitter.
+    // Reconnect forever: exponential backoff with jitter, capped at 2 s so that work resumes within
+    // seconds of Redis coming back (one connection attempt per second or two costs a down Redis nothing).
     retryStrategy: (times) =>
-      Math.round(Math.min(5000, 100 * 2 ** Math.min(times, 6)) * (0.5 + Math.random() / 2)),
+      Math.round(Math.min(2000, 100 * 2 ** Math.min(times, 6)) * (0.5 + Math.random() / 2)),
     maxRetriesPerRequest: o.failFast ? 0 : null,
     enableOfflineQueue: !o.failFast,
     autoResendUnfulfilledCommands: !o.failFast,
