@@ -164,25 +164,39 @@ describe('poison events', () => {
 });
 
 describe('backpressure', () => {
-  it('dlq mode: above the shed threshold, the oldest events go to the alerter DLQ with shedding_reason', async () => {
+  it('dlq mode: above the shed threshold, the oldest events go to the alerter DLQ with shedding_reason; poison keeps its own reason; replayed events are never shed again', async () => {
     await addRule(svc.pool, { match_string: 'down' });
     const env = subPrefixEnv(svc);
     // The forwarder is behind: the alert queue is already above the threshold when the alerter starts.
     await svc.redis.lpush(
       `${env.MUTT_KEY_PREFIX}:alert_queue`,
-      ...Array.from({ length: 6 }, (_, i) => `{"placeholder":${i}}`),
+      ...Array.from({ length: 11 }, (_, i) => `{"placeholder":${i}}`),
     );
-    const a = await start({ ...env, ALERTER_QUEUE_SHED_THRESHOLD: '5', ALERTER_BATCH_SIZE: '10' });
-    await pushEvents(
-      a.redis,
-      a.keys,
-      Array.from({ length: 25 }, () => event({ message: 'down' })),
-    );
+    const a = await start({
+      ...env,
+      ALERTER_SHED_MODE: 'dlq',
+      ALERTER_QUEUE_SHED_THRESHOLD: '10',
+      ALERTER_BATCH_SIZE: '10',
+    });
+    const replayed = event({ message: 'down, replayed', _replay_count: 1 });
+    await pushEvents(a.redis, a.keys, [
+      ...Array.from({ length: 25 }, () => event({ message: 'down' })),
+      'not json at all',
+      replayed,
+    ]);
     await drained(a.redis, a.keys);
     const dlq = await dlqOf(a);
-    expect(dlq).toHaveLength(25);
-    for (const d of dlq) expect(d.shedding_reason).toMatch(/alerter_queue_shed_threshold \(5\)/);
-    expect(await auditRows(svc.pool)).toEqual([]);
+    expect(dlq).toHaveLength(26);
+    const shed = dlq.filter((d) => d._dlq_code === 'shed');
+    expect(shed).toHaveLength(25);
+    for (const d of shed) expect(d.shedding_reason).toMatch(/alerter_queue_shed_threshold \(10\)/);
+    expect(dlq.filter((d) => d._dlq_code === 'invalid_json')).toEqual([
+      expect.objectContaining({ _raw: 'not json at all', _dlq_reason: expect.stringMatching(/^not JSON/) }),
+    ]);
+    // The event replayed out of a DLQ was audited and alerted, not shed a second time.
+    const rows = await auditRows(svc.pool);
+    expect(rows.map((r) => JSON.parse(r.raw_message)._correlation_id)).toEqual([replayed._correlation_id]);
+    expect(await a.redis.llen(a.keys.alertQueue)).toBe(12);
     expect(await metricValue(a.registry, 'mutt_alerter_shed_events_total', { mode: 'dlq' })).toBe(25);
   });
 
@@ -200,7 +214,7 @@ describe('backpressure', () => {
       '50',
     );
     await svc.redis.lpush(`${p}:alert_queue`, ...Array.from({ length: 6 }, (_, i) => `{"placeholder":${i}}`));
-    const a = await start(env);
+    const a = await start({ ...env, ALERTER_BATCH_SIZE: '5' });
     expect(a.alerter.dynamic.get('alerter_shed_mode')).toBe('defer');
     await pushEvents(
       a.redis,
@@ -217,6 +231,23 @@ describe('backpressure', () => {
     await drained(a.redis, a.keys);
     expect(await auditRows(svc.pool)).toHaveLength(20);
     expect((await census(a.redis, a.keys)).dlq).toBe(0);
+  });
+});
+
+describe('dynamic shed threshold below the batch size', () => {
+  it('is refused with the reason in the log, and the static threshold applies', async () => {
+    const env = subPrefixEnv(svc);
+    await svc.redis.set(`${env.MUTT_KEY_PREFIX}:config:alerter_queue_shed_threshold`, '3');
+    const a = await start({ ...env, ALERTER_BATCH_SIZE: '5', ALERTER_QUEUE_SHED_THRESHOLD: '50' });
+    expect(a.alerter.dynamic.get('alerter_queue_shed_threshold')).toBe(50);
+    const line = a.lines.find(
+      (l) => l.msg === 'invalid dynamic configuration value; using the static setting',
+    );
+    expect(line).toMatchObject({
+      key: 'alerter_queue_shed_threshold',
+      value: '3',
+      reason: expect.stringContaining('expected at least ALERTER_BATCH_SIZE (5)'),
+    });
   });
 });
 

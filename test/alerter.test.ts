@@ -315,6 +315,37 @@ describe('unhandled events', () => {
     ).toEqual([['NETO', true]]);
   });
 
+  it('counts at most UNHANDLED_MAX_SIGNATURES kinds per host: a flood of random messages folds into one overflow counter', async () => {
+    await addRule(svc.pool, { match_string: 'zzz' });
+    const a = await start({
+      UNHANDLED_THRESHOLD: '10',
+      UNHANDLED_SIGNATURE: 'exact',
+      UNHANDLED_MAX_SIGNATURES: '5',
+      UNHANDLED_EXPIRY_SECONDS: '600',
+    });
+    const garbage = Array.from({ length: 300 }, (_, i) =>
+      event({ hostname: 'flood', message: `\u0001${Math.random().toString(36)}-${i}` }),
+    );
+    await pushEvents(a.redis, a.keys, [...garbage, event({ hostname: 'calm', message: 'lone message' })]);
+    await drained(a.redis, a.keys);
+    const keys = (await a.redis.keys(`${a.keys.prefix}:unhandled*`)).sort();
+    const flood = keys.filter((k) => k.startsWith(`${a.keys.prefix}:unhandled:flood:`));
+    // Five signatures counted, the other 295 together: the overflow counter reached the threshold.
+    expect(flood).toHaveLength(6);
+    expect(flood).toContain(a.keys.unhandledTriggered('flood', 'overflow'));
+    expect(await a.redis.scard(a.keys.unhandledSignatures('flood'))).toBe(5);
+    expect(await a.redis.ttl(a.keys.unhandledSignatures('flood'))).toBeGreaterThan(590);
+    expect(keys.filter((k) => k.startsWith(`${a.keys.prefix}:unhandled:calm:`))).toHaveLength(1);
+    expect(await metricValue(a.registry, 'mutt_alerter_unhandled_folded_total')).toBe(295);
+    const alerts = await alertsOf(a);
+    expect(alerts.map((x) => x.signature)).toEqual(['flood:unhandled:overflow']);
+    expect(
+      a.lines.some((l) =>
+        l.msg.startsWith('a host sent more distinct unhandled messages than UNHANDLED_MAX_SIGNATURES'),
+      ),
+    ).toBe(true);
+  });
+
   it('follows a lowered threshold from the dynamic configuration', async () => {
     await addRule(svc.pool, { match_string: 'zzz' });
     const a = await start({ UNHANDLED_THRESHOLD: '100' });

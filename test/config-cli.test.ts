@@ -64,6 +64,16 @@ describe('mutt config', () => {
     [['set', 'unhandled_threshold', '1e3'], /is not an integer >= 1/, 65],
     [['set', 'alerter_shed_mode', 'drop'], /alerter_shed_mode: "drop" is not dlq or defer/, 65],
     [['set', 'alerter_defer_sleep_ms', '600000'], /from 1 to 60000/, 65],
+    [
+      ['set', 'alerter_queue_shed_threshold', '499'],
+      /alerter_queue_shed_threshold: "499": expected at least ALERTER_BATCH_SIZE \(500\): one batch can add that many alerts/,
+      65,
+    ],
+    [
+      ['set', 'alerter_queue_shed_threshold', '0'],
+      /alerter_queue_shed_threshold: "0": expected at least ALERTER_BATCH_SIZE \(500\); 0 would defer or shed every batch/,
+      65,
+    ],
     [['set', 'no_such_key', '1'], /unknown key "no_such_key"; known keys: cache_reload_interval, /, 64],
     [['get', 'no_such_key'], /unknown key/, 64],
     [['set', 'cache_reload_interval'], /a value is required/, 64],

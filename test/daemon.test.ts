@@ -172,7 +172,8 @@ describe('mutt serve with external Redis and PostgreSQL', () => {
 
   it('names SERVER_PORT_INGESTOR and the remedy when the port is taken', async () => {
     const { p, port } = await serve();
-    const r = runMutt(['serve'], { ...svc.env, SERVER_PORT_INGESTOR: String(port) });
+    // Another node (a name of its own) on the same port.
+    const r = runMutt(['serve'], { ...svc.env, SERVER_PORT_INGESTOR: String(port), POD_NAME: 'second-node' });
     expect(r.status).toBe(78);
     expect(r.stderr).toContain(`SERVER_PORT_INGESTOR=${port} (tcp): address already in use`);
     await p.stop();
@@ -249,16 +250,67 @@ describe('dependencies down at start-up', () => {
     }
   });
 
-  it('starts with Redis down: 503 per request and /health 503 until Redis answers', async () => {
+  it('starts with Redis down: opens nothing until Redis answers, then the first request is accepted (no 503)', async () => {
+    const { startRedisServer } = await import('../src/runtime/services/redis-server.ts');
     const redisPort = await freePort();
-    const { p, base, post } = await serve({ REDIS_PORT: String(redisPort) });
-    await p.waitForMessage('waiting for Redis');
-    const r = await post(event(1));
-    expect(r.status).toBe(503);
-    expect((await jsonOf(r)).message).toBe('Redis unavailable');
-    expect((await fetch(`${base}/health`)).status).toBe(503);
-    const text = await (await fetch(`${base}/metrics`)).text();
-    expect(text).toMatch(/^mutt_redis_up 0$/m);
-    await p.stop();
+    const port = await freePort();
+    const p = startMutt({
+      ...svc.env,
+      SERVER_PORT_INGESTOR: String(port),
+      ALERTER_WORKERS: '0',
+      REDIS_PORT: String(redisPort),
+    });
+    try {
+      await p.waitForMessage('waiting for Redis before opening the listeners');
+      await p.waitForMessage('waiting for Redis');
+      // Not ready: the port is closed rather than answering 503.
+      await expect(fetch(`http://127.0.0.1:${port}/health`)).rejects.toThrow();
+      expect(p.lines.some((l) => l.msg === 'MUTT is running')).toBe(false);
+      const server = await startRedisServer({
+        binary: svc.services.redisServerBinary,
+        dir: join(svc.tmp, 'late-redis'),
+        port: redisPort,
+        persistence: 'none',
+        log: quietLog(),
+      });
+      try {
+        await p.running();
+        const r = await fetch(`http://127.0.0.1:${port}/ingest`, {
+          method: 'POST',
+          headers: { 'X-API-KEY': svc.env.INGEST_API_KEY!, 'Content-Type': 'application/json' },
+          body: JSON.stringify(event(1)),
+        });
+        expect(r.status).toBe(200);
+        // Once running, a Redis that goes away is answered 503 per request, and said in /metrics.
+        await server.stop();
+        const down = await fetch(`http://127.0.0.1:${port}/ingest`, {
+          method: 'POST',
+          headers: { 'X-API-KEY': svc.env.INGEST_API_KEY!, 'Content-Type': 'application/json' },
+          body: JSON.stringify(event(2)),
+        });
+        expect(down.status).toBe(503);
+        expect((await jsonOf(down)).message).toBe('Redis unavailable');
+        expect((await fetch(`http://127.0.0.1:${port}/health`)).status).toBe(503);
+        const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+        expect(text).toMatch(/^mutt_redis_up 0$/m);
+        await p.stop();
+      } finally {
+        await server.stop();
+      }
+    } finally {
+      if (p.child.exitCode === null) p.kill('SIGKILL');
+    }
+  });
+
+  it('SIGTERM while waiting for Redis stops at once, with status 0', async () => {
+    const p = startMutt({
+      ...svc.env,
+      SERVER_PORT_INGESTOR: String(await freePort()),
+      ALERTER_WORKERS: '0',
+      REDIS_PORT: String(await freePort()),
+    });
+    await p.waitForMessage('waiting for Redis before opening the listeners');
+    p.kill('SIGTERM');
+    expect(await p.exited(20_000)).toEqual({ code: 0, signal: null });
   });
 });

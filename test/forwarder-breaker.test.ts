@@ -1,8 +1,8 @@
-// The shared circuit breaker (breaker-4.lua) against a real Redis, with an injected clock: every
+// The shared circuit breaker (breaker-5.lua) against a real Redis, with an injected clock: every
 // transition of the state machine, the single half-open probe, its lease, and a Python MUTT 2.x node's
 // view of the same keys.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { type BreakerReply, CircuitBreaker } from '../src/forwarder/breaker.ts';
+import { type BreakerReply, CircuitBreaker, probeTimeoutMs } from '../src/forwarder/breaker.ts';
 import { type TestServices, useServices } from './harness/services.ts';
 
 let svc: TestServices;
@@ -12,16 +12,26 @@ beforeAll(async () => {
 afterAll(async () => svc.cleanup());
 beforeEach(async () => {
   const k = svc.keys;
-  await svc.redis.del(k.breakerState, k.breakerFailures, k.breakerOpenTime, k.breakerProbe);
+  await svc.redis.del(
+    k.breakerState,
+    k.breakerFailures,
+    k.breakerOpenTime,
+    k.breakerProbe,
+    k.breakerProbeFailures,
+  );
 });
 
 let now = 1_800_000_000_000;
-const breaker = (holder: string) =>
+const breaker = (
+  holder: string,
+  o: { threshold?: number; initialTimeoutMs?: number; maxTimeoutMs?: number } = {},
+) =>
   new CircuitBreaker({
     redis: svc.redis,
     keys: svc.keys,
-    threshold: 3,
-    openTimeoutMs: 10_000,
+    threshold: o.threshold ?? 3,
+    initialTimeoutMs: o.initialTimeoutMs ?? 10_000,
+    maxTimeoutMs: o.maxTimeoutMs ?? 10_000,
     probeLeaseMs: 2000,
     holder,
     now: () => now,
@@ -37,6 +47,7 @@ describe('circuit breaker state machine', () => {
   it('walks CLOSED → OPEN → HALF_OPEN → CLOSED, one step per row', async () => {
     const a = breaker('a');
     const b = breaker('b');
+    // Every opening below falls on a whole second: its timeout is 10 s × 0.75 (probeTimeoutMs).
     now = 1_800_000_000_000;
     // [who, operation, clock advance ms, expected reply]
     const steps: [CircuitBreaker, 'acquire' | 'success' | 'failure', number, ReturnType<typeof brief>][] = [
@@ -51,13 +62,13 @@ describe('circuit breaker state machine', () => {
       // open: nobody sends, and late failures change nothing
       [b, 'acquire', 1000, { state: 'OPEN', permit: 0, transition: '' }],
       [b, 'failure', 0, { state: 'OPEN', permit: 0, transition: '' }],
-      [a, 'acquire', 8000, { state: 'OPEN', permit: 0, transition: '' }],
+      [a, 'acquire', 6499, { state: 'OPEN', permit: 0, transition: '' }],
       // the timeout has passed: the first caller becomes the probe, the other waits
-      [b, 'acquire', 1000, { state: 'HALF_OPEN', permit: 2, transition: 'OPEN>HALF_OPEN' }],
+      [b, 'acquire', 1, { state: 'HALF_OPEN', permit: 2, transition: 'OPEN>HALF_OPEN' }],
       [a, 'acquire', 0, { state: 'HALF_OPEN', permit: 0, transition: '' }],
-      // the probe failed: open again for a full timeout
-      [b, 'failure', 0, { state: 'OPEN', permit: 0, transition: 'HALF_OPEN>OPEN' }],
-      [a, 'acquire', 9999, { state: 'OPEN', permit: 0, transition: '' }],
+      // the probe failed: open again, for twice the timeout at most (here CIRCUIT_BREAKER_TIMEOUT)
+      [b, 'failure', 500, { state: 'OPEN', permit: 0, transition: 'HALF_OPEN>OPEN' }],
+      [a, 'acquire', 7499, { state: 'OPEN', permit: 0, transition: '' }],
       [a, 'acquire', 1, { state: 'HALF_OPEN', permit: 2, transition: 'OPEN>HALF_OPEN' }],
       // the probe succeeded: closed, count reset
       [a, 'success', 0, { state: 'CLOSED', permit: 0, transition: 'HALF_OPEN>CLOSED' }],
@@ -71,15 +82,68 @@ describe('circuit breaker state machine', () => {
     expect(await svc.redis.get(svc.keys.breakerFailures)).toBe('0');
   });
 
+  it('backs its probes off: about 1 s, 2 s, 4 s, then every 8 s while Moogsoft stays down; a success resets it', async () => {
+    now = 1_800_000_050_000;
+    const backoff = breaker('a', { initialTimeoutMs: 1000, maxTimeoutMs: 8000 });
+    for (let i = 0; i < 2; i++) await backoff.record('failure');
+    expect((await backoff.record('failure')).waitMs).toBe(probeTimeoutMs(0, 1000, 8000, now));
+    const waits: number[] = [];
+    for (let probe = 0; probe < 6; probe++) {
+      const opened = now;
+      // Just before the timeout: still open, and peek agrees with the script.
+      const before = await backoff.acquire();
+      expect(before.permit).toBe(0);
+      expect(before.waitMs).toBe(probeTimeoutMs(probe, 1000, 8000, opened));
+      expect((await backoff.peek()).openForMs).toBe(before.waitMs);
+      now = opened + before.waitMs - 1;
+      expect((await backoff.acquire()).permit).toBe(0);
+      now += 1;
+      expect((await backoff.acquire()).permit).toBe(2);
+      waits.push(now - opened);
+      // The probe takes a while (an odd number of milliseconds) and fails.
+      now += 137;
+      const r = await backoff.record('failure');
+      expect(r.transition).toEqual({ from: 'HALF_OPEN', to: 'OPEN' });
+    }
+    // Doubling to the maximum, each wait shortened by up to a quarter, never beyond the maximum.
+    [1000, 2000, 4000, 8000, 8000, 8000].forEach((nominal, i) => {
+      expect(waits[i]).toBeGreaterThanOrEqual(nominal * 0.75);
+      expect(waits[i]).toBeLessThanOrEqual(nominal);
+    });
+    // …and not all the same: probes do not fall into step with a regularly flapping Moogsoft.
+    expect(new Set(waits.slice(3)).size).toBeGreaterThan(1);
+    expect(await svc.redis.get(svc.keys.breakerProbeFailures)).toBe('6');
+    // The next probe succeeds: closed, and the next opening starts from the initial timeout again.
+    now += 8000;
+    expect((await backoff.acquire()).permit).toBe(2);
+    expect((await backoff.record('success')).state).toBe('CLOSED');
+    expect(await svc.redis.exists(svc.keys.breakerProbeFailures)).toBe(0);
+    for (let i = 0; i < 3; i++) await backoff.record('failure');
+    expect((await backoff.acquire()).waitMs).toBe(probeTimeoutMs(0, 1000, 8000, now));
+  });
+
+  it('forgets the probe backoff of an episode another implementation closed', async () => {
+    now = 1_800_000_060_000;
+    const backoff = breaker('a', { threshold: 1, initialTimeoutMs: 100, maxTimeoutMs: 400 });
+    await backoff.record('failure');
+    now += 100;
+    expect((await backoff.acquire()).permit).toBe(2);
+    await backoff.record('failure');
+    expect(await svc.redis.get(svc.keys.breakerProbeFailures)).toBe('1');
+    // The count lives four maximum timeouts (in Redis time) after the last failed probe.
+    expect(await svc.redis.pttl(svc.keys.breakerProbeFailures)).toBeGreaterThan(1500);
+    expect(await svc.redis.pttl(svc.keys.breakerProbeFailures)).toBeLessThanOrEqual(1600);
+  });
+
   it('says how long to wait while open', async () => {
-    now = 1_800_000_100_000;
+    now = 1_800_000_100_000; // a whole second: the timeout is 7.5 s
     const a = breaker('a');
     for (let i = 0; i < 3; i++) await a.record('failure');
     now += 4000;
     const r = await a.acquire();
     expect(r.permit).toBe(0);
-    expect(r.waitMs).toBe(6000);
-    expect(await a.peek()).toEqual({ state: 'OPEN', openForMs: 6000 });
+    expect(r.waitMs).toBe(3500);
+    expect(await a.peek()).toEqual({ state: 'OPEN', openForMs: 3500 });
   });
 
   it('writes the PROTOCOL.md keys as Python MUTT 2.x reads them', async () => {
@@ -94,7 +158,7 @@ describe('circuit breaker state machine', () => {
   it('follows a breaker a Python node opened (open_time in epoch seconds)', async () => {
     now = 1_800_000_300_000;
     await svc.redis.set(svc.keys.breakerState, 'OPEN');
-    await svc.redis.set(svc.keys.breakerOpenTime, String(now / 1000 - 9.5));
+    await svc.redis.set(svc.keys.breakerOpenTime, String(now / 1000 - 7)); // 7.5 s timeout
     const a = breaker('a');
     expect((await a.acquire()).permit).toBe(0);
     now += 500;
@@ -139,7 +203,8 @@ describe('circuit breaker state machine', () => {
       redis: svc.redis,
       keys: svc.keys,
       threshold: 3,
-      openTimeoutMs: 10_000,
+      initialTimeoutMs: 10_000,
+      maxTimeoutMs: 10_000,
       probeLeaseMs: 2000,
       holder: 'c',
       closedCacheMs: 100,
@@ -162,7 +227,8 @@ describe('circuit breaker state machine', () => {
       redis: svc.redis,
       keys: svc.keys,
       threshold: 3,
-      openTimeoutMs: 10_000,
+      initialTimeoutMs: 10_000,
+      maxTimeoutMs: 10_000,
       probeLeaseMs: 2000,
       holder: 'c',
       closedCacheMs: 100,

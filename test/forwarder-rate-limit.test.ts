@@ -32,8 +32,9 @@ describe('shared rate limit', () => {
       MOOG_MAX_IN_FLIGHT: '8',
     });
     const ports = [s.port, await freePort()];
-    for (const port of ports) {
-      const p = startMutt({ ...s.env, SERVER_PORT_INGESTOR: String(port) });
+    for (const [i, port] of ports.entries()) {
+      // Two nodes: each its own name.
+      const p = startMutt({ ...s.env, SERVER_PORT_INGESTOR: String(port), POD_NAME: `node-${i}` });
       procs.push(p);
       await p.running();
     }

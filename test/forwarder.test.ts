@@ -162,6 +162,43 @@ describe('Moogsoft outages', () => {
     expect(failed).toBeLessThan(5 + 10); // threshold, then about one probe per 2 s of outage
   });
 
+  it('a transient fault never dead-letters: past MOOG_MAX_RETRIES an alert keeps being retried and is reported', async () => {
+    const s = await scenario(svc, {
+      ...moog(),
+      MOOG_MAX_RETRIES: '1',
+      CIRCUIT_BREAKER_THRESHOLD: '1000',
+      MOOG_BATCH_SIZE: '5',
+    });
+    mock.next(12, fail(503));
+    const p = await start(s.env);
+    await pushAlerts(svc.redis, s.keys, alerts(5));
+    await mock.until(() => mock.uniqueAcceptedIds().size === 5, 30_000, 'all alerts accepted');
+    expect(await census(svc.redis, s.keys)).toMatchObject({ dlq: 0, dead: 0 });
+    expect(await metric(s.port, 'mutt_moog_retries_exhausted_total')).toBeGreaterThanOrEqual(5);
+    await p.waitForMessage(
+      'alert still not delivered after MOOG_MAX_RETRIES retries; retrying at most MOOG_RETRY_MAX_DELAY apart',
+    );
+  });
+
+  it('MOOG_RETRY_EXHAUSTED_MODE=dlq dead-letters after MOOG_MAX_RETRIES, as MUTT 2.x does', async () => {
+    const s = await scenario(svc, {
+      ...moog(),
+      MOOG_MAX_RETRIES: '1',
+      MOOG_RETRY_EXHAUSTED_MODE: 'dlq',
+      CIRCUIT_BREAKER_THRESHOLD: '1000',
+      MOOG_BATCH_SIZE: '5',
+    });
+    mock.respond(fail(503));
+    await start(s.env);
+    await pushAlerts(svc.redis, s.keys, alerts(5));
+    await until(async () => (await census(svc.redis, s.keys)).dlq === 5, 30_000, 'five alerts dead-lettered');
+    const item = JSON.parse((await svc.redis.lindex(s.keys.moogDlq, 0))!);
+    expect(item).toMatchObject({
+      _dlq_code: 'retries_exhausted',
+      _dlq_reason: expect.stringMatching(/^gave up after 2 attempts \(MOOG_MAX_RETRIES=1\); last: HTTP 503/),
+    });
+  });
+
   it('the breaker opens at the threshold, holds alerts without spending retries, and closes after a good probe', async () => {
     const s = await scenario(svc, {
       ...moog(),
@@ -179,8 +216,9 @@ describe('Moogsoft outages', () => {
     expect(mock.posts()).toHaveLength(3);
     expect(await svc.redis.get(s.keys.breakerFailures)).toBe('3');
     expect(await metric(s.port, 'mutt_circuit_breaker_state')).toBe(1);
-    // Open: nothing is sent until the timeout; then exactly one probe, which fails again.
-    await new Promise((r) => setTimeout(r, 1500));
+    // Open: nothing is sent until the timeout (at least three quarters of CIRCUIT_BREAKER_INITIAL_TIMEOUT,
+    // 2 s); then exactly one probe, which fails again.
+    await new Promise((r) => setTimeout(r, 1200));
     expect(mock.posts()).toHaveLength(3);
     await mock.until(() => mock.posts().length === 4, 5000, 'the probe');
     await new Promise((r) => setTimeout(r, 300));

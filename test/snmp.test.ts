@@ -710,11 +710,13 @@ describe('start-up', () => {
   it('names SNMP_TRAP_PORT when the port is taken', async () => {
     const m = await serve();
     try {
+      // Another node (a name of its own) on the same port.
       const clash = startMutt({
         ...svc.env,
         MUTT_ROLES: 'listeners',
         SERVER_PORT_INGESTOR: '0',
         SNMP_TRAP_PORT: String(m.trapPort),
+        POD_NAME: 'second-node',
       });
       expect((await clash.exited()).code).toBe(78);
       expect(clash.stderr.join('')).toContain(`SNMP_TRAP_PORT=${m.trapPort} (udp): address already in use`);

@@ -7,12 +7,16 @@
 //   worker threads (alerter, forwarder, remediation) under the supervisor, metrics merged
 //   PostgreSQL pool ── migrations + audit partitions (background, retried until PostgreSQL answers)
 //
-// Start-up never blocks on a dependency that is down: listeners bind at once and answer 503 until
-// Redis is reachable, /health says what is missing, and the logs say what MUTT waits for. The one
-// exception is a Redis Sentinel configuration, checked first (REDIS_SENTINEL_STARTUP_TIMEOUT): a wrong
-// password or master name stops start-up with a message saying so. Stop is
-// ordered and idempotent: stop accepting, let in-flight requests finish and their events reach Redis,
-// close connections, then stop the embedded servers.
+// Start-up: the listeners (and the HTTP port with /health) open only once Redis answers, so the first
+// clients after a restart are never turned away with a 503; until then the logs say what MUTT waits
+// for, and a connection to a port is refused (not ready). Then the node claims its name in Redis (one
+// running process per POD_NAME; a restart after a crash takes it over at once) so that its workers
+// take back the processing lists of the process it replaces. PostgreSQL is not waited for: ingest
+// needs only Redis, and the alerter holds its batches until PostgreSQL answers. Behind Redis Sentinels
+// the Sentinels are asked first (REDIS_SENTINEL_STARTUP_TIMEOUT): none answering, or no master of that
+// name, stops start-up with a message naming the setting (runtime/redis-sentinel.ts). Stop is ordered and
+// idempotent: stop accepting, let in-flight requests finish and their events reach Redis, close
+// connections, free the node name, then stop the embedded servers.
 //
 // Secrets (docs/SECURITY.md): read before anything connects (Vault when VAULT_ADDR is set, above
 // systemd credentials, <NAME>_FILE and variables). The main thread follows Vault (token renewal, new
@@ -23,6 +27,7 @@ import { join } from 'node:path';
 import type { Redis } from 'ioredis';
 import type pg from 'pg';
 import { Histogram, type Registry } from 'prom-client';
+import { NodeLease, NodeNameTaken } from '../core/node-lease.ts';
 import { compatStatus, staticCompatStatus } from '../core/config/compat.ts';
 import { Keys } from '../core/protocol/keys.ts';
 import { registerQueueAgeMetrics } from '../core/queue/age.ts';
@@ -40,6 +45,7 @@ import { type Config, hasRole, needsPostgres } from '../runtime/config/load.ts';
 import { type ResolvedSecrets, resolveSecrets } from '../runtime/config/secrets.ts';
 import { prepareDataDir } from '../runtime/datadir.ts';
 import type { HealthReport } from '../runtime/health.ts';
+import { StartupError } from '../runtime/listen.ts';
 import type { Logger } from '../runtime/logging.ts';
 import { createRegistry, renderMetrics } from '../runtime/metrics.ts';
 import { registerDependencyMetrics } from '../runtime/dependency-metrics.ts';
@@ -67,10 +73,12 @@ import type { PasswordPair } from '../runtime/secrets/rotation.ts';
 import { requireBinaries } from '../runtime/services/binaries.ts';
 import { type PostgresServerHandle, startPostgres } from '../runtime/services/postgres-server.ts';
 import { type RedisServerHandle, startRedisServer } from '../runtime/services/redis-server.ts';
+import { sdNotify } from '../runtime/notify.ts';
 import { abortableSleep } from '../runtime/sleep.ts';
 import { httpServerCertificate, type ServerCertificate } from '../runtime/tls.ts';
 import { type FetchHandler, startWebServer, type WebServer } from '../runtime/web-server.ts';
 import { VERSION } from '../runtime/version.ts';
+import { isTransient } from '../runtime/workers/loop.ts';
 import { WORKER_ROLES, type WorkerRole } from '../runtime/workers/protocol.ts';
 import { WorkerSupervisor } from '../runtime/workers/supervisor.ts';
 import { createOpsApp } from './ops-app.ts';
@@ -107,6 +115,11 @@ export class Daemon {
   private timers: NodeJS.Timeout[] = [];
   private readonly listeners: RunningListener[] = [];
   private supervisor?: WorkerSupervisor;
+  private lease?: NodeLease;
+  /** The workers' start, when Redis refused MUTT at start-up (they start once it accepts it). */
+  private deferredStart?: Promise<void>;
+  /** Called when the daemon cannot go on after start() returned (a node name held by another process). */
+  onFatal?: (err: Error) => void;
   private sloRecorder?: SloRecorder;
   private stopping?: Promise<void>;
   private readonly startedAt = Date.now();
@@ -207,6 +220,15 @@ export class Daemon {
       redis: describeEndpoint(redisEndpoint),
       postgres: pgEndpoint ? describePg(pgEndpoint, c.DB_NAME) : undefined,
     };
+    // Redis answering (or refusing MUTT's password or certificate, which waiting will not mend: the
+    // listeners then open so that /health says why) before anything opens.
+    const redisState = await this.waitForRedis(info.redis, true);
+    if (redisState === 'ready') await this.claimNodeName();
+    else
+      log.error(
+        { redis: info.redis, problem: redisProblem(this.redis) },
+        'Redis refuses MUTT: the listeners open so that /health says why (ingest answers 503); the workers start once Redis accepts MUTT',
+      );
     if (hasRole(c, 'listeners')) {
       this.enqueuer = this.createEnqueuer(redisEndpoint);
       if (c.SERVER_PORT_INGESTOR > 0) info.ingestPort = await this.startIngest();
@@ -227,7 +249,8 @@ export class Daemon {
     } else if (c.SERVER_PORT_INGESTOR > 0) {
       info.ingestPort = await this.startOps();
     }
-    await this.startWorkers(pgEndpoint, redisEndpoint);
+    if (redisState === 'ready') await this.startWorkers(pgEndpoint, redisEndpoint);
+    else this.deferredStart = this.startWorkersOnceRedisAccepts(info.redis, pgEndpoint, redisEndpoint);
     if (hasRole(c, 'webui') && c.SERVER_PORT_WEBUI > 0) info.webuiPort = await this.startWebui();
     if (hasRole(c, 'alerter') || hasRole(c, 'forwarder')) await this.logCompatMode();
     this.info = info;
@@ -264,6 +287,88 @@ export class Daemon {
       onReplicaWait: (w) =>
         waits.observe({ outcome: w.confirmed >= w.wanted ? 'confirmed' : 'timeout' }, w.seconds),
     });
+  }
+
+  /**
+   * Resolves 'ready' once Redis answers a PING (the client reconnects by itself meanwhile), or, with
+   * `refusedToo`, 'refused' as soon as Redis refuses MUTT's password or certificate.
+   */
+  private async waitForRedis(where: string, refusedToo = false): Promise<'ready' | 'refused'> {
+    const redis = this.redis!;
+    const signal = this.abort.signal;
+    let said = false;
+    for (;;) {
+      if (redis.status === 'ready') {
+        try {
+          await withTimeout(redis.ping(), 2000);
+          return 'ready';
+        } catch {
+          // lost again: go on waiting
+        }
+      }
+      if (refusedToo && redisProblem(redis)) return 'refused';
+      if (!said) {
+        said = true;
+        this.log.info({ redis: where }, 'waiting for Redis before opening the listeners');
+        void sdNotify({ STATUS: `waiting for Redis (${where}) before opening the listeners` });
+      }
+      await abortableSleep(200, signal);
+    }
+  }
+
+  /** Redis refused MUTT at start: once it accepts it, claim the node name and start the workers. */
+  private async startWorkersOnceRedisAccepts(
+    where: string,
+    pgEndpoint: PgEndpoint | undefined,
+    redisEndpoint: RedisEndpoint,
+  ): Promise<void> {
+    try {
+      await this.waitForRedis(where);
+      await this.claimNodeName();
+      await this.startWorkers(pgEndpoint, redisEndpoint);
+      this.log.info({ redis: where }, 'Redis accepts MUTT now: the workers are started');
+    } catch (err) {
+      if (this.abort.signal.aborted) return;
+      this.onFatal?.(err instanceof Error ? err : new Error(String(err)));
+    }
+  }
+
+  /** Holds this node's name for as long as the process runs (see src/core/node-lease.ts). */
+  private async claimNodeName(): Promise<void> {
+    const c = this.config;
+    this.lease = new NodeLease({
+      redis: this.redis!,
+      keys: this.keys!,
+      pod: c.podName,
+      explicit: c.sources.POD_NAME !== 'default',
+      log: this.log,
+      version: VERSION,
+    });
+    for (;;) {
+      try {
+        const r = await this.lease.acquire(this.abort.signal);
+        if (r.tookOverFrom)
+          this.log.info(
+            { pod: c.podName, previous_pid: r.tookOverFrom.pid, previous_since: r.tookOverFrom.since },
+            "took over this node's name from its previous process, which is gone: its unfinished work is taken back now",
+          );
+        return;
+      } catch (err) {
+        if (err instanceof NodeNameTaken) {
+          this.lease = undefined;
+          throw new StartupError(err.message);
+        }
+        if (!isTransient(err)) throw err;
+        // Redis went away between its answer and the claim: wait for it again.
+        await abortableSleep(200, this.abort.signal);
+        await this.waitForRedis('Redis');
+      }
+    }
+  }
+
+  /** True once stop() was called (start-up may then end early). */
+  get isStopping(): boolean {
+    return this.stopping !== undefined;
   }
 
   /** A node in parity mode says once, at start, what it gives up (docs/COMPATIBILITY.md). */
@@ -523,7 +628,9 @@ export class Daemon {
     await step('slo counts', () => this.sloRecorder?.stop());
     for (const l of this.listeners) await step(l.name, () => l.stop());
     await step('enqueue', () => this.enqueuer && withTimeout(this.enqueuer.drain(), 10_000));
+    await step('deferred start', () => this.deferredStart);
     await step('workers', () => this.supervisor?.stop(30_000));
+    await step('node name', () => this.lease && withTimeout(this.lease.release(), 2000));
     await step('vault', () => this.secrets?.vault?.stop());
     await step('redis', () => this.redis && quitRedis(this.redis));
     await step('redis (enqueue)', () => this.enqueueRedis && quitRedis(this.enqueueRedis));

@@ -16,6 +16,13 @@ export async function serveCommand(): Promise<void> {
   const config = loadConfigOrExit();
   const log = createLogger({ level: config.LOG_LEVEL, pod: config.podName, format: config.LOG_FORMAT });
   const daemon = new Daemon(config, log);
+  // After start-up (Redis refused MUTT at first, and another process took the node name meanwhile).
+  daemon.onFatal = (err) => {
+    const code = err instanceof StartupError ? err.exitCode : EXIT_SOFTWARE;
+    if (err instanceof StartupError) process.stderr.write(`mutt: ${err.message}\n`);
+    log.fatal({ err: err instanceof StartupError ? err.message : err }, 'start-up failed');
+    void daemon.stop('start-up failed').finally(() => process.exit(code));
+  };
 
   let signals = 0;
   const shutdown = (signal: NodeJS.Signals) => {
@@ -43,6 +50,7 @@ export async function serveCommand(): Promise<void> {
     const n = await sdNotify({ READY: '1', STATUS: readyStatus(info) });
     if (n.error) log.warn({ err: n.error }, 'could not tell systemd that MUTT is ready');
   } catch (err) {
+    if (daemon.isStopping) return; // stopped while starting (SIGTERM while waiting for Redis)
     if (err instanceof MissingBinariesError) {
       process.stderr.write(`mutt: ${err.message}\n`);
       log.fatal(err.message);

@@ -177,11 +177,17 @@ export function buildProgram(serveCommand: () => Promise<void>): Command {
       .command('replay')
       .description(
         'move items, oldest first, back to the queue they came from (moog → alert queue, alerter → ingest queue, ' +
-          'dead → where they failed) with their retry count reset; items replayed MAX_POISON_RETRIES times go to the dead list',
+          'dead → where they failed) with their retry count reset; items replayed MAX_POISON_RETRIES times go to the dead list. ' +
+          'The alerter DLQ is replayed below the low-water mark (half of alerter_queue_shed_threshold, counting the alert and ' +
+          'ingest queues), waiting while the queues are above it, so a replay never makes the alerter shed',
       )
       .addOption(queueOption(true))
       .option('--dry-run', 'only say where the items would go')
-      .option('--force', 'replay even items whose replay budget is spent'),
+      .option('--force', 'replay even items whose replay budget is spent')
+      .option(
+        '--no-wait',
+        'alerter DLQ: replay only what fits below the low-water mark now, and leave the rest',
+      ),
   ).action(dlqReplayCommand);
   filters(
     dlq

@@ -1,6 +1,12 @@
-// The Moogsoft circuit breaker: a thin client of the shared state machine in breaker-4.lua (its header
+// The Moogsoft circuit breaker: a thin client of the shared state machine in breaker-5.lua (its header
 // draws the states). The state lives in the PROTOCOL.md keys, so every forwarder on the Redis — this
 // node's workers, other MUTT nodes, Python MUTT 2.x — sees one breaker. The clock is injected.
+//
+// Half-open probes back off: the breaker stays open CIRCUIT_BREAKER_INITIAL_TIMEOUT before the first
+// probe, twice as long after each probe that failed, at most CIRCUIT_BREAKER_TIMEOUT (each wait
+// shortened by up to a quarter, so probes do not fall into step with a regularly flapping Moogsoft).
+// So delivery resumes within seconds of a short outage, and within CIRCUIT_BREAKER_TIMEOUT of a long
+// one, with about one request per timeout reaching a Moogsoft that is down.
 import type { Keys } from '../core/protocol/keys.ts';
 import type { ScriptedRedis } from '../core/protocol/scripts.ts';
 import type { BreakerEffect } from './retry-policy.ts';
@@ -21,9 +27,15 @@ export interface BreakerReply {
 
 export interface CircuitBreakerOptions {
   redis: ScriptedRedis;
-  keys: Pick<Keys, 'breakerState' | 'breakerFailures' | 'breakerOpenTime' | 'breakerProbe'>;
+  keys: Pick<
+    Keys,
+    'breakerState' | 'breakerFailures' | 'breakerOpenTime' | 'breakerProbe' | 'breakerProbeFailures'
+  >;
   threshold: number;
-  openTimeoutMs: number;
+  /** How long the breaker stays open before the first probe (CIRCUIT_BREAKER_INITIAL_TIMEOUT). */
+  initialTimeoutMs: number;
+  /** The longest it stays open between probes (CIRCUIT_BREAKER_TIMEOUT). */
+  maxTimeoutMs: number;
   /** How long a probe may take before another forwarder may probe instead. */
   probeLeaseMs: number;
   /** Unique id of this forwarder (its pod). */
@@ -36,6 +48,22 @@ export interface CircuitBreakerOptions {
    */
   closedCacheMs?: number;
   now?: () => number;
+}
+
+/**
+ * How long the breaker stays open after `failedProbes` probes failed, for a breaker that opened at
+ * `openedMs` (as breaker-5.lua computes it): initial · 2^n, at most the maximum, shortened by up to a
+ * quarter by a fraction read off the milliseconds of the opening time, so probes do not fall into
+ * step with a Moogsoft that flaps at a regular period.
+ */
+export function probeTimeoutMs(
+  failedProbes: number,
+  initialMs: number,
+  maxMs: number,
+  openedMs: number,
+): number {
+  const t = Math.min(maxMs, initialMs * 2 ** Math.min(Math.max(0, failedProbes), 40));
+  return Math.floor(t * (0.75 + (0.25 * (Math.round(openedMs) % 1000)) / 1000));
 }
 
 const asState = (s: string): BreakerState =>
@@ -65,18 +93,20 @@ export class CircuitBreaker {
   }
 
   private async call(op: 'acquire' | 'success' | 'failure' | 'release'): Promise<BreakerReply> {
-    const { redis, keys, threshold, openTimeoutMs, probeLeaseMs, holder } = this.o;
+    const { redis, keys, threshold, initialTimeoutMs, maxTimeoutMs, probeLeaseMs, holder } = this.o;
     const [state, permit, transition, waitMs] = await redis.muttBreaker(
       keys.breakerState,
       keys.breakerFailures,
       keys.breakerOpenTime,
       keys.breakerProbe,
+      keys.breakerProbeFailures,
       op,
       Math.round(this.now()),
       threshold,
-      openTimeoutMs,
+      maxTimeoutMs,
       probeLeaseMs,
       holder,
+      initialTimeoutMs,
     );
     const reply: BreakerReply = {
       state: asState(state),
@@ -119,11 +149,19 @@ export class CircuitBreaker {
   /** The state without changing it, and how long an OPEN breaker stays open (read-only). */
   async peek(): Promise<{ state: BreakerState; openForMs: number }> {
     if (this.knownClosed) return { state: 'CLOSED', openForMs: 0 };
-    const [state, openTime] = await this.o.redis.mget(this.o.keys.breakerState, this.o.keys.breakerOpenTime);
+    const { keys } = this.o;
+    const [state, openTime, probes] = await this.o.redis.mget(
+      keys.breakerState,
+      keys.breakerOpenTime,
+      keys.breakerProbeFailures,
+    );
     const s = asState(state ?? 'CLOSED');
     if (s !== 'OPEN') return { state: s, openForMs: 0 };
-    const opened = Number(openTime);
-    const left = Number.isFinite(opened) ? opened * 1000 + this.o.openTimeoutMs - this.now() : 0;
+    const opened = Number(openTime) * 1000;
+    if (openTime === null || !Number.isFinite(opened)) return { state: s, openForMs: 0 };
+    const failed = Number(probes ?? 0) || 0;
+    const left =
+      opened + probeTimeoutMs(failed, this.o.initialTimeoutMs, this.o.maxTimeoutMs, opened) - this.now();
     return { state: s, openForMs: Math.max(0, Math.ceil(left)) };
   }
 }

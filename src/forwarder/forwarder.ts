@@ -51,6 +51,7 @@ export type ForwarderConfig = Pick<
   | 'MOOG_BATCH_LINGER_MS'
   | 'MOOG_MAX_IN_FLIGHT'
   | 'MOOG_MAX_RETRIES'
+  | 'MOOG_RETRY_EXHAUSTED_MODE'
   | 'MOOG_RETRY_BASE_DELAY'
   | 'MOOG_RETRY_MAX_DELAY'
   | 'MOOG_HEARTBEAT_INTERVAL'
@@ -59,6 +60,7 @@ export type ForwarderConfig = Pick<
   | 'MOOG_RATE_PERIOD'
   | 'MOOG_WEBHOOK_TIMEOUT'
   | 'CIRCUIT_BREAKER_THRESHOLD'
+  | 'CIRCUIT_BREAKER_INITIAL_TIMEOUT'
   | 'CIRCUIT_BREAKER_TIMEOUT'
   | 'BRPOPLPUSH_TIMEOUT'
 > &
@@ -121,6 +123,9 @@ export function batchesOf(alerts: readonly Alert[], max: number, maxBytes = MAX_
 /** How often a worker with requests in flight looks for new alerts when the queue was empty. */
 const IDLE_POLL_MS = 20;
 
+/** Each kind of breaker transition is logged at most this often (all are counted). */
+const BREAKER_LOG_MS = 30_000;
+
 /** Alerts due this close to now are sent rather than held back again. */
 const DUE_SLACK_MS = 20;
 
@@ -134,6 +139,7 @@ export class Forwarder extends Loop {
   private readonly rateLimiter?: SlidingWindowLimiter;
   private readonly janitor?: Janitor;
   private readonly logs = new LogLimiter(60_000);
+  private readonly breakerLogs = new LogLimiter(BREAKER_LOG_MS);
   private nextSweep = 0;
   readonly dynamic: DynamicConfig;
   readonly compat: CompatTracker;
@@ -176,7 +182,8 @@ export class Forwarder extends Loop {
         redis: o.redis,
         keys: o.keys,
         threshold: c.CIRCUIT_BREAKER_THRESHOLD,
-        openTimeoutMs: c.CIRCUIT_BREAKER_TIMEOUT * 1000,
+        initialTimeoutMs: c.CIRCUIT_BREAKER_INITIAL_TIMEOUT * 1000,
+        maxTimeoutMs: c.CIRCUIT_BREAKER_TIMEOUT * 1000,
         // A probe that outlives its request deadline has failed in practice; let another try.
         probeLeaseMs: Math.ceil(c.MOOG_WEBHOOK_TIMEOUT * 1000) + 5000,
         holder: o.pod,
@@ -413,11 +420,28 @@ export class Forwarder extends Loop {
         this.deadLettered(code, 1, o.detail, a.correlationId);
         return;
       }
-      if (retryOrGiveUp(a.retryCount, c.MOOG_MAX_RETRIES) === 'dlq') {
+      const verdict = retryOrGiveUp(a.retryCount, c.MOOG_MAX_RETRIES, c.MOOG_RETRY_EXHAUSTED_MODE);
+      if (verdict === 'dlq') {
         const reason = `gave up after ${a.retryCount + 1} attempts (MOOG_MAX_RETRIES=${c.MOOG_MAX_RETRIES}); last: ${o.detail}`;
         ops.push('L2', a.raw, dlqItem(a, { code: 'retries_exhausted', reason }, new Date(now)));
         this.deadLettered('retries_exhausted', 1, reason, a.correlationId);
         return;
+      }
+      if (verdict === 'retry_exhausted') {
+        // A transient fault never dead-letters an alert: it keeps its place in the retry list.
+        this.o.metrics.retriesExhausted.inc();
+        const suppressed = this.logs.take('retries-exhausted');
+        if (suppressed >= 0)
+          this.log.warn(
+            {
+              correlation_id: a.correlationId,
+              attempts: a.retryCount + 1,
+              last: o.detail,
+              max_retries: c.MOOG_MAX_RETRIES,
+              suppressed,
+            },
+            'alert still not delivered after MOOG_MAX_RETRIES retries; retrying at most MOOG_RETRY_MAX_DELAY apart',
+          );
       }
       const delay = backoffDelay(
         a.retryCount,
@@ -465,10 +489,12 @@ export class Forwarder extends Loop {
         );
         if (reply) this.breakerChanged(reply);
         if (probe && r.breaker === 'failure') {
-          this.log.warn(
-            { reason: r.reason },
-            'the half-open probe to Moogsoft failed; the breaker is open again',
-          );
+          const suppressed = this.breakerLogs.take('probe-failed');
+          if (suppressed >= 0)
+            this.log.warn(
+              { reason: r.reason, next_probe_in_ms: reply?.waitMs, suppressed },
+              'the half-open probe to Moogsoft failed; the breaker is open again',
+            );
           continue;
         }
       }
@@ -596,25 +622,29 @@ export class Forwarder extends Loop {
     }
   }
 
+  /**
+   * Counts every transition this node made, and logs it — at most once per BREAKER_LOG_MS for each
+   * kind of transition, with the number not logged since, so a flapping Moogsoft cannot flood the log.
+   */
   private breakerChanged(reply: BreakerReply): void {
     this.o.metrics.breakerState.set(BREAKER_STATE_VALUE[reply.state]);
     const t = reply.transition;
     if (!t) return;
     this.o.metrics.breakerTransitions.inc({ from: t.from, to: t.to });
-    const c = this.o.config;
+    const suppressed = this.breakerLogs.take(`${t.from}>${t.to}`);
+    if (suppressed < 0) return;
+    const fields = { from: t.from, to: t.to, suppressed };
     if (t.to === 'OPEN')
       this.log.error(
         {
-          from: t.from,
-          to: t.to,
-          threshold: c.CIRCUIT_BREAKER_THRESHOLD,
-          open_seconds: c.CIRCUIT_BREAKER_TIMEOUT,
+          ...fields,
+          threshold: this.o.config.CIRCUIT_BREAKER_THRESHOLD,
+          next_probe_in_ms: reply.waitMs,
         },
         'circuit breaker opened: alerts wait in the queue until a probe succeeds',
       );
-    else if (t.to === 'HALF_OPEN')
-      this.log.info({ from: t.from, to: t.to }, 'circuit breaker half-open: probing');
-    else this.log.info({ from: t.from, to: t.to }, 'circuit breaker closed: forwarding resumes');
+    else if (t.to === 'HALF_OPEN') this.log.info(fields, 'circuit breaker half-open: probing');
+    else this.log.info(fields, 'circuit breaker closed: forwarding resumes');
   }
 
   /**

@@ -48,6 +48,7 @@ export interface ForwarderMetrics {
   dlqWrites: Counter<'reason'>;
   rateLimitHits: Counter<string>;
   rateLimitWait: Counter<string>;
+  retriesExhausted: Counter<string>;
   anomalies: Counter<'reason'>;
   breakerState: Gauge<string>;
   breakerTransitions: Counter<'from' | 'to'>;
@@ -127,6 +128,11 @@ export function createForwarderMetrics(registry: Registry, gauges: ForwarderGaug
       labelNames: ['reason'],
       registers,
     }),
+    retriesExhausted: new Counter({
+      name: 'mutt_moog_retries_exhausted_total',
+      help: 'Transient failures of alerts that had already been retried MOOG_MAX_RETRIES times (they keep being retried; MOOG_RETRY_EXHAUSTED_MODE=dlq dead-letters them instead)',
+      registers,
+    }),
     rateLimitHits: new Counter({
       name: 'mutt_moog_rate_limit_hits_total',
       help: 'Times a request had to wait for a slot of the shared Moogsoft rate limiter',
@@ -179,6 +185,7 @@ export interface RemediationMetrics {
   health: Gauge<string>;
   healthChecks: Counter<'result'>;
   replayed: Counter<string>;
+  shedReplayed: Counter<string>;
   poison: Counter<string>;
   runs: Counter<'result'>;
 }
@@ -217,6 +224,11 @@ export function createRemediationMetrics(
     replayed: new Counter({
       name: 'mutt_remediation_replayed_total',
       help: 'Alerts moved from the Moogsoft DLQ back to the alert queue',
+      registers,
+    }),
+    shedReplayed: new Counter({
+      name: 'mutt_remediation_shed_replayed_total',
+      help: 'Events the alerter shed (ALERTER_SHED_MODE=dlq) that remediation replayed into the ingest queue once the pressure was gone',
       registers,
     }),
     poison: new Counter({

@@ -107,7 +107,8 @@ export const runRemediation: RoleRunner = async (ctx) => {
         redis: ctx.redis,
         keys,
         threshold: config.CIRCUIT_BREAKER_THRESHOLD,
-        openTimeoutMs: config.CIRCUIT_BREAKER_TIMEOUT * 1000,
+        initialTimeoutMs: config.CIRCUIT_BREAKER_INITIAL_TIMEOUT * 1000,
+        maxTimeoutMs: config.CIRCUIT_BREAKER_TIMEOUT * 1000,
         probeLeaseMs: 1,
         holder: ctx.init.pod,
       })
@@ -121,6 +122,7 @@ export const runRemediation: RoleRunner = async (ctx) => {
     sink,
     breaker,
     metrics,
+    pod: ctx.init.pod,
   });
   supervise(ctx, remediation.run());
   return { close: () => remediation.close() };

@@ -1,23 +1,34 @@
-// Remediation (PROTOCOL.md, "Remediation"): every REMEDIATION_INTERVAL it probes Moogsoft and, when
-// Moogsoft is healthy and the shared breaker is not open, moves up to REMEDIATION_BATCH_SIZE of the
-// oldest alerts from `mutt:dlq:moog` back to `mutt:alert_queue` (retry count reset, replay count + 1).
-// Items replayed MAX_POISON_RETRIES times, and items no replay can deliver (not JSON, not an alert),
-// go to `mutt:dlq:dead` instead. The alerter DLQ is replayed only on an operator's request
-// (`mutt dlq replay --queue alerter`).
+// Remediation (PROTOCOL.md, "Remediation"), one worker per node, two duties:
+//
+// 1. Every REMEDIATION_INTERVAL it probes Moogsoft and, when Moogsoft is healthy and the shared breaker
+//    is not open, moves up to REMEDIATION_BATCH_SIZE of the oldest alerts from `mutt:dlq:moog` back to
+//    `mutt:alert_queue` (retry count reset, replay count + 1). Items replayed MAX_POISON_RETRIES times,
+//    and items no replay can deliver (not JSON, not an alert), go to `mutt:dlq:dead` instead.
+//
+// 2. Every second, it heals what the alerter shed under backpressure (ALERTER_SHED_MODE=dlq): once the
+//    alert and ingest queues together hold less than the low-water mark (half the shed threshold), it
+//    replays shed events from `mutt:dlq:alerter` into the ingest queue, oldest first, never more than
+//    the room left below the mark, so the replay cannot push the alert queue over the threshold (and
+//    the alerter never sheds a replayed event again). One node at a time does it (a lock that expires
+//    before the next tick). Other alerter DLQ items — poison: not JSON, missing fields, retries spent —
+//    stay for an operator (`mutt dlq replay --queue alerter`), with their reason.
+import { parseEvent } from '../core/alerter/event.ts';
+import { DynamicConfig, type DynamicStatic } from '../core/config/dynamic.ts';
 import type { Keys } from '../core/protocol/keys.ts';
 import type { ScriptedRedis } from '../core/protocol/scripts.ts';
 import type { Config } from '../runtime/config/load.ts';
 import { type Logger, LogLimiter } from '../runtime/logging.ts';
 import { Loop } from '../runtime/workers/loop.ts';
 import type { CircuitBreaker } from './breaker.ts';
-import { replayDlq } from '../core/queue/dlq.ts';
+import { type DlqEntry, isShed, lowWaterMark, replayDlq, replayHeadroom } from '../core/queue/dlq.ts';
 import type { RemediationMetrics } from './metrics.ts';
 import type { Sink } from './sinks/types.ts';
 
 export type RemediationConfig = Pick<
   Config,
-  'REMEDIATION_INTERVAL' | 'REMEDIATION_BATCH_SIZE' | 'MAX_POISON_RETRIES'
->;
+  'REMEDIATION_INTERVAL' | 'REMEDIATION_BATCH_SIZE' | 'MAX_POISON_RETRIES' | 'REQUIRED_MESSAGE_FIELDS'
+> &
+  DynamicStatic;
 
 export interface RemediationOptions {
   config: RemediationConfig;
@@ -28,18 +39,32 @@ export interface RemediationOptions {
   /** The shared breaker, read only (undefined for a local sink). */
   breaker?: CircuitBreaker;
   metrics: RemediationMetrics;
+  /** This worker's identity (holder of the shed-replay lock). */
+  pod?: string;
   now?: () => Date;
 }
 
 export type PassResult = 'replayed' | 'empty' | 'unhealthy' | 'breaker_open';
 
+/** How often shed events are looked at (and at most how much time one healing step covers). */
+const HEAL_TICK_MS = 1000;
+/** After a look found no shed event, the alerter DLQ is read again only when it grows, or after this. */
+const HEAL_RESCAN_MS = 60_000;
+
 export class Remediation extends Loop {
   private readonly o: RemediationOptions;
   private readonly logs = new LogLimiter(60_000);
+  private readonly healLogs = new LogLimiter(10_000);
+  private readonly dynamic: DynamicConfig;
+  /** Shed events replayed since the last log line. */
+  private healedSinceLog = 0;
+  /** Alerter DLQ length when a look last found no shed event, and until when that holds. */
+  private noShedAt?: { length: number; until: number };
 
   constructor(o: RemediationOptions) {
     super(o.log);
     this.o = o;
+    this.dynamic = new DynamicConfig({ redis: o.redis, keys: o.keys, config: o.config });
   }
 
   protected async main(): Promise<void> {
@@ -51,16 +76,25 @@ export class Remediation extends Loop {
       },
       'remediation started',
     );
+    let nextPass = 0;
     while (!this.closed) {
-      try {
-        const r = await this.retryIfFailed('remediation pass', () => this.pass());
-        if (r) this.o.metrics.runs.inc({ result: r });
-      } catch (err) {
-        // A pass that fails for an unexpected reason is logged and tried again at the next interval.
-        this.o.metrics.runs.inc({ result: 'error' });
-        this.log.error({ err }, 'remediation pass failed');
+      if (Date.now() >= nextPass) {
+        nextPass = Date.now() + this.o.config.REMEDIATION_INTERVAL * 1000;
+        try {
+          const r = await this.retryIfFailed('remediation pass', () => this.pass());
+          if (r) this.o.metrics.runs.inc({ result: r });
+        } catch (err) {
+          // A pass that fails for an unexpected reason is logged and tried again at the next interval.
+          this.o.metrics.runs.inc({ result: 'error' });
+          this.log.error({ err }, 'remediation pass failed');
+        }
       }
-      await this.sleep(this.o.config.REMEDIATION_INTERVAL * 1000);
+      try {
+        await this.retryIfFailed('replaying shed events', () => this.heal());
+      } catch (err) {
+        this.log.error({ err }, 'replaying shed events failed');
+      }
+      await this.sleep(Math.max(0, Math.min(HEAL_TICK_MS, nextPass - Date.now())));
     }
   }
 
@@ -104,5 +138,76 @@ export class Remediation extends Loop {
       'replayed alerts from the Moogsoft DLQ',
     );
     return 'replayed';
+  }
+
+  /** A shed event that the alerter can take again (poison stays for an operator). */
+  private readonly replayable = (e: DlqEntry): boolean =>
+    isShed(e) && parseEvent(e.raw, this.o.config.REQUIRED_MESSAGE_FIELDS).ok;
+
+  /**
+   * One healing step: replays shed events into the ingest queue, at most the room below the
+   * low-water mark. Returns how many it replayed.
+   */
+  async heal(): Promise<number> {
+    const { redis, keys, metrics } = this.o;
+    const length = await redis.llen(keys.alerterDlq);
+    const quiet = this.noShedAt;
+    if (length === 0 || (quiet && length <= quiet.length && Date.now() < quiet.until)) return 0;
+    await this.dynamic.refresh();
+    const threshold = this.dynamic.get('alerter_queue_shed_threshold');
+    const lowWater = lowWaterMark(threshold);
+    const room = await replayHeadroom(redis, keys, lowWater);
+    if (room.headroom === 0) {
+      const suppressed = this.logs.take('heal-waiting');
+      if (suppressed >= 0)
+        this.log.info(
+          {
+            alert_queue: room.alertQueue,
+            ingest_queue: room.ingestQueue,
+            low_water: lowWater,
+            alerter_dlq: length,
+          },
+          'shed events wait in the alerter DLQ until the alert and ingest queues are below the low-water mark',
+        );
+      return 0;
+    }
+    // One node at a time, so two nodes cannot both fill the same room.
+    const locked = await redis.set(
+      keys.shedReplayLock,
+      this.o.pod ?? 'remediation',
+      'PX',
+      HEAL_TICK_MS - 100,
+      'NX',
+    );
+    if (locked !== 'OK') return 0;
+    const r = await replayDlq(redis, keys, 'alerter', {
+      select: this.replayable,
+      limit: room.headroom,
+      maxPoison: this.o.config.MAX_POISON_RETRIES,
+      now: this.o.now,
+    });
+    if (r.matched === 0) {
+      this.noShedAt = { length, until: Date.now() + HEAL_RESCAN_MS };
+      if (this.healedSinceLog > 0) this.logHealed(length, lowWater, true);
+      return 0;
+    }
+    this.noShedAt = undefined;
+    metrics.shedReplayed.inc(r.replayed);
+    metrics.poison.inc(r.dead);
+    this.healedSinceLog += r.replayed;
+    const done = r.matched < room.headroom;
+    if (done) this.logHealed(length - r.matched, lowWater, true);
+    else if (this.healLogs.take('healed') >= 0) this.logHealed(length - r.matched, lowWater, false);
+    return r.replayed;
+  }
+
+  private logHealed(remaining: number, lowWater: number, done: boolean): void {
+    this.log.info(
+      { replayed: this.healedSinceLog, alerter_dlq: remaining, low_water: lowWater },
+      done
+        ? 'replayed the shed events from the alerter DLQ to the ingest queue'
+        : 'replaying shed events from the alerter DLQ to the ingest queue, below the low-water mark',
+    );
+    this.healedSinceLog = 0;
   }
 }

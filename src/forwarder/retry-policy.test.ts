@@ -161,16 +161,22 @@ describe('backoffDelay (full jitter)', () => {
 });
 
 describe('retryOrGiveUp', () => {
-  const rows: [number, number, 'retry' | 'dlq'][] = [
-    [0, 5, 'retry'],
-    [4, 5, 'retry'],
-    [5, 5, 'dlq'], // more than MOOG_MAX_RETRIES retries → DLQ
-    [9, 5, 'dlq'],
-    [0, 0, 'dlq'], // MOOG_MAX_RETRIES=0: no retry at all
+  const rows: [number, number, 'retry' | 'dlq', 'retry' | 'retry_exhausted' | 'dlq'][] = [
+    [0, 5, 'retry', 'retry'],
+    [4, 5, 'retry', 'retry'],
+    // More than MOOG_MAX_RETRIES retries: retried all the same, and reported (the default)…
+    [5, 5, 'retry', 'retry_exhausted'],
+    [90, 5, 'retry', 'retry_exhausted'],
+    [0, 0, 'retry', 'retry_exhausted'],
+    // …or dead-lettered as MUTT 2.x does (MOOG_RETRY_EXHAUSTED_MODE=dlq).
+    [4, 5, 'dlq', 'retry'],
+    [5, 5, 'dlq', 'dlq'],
+    [9, 5, 'dlq', 'dlq'],
+    [0, 0, 'dlq', 'dlq'], // MOOG_MAX_RETRIES=0: no retry at all
   ];
-  for (const [sofar, max, want] of rows) {
-    it(`${sofar} retries so far, MOOG_MAX_RETRIES=${max} → ${want}`, () => {
-      expect(retryOrGiveUp(sofar, max)).toBe(want);
+  for (const [sofar, max, mode, want] of rows) {
+    it(`${sofar} retries so far, MOOG_MAX_RETRIES=${max}, MOOG_RETRY_EXHAUSTED_MODE=${mode} → ${want}`, () => {
+      expect(retryOrGiveUp(sofar, max, mode)).toBe(want);
     });
   }
 });

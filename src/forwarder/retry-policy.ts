@@ -8,6 +8,8 @@
 //   429, 425                       retry (Retry-After honoured) neutral   http_429 / http_425
 //   408, 5xx                       retry (Retry-After honoured) failure   http_408 / http_5xx family
 //   timeout, connection, DNS, TLS  retry                        failure   timeout / connection_* / dns / tls
+//   (a retried alert is retried until delivered; MOOG_RETRY_EXHAUSTED_MODE=dlq restores MUTT 2.x's
+//   DLQ after MOOG_MAX_RETRIES)
 //   400, 413, 422                  reject → DLQ (a batch is     neutral   http_400 / http_413 / http_422
 //                                  first split in halves to find the bad alerts)
 //   401, 403, 407                  reject → DLQ                 neutral   auth
@@ -146,7 +148,16 @@ export function backoffDelay(
   return retryAfterMs === undefined ? jittered : Math.max(jittered, retryAfterMs);
 }
 
-/** What happens to one alert of a request that was retried: another try, or the DLQ. */
-export function retryOrGiveUp(retriesSoFar: number, maxRetries: number): 'retry' | 'dlq' {
-  return retriesSoFar >= maxRetries ? 'dlq' : 'retry';
+/**
+ * What happens to one alert of a request that failed transiently: another try; in `retry` mode (the
+ * default), past MOOG_MAX_RETRIES, another try that is reported (`retry_exhausted`); in `dlq` mode
+ * (MUTT 2.x), the DLQ.
+ */
+export function retryOrGiveUp(
+  retriesSoFar: number,
+  maxRetries: number,
+  mode: 'retry' | 'dlq' = 'retry',
+): 'retry' | 'retry_exhausted' | 'dlq' {
+  if (retriesSoFar < maxRetries) return 'retry';
+  return mode === 'dlq' ? 'dlq' : 'retry_exhausted';
 }

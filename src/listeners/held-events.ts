@@ -8,7 +8,7 @@ import type { Enqueuer, EnqueueOutcome } from './enqueue.ts';
 /** Held events per retry call. */
 const RETRY_BATCH = 5000;
 const FIRST_DELAY_MS = 250;
-const MAX_DELAY_MS = 5000;
+const MAX_DELAY_MS = 1000;
 
 export interface HeldEventsOptions {
   enqueuer: Enqueuer;

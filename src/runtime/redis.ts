@@ -144,11 +144,13 @@ export function redisOptions(
     connectTimeout: 5000,
     keepAlive: 10_000,
     enableReadyCheck: true,
-    // Reconnect forever: capped exponential backoff with jitter. Behind Sentinels each attempt asks
-    // them for the master, so a short cap finds a new master soon after a failover.
+    // Reconnect forever: exponential backoff with jitter, capped at 2 s so that work resumes within
+    // seconds of Redis coming back (one connection attempt per second or two costs a down Redis nothing).
+    // Behind Sentinels each attempt asks them for the master, so a 1 s cap finds a new master soon
+    // after a failover.
     retryStrategy: (times) =>
       Math.round(
-        Math.min(endpoint.kind === 'sentinel' ? 1000 : 5000, 100 * 2 ** Math.min(times, 6)) *
+        Math.min(endpoint.kind === 'sentinel' ? 1000 : 2000, 100 * 2 ** Math.min(times, 6)) *
           (0.5 + Math.random() / 2),
       ),
     // A master demoted to replica (a Sentinel switchover) answers writes with READONLY: reconnect,

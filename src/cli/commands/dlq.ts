@@ -128,7 +128,7 @@ export async function dlqShowCommand(ref: string, o: { queue?: DlqName; json?: b
 }
 
 export async function dlqReplayCommand(
-  o: FilterOptions & { queue: DlqName; dryRun?: boolean; force?: boolean },
+  o: FilterOptions & { queue: DlqName; dryRun?: boolean; force?: boolean; wait?: boolean },
 ): Promise<void> {
   const filter = filterOf(o);
   const limit = limitOf(o, undefined);
@@ -136,6 +136,30 @@ export async function dlqReplayCommand(
     const key = dlqKey(ctx.keys, o.queue);
     const body = { all: true, ...filter, limit, force: o.force, dry_run: o.dryRun };
     const r = await replayDlqItems(ctx, o.queue, body, cliActor());
+    // The alerter DLQ is replayed below the low-water mark: step by step, waiting while there is no
+    // room (unless --no-wait), until nothing selected is left.
+    let said = 0;
+    while (!('dry_run' in r) && (r.waiting ?? 0) > 0 && o.wait !== false) {
+      if (limit !== undefined && r.matched >= limit) break;
+      if (Date.now() - said >= 10_000) {
+        said = Date.now();
+        process.stderr.write(
+          `waiting: ${r.waiting} item(s) wait for the alert and ingest queues to fall below the low-water mark (${r.low_water}); ${r.replayed} replayed so far\n`,
+        );
+      }
+      // Let the alerters take what was just replayed before measuring the room again.
+      await new Promise((done) => setTimeout(done, r.matched > 0 ? 250 : 500));
+      const step = await replayDlqItems(
+        ctx,
+        o.queue,
+        { ...body, limit: limit === undefined ? undefined : limit - r.matched },
+        cliActor(),
+      );
+      if ('dry_run' in step) break;
+      for (const k of ['matched', 'replayed', 'dead', 'removed', 'missing'] as const) r[k] += step[k];
+      r.waiting = step.waiting;
+      r.audited ||= step.audited;
+    }
     if ('dry_run' in r) {
       const total = Object.values(r.would).reduce((a, b) => a + b, 0);
       if (o.json) out(JSON.stringify({ dry_run: true, queue: key, would: r.would }));
@@ -163,6 +187,10 @@ export async function dlqReplayCommand(
           `moved ${r.dead} item(s) to ${ctx.keys.deadLetter}: replayed MAX_POISON_RETRIES (${ctx.config.MAX_POISON_RETRIES}) times or never deliverable (--force replays them anyway)`,
         );
       if (r.missing > 0) out(`${r.missing} item(s) were taken by someone else meanwhile`);
+      if ((r.waiting ?? 0) > 0 && o.wait === false)
+        out(
+          `${r.waiting} item(s) wait: the alert and ingest queues are above the low-water mark (${r.low_water}, half of alerter_queue_shed_threshold); run again later, or without --no-wait`,
+        );
     }
   });
 }

@@ -53,7 +53,7 @@ export async function listDynamicConfig(
     const raw = stored[i] ?? null;
     const f: unknown = spec.fallback(ctx.config);
     const fallback = typeof f === 'number' ? String(f) : typeof f === 'string' ? f : '';
-    const v = raw === null ? undefined : validateDynamic(key, raw);
+    const v = raw === null ? undefined : validateDynamic(key, raw, ctx.config);
     return {
       key,
       value: v?.ok ? v.value : fallback,
@@ -88,7 +88,8 @@ export async function setDynamicConfig(
 ): Promise<ConfigChangeResult> {
   const k = checkDynamicKey(key);
   const b = parseInput(ConfigSet, input);
-  const v = validateDynamic(k, String(b.value));
+  // Checked against this node's static settings too (a shed threshold below ALERTER_BATCH_SIZE).
+  const v = validateDynamic(k, String(b.value), ctx.config);
   if (!v.ok) throw new AdminError('invalid', v.error, { fields: [{ field: 'value', message: v.error }] });
   return change(ctx, k, v.value, { ...actor, reason: b.reason ?? actor.reason });
 }

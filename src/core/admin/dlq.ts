@@ -3,7 +3,10 @@
 // API, the UI and `mutt dlq`; the moves themselves are core/queue/dlq.ts (shared with remediation),
 // atomic per item, so two replays racing never duplicate an item. Every replay and purge is written
 // to config_audit_log (table_name `dlq`), or to the log when PostgreSQL is down: the DLQs live in
-// Redis and stay manageable without it.
+// Redis and stay manageable without it. A replay of the alerter DLQ moves no more than fits below the
+// low-water mark (half of alerter_queue_shed_threshold, counting the alert and ingest queues), so it
+// can never make the alerter shed; what does not fit yet is reported as `waiting`.
+import { DynamicConfig } from '../config/dynamic.ts';
 import {
   DLQ_NAMES,
   type DlqEntry,
@@ -12,10 +15,12 @@ import {
   dlqKey,
   findDlqEntry,
   listDlq,
+  lowWaterMark,
   type MoveResult,
   purgeDlq,
   replayDlq,
   replayForm,
+  replayHeadroom,
 } from '../queue/dlq.ts';
 import type { Actor, AdminContext } from './context.ts';
 import { nowOf, redisCall, transaction } from './context.ts';
@@ -189,6 +194,10 @@ export interface ReplayResult extends MoveResult {
   /** Where the items went: alert_queue, ingest_queue, or dead (poison). */
   to: string;
   audited: boolean;
+  /** Alerter DLQ: the low-water mark the replay kept below. */
+  low_water?: number;
+  /** Alerter DLQ: selected items left for a later replay, because the queues are above the mark. */
+  waiting?: number;
 }
 
 export type DryRun = { queue: DlqName; dry_run: true; would: Record<string, number> };
@@ -214,17 +223,36 @@ export async function replayDlqItems(
     }
     return { queue, dry_run: true, would };
   }
-  const r = await redisCall(() =>
-    replayDlq(ctx.redis, ctx.keys, queue, {
-      filter,
-      limit: b.limit,
-      maxPoison,
-      force: b.force,
-      now: () => nowOf(ctx),
-    }),
-  );
+  // Into the ingest queue, never more than fits below the low-water mark.
+  let limit = b.limit;
+  let lowWater: number | undefined;
+  if (queue === 'alerter') {
+    const dynamic = new DynamicConfig({ redis: ctx.redis, keys: ctx.keys, config: ctx.config });
+    await redisCall(() => dynamic.refresh());
+    lowWater = lowWaterMark(dynamic.get('alerter_queue_shed_threshold'));
+    const room = await redisCall(() => replayHeadroom(ctx.redis, ctx.keys, lowWater!));
+    limit = Math.min(limit ?? Number.POSITIVE_INFINITY, room.headroom);
+  }
+  const r: MoveResult =
+    limit === 0
+      ? { matched: 0, replayed: 0, dead: 0, removed: 0, missing: 0 }
+      : await redisCall(() =>
+          replayDlq(ctx.redis, ctx.keys, queue, {
+            filter,
+            limit,
+            maxPoison,
+            force: b.force,
+            now: () => nowOf(ctx),
+          }),
+        );
+  const paced =
+    lowWater === undefined
+      ? {}
+      : { low_water: lowWater, waiting: (await redisCall(() => listDlq(ctx.redis, key, filter, 0))).matched };
   const to =
     queue === 'moog' ? 'alert_queue' : queue === 'alerter' ? 'ingest_queue' : 'the queues they came from';
+  // A paced replay that had no room moved nothing: nothing to record.
+  if (r.matched === 0 && lowWater !== undefined) return { queue, to, audited: false, ...r, ...paced };
   const audited = await audit(
     ctx,
     actor,
@@ -232,7 +260,7 @@ export async function replayDlqItems(
     { action: 'replay', queue, key, ids: b.ids, all: b.all === true, force: b.force === true, ...r },
     b.note ?? actor.reason,
   );
-  return { queue, to, audited, ...r };
+  return { queue, to, audited, ...r, ...paced };
 }
 
 /** Deletes all or selected items for good, with a reason (`input`: DlqPurge). */

@@ -5,7 +5,7 @@
 //                                                                               │ parse, match, decide
 //            ┌───────────────────────────┬─────────────────────────────┬────────┴──────────────┐
 //         handled                    unhandled                       poison             shed (backpressure)
-//   audit rows: one COPY        unhandled-2.lua counters       re-queued _retry_count+1,    alerter DLQ with
+//   audit rows: one COPY        unhandled-5.lua counters       re-queued _retry_count+1,    alerter DLQ with
 //   (committed first)           meta-alert at the threshold    then the alerter DLQ         shedding_reason
 //            └───────────────────────────┴─────── settle: one settle-4.lua call ┴──────────────┘
 //                          empties the processing list (which holds exactly the batch) and, in the
@@ -55,6 +55,7 @@ export type AlerterConfig = Pick<
   | 'UNHANDLED_EXPIRY_SECONDS'
   | 'UNHANDLED_DEFAULT_TEAM'
   | 'UNHANDLED_SIGNATURE'
+  | 'UNHANDLED_MAX_SIGNATURES'
   | 'ALERTER_QUEUE_WARN_THRESHOLD'
   | 'ALERTER_QUEUE_SHED_THRESHOLD'
   | 'ALERTER_SHED_MODE'
@@ -86,6 +87,8 @@ export interface AlerterOptions {
 /** Steps that settle work already done run even while the alerter is stopping. */
 const FINISH = { finish: true } as const;
 const DAY_MS = 86_400_000;
+/** The signature under which a host's unhandled messages beyond UNHANDLED_MAX_SIGNATURES are counted. */
+const OVERFLOW_SIG = 'overflow';
 /** Triples per move-4 call (keeps one call's arguments reasonable). */
 const SETTLE_CHUNK = 1000;
 /** The recent-events sample the rule tester reads: events kept, taken per batch, largest kept. */
@@ -95,6 +98,7 @@ export const RECENT_EVENTS = { keep: 1000, perBatch: 20, maxBytes: 8192 } as con
 interface Decided {
   items: string[];
   entries: Entry[];
+  /** The entries to count as unhandled (shedding removes some). */
   unhandled: Entry[];
   /** YYYY-MM → an instant in it, for the months the audit rows need. */
   needMonths: Map<string, number>;
@@ -175,10 +179,10 @@ export class Alerter extends Loop {
       redis: o.redis,
       keys: o.keys,
       config: c,
-      onInvalid: (key, raw) =>
+      onInvalid: (key, raw, reason) =>
         this.warnLimited(
           `dynamic:${key}`,
-          { key, value: raw.slice(0, 100) },
+          { key, value: raw.slice(0, 100), reason },
           'invalid dynamic configuration value; using the static setting',
         ),
     });
@@ -276,11 +280,8 @@ export class Alerter extends Loop {
         continue;
       }
       this.o.metrics.batchSize.observe(items.length);
-      if (pressure === 'shed') {
-        await this.shed(items);
-        continue;
-      }
       const decided = this.decide(items);
+      if (pressure === 'shed') this.shed(decided);
       // The batch before must be settled first; if it could not be, this one is not finished either
       // and the next plain take returns both, to be decided again.
       if (!(await drain())) continue;
@@ -486,36 +487,38 @@ export class Alerter extends Loop {
     return 'ok';
   }
 
-  private async shed(items: string[]): Promise<void> {
-    const at = new Date(this.now()).toISOString();
+  /**
+   * dlq mode above the shed threshold: the batch just taken (the oldest events) goes to the alerter
+   * DLQ as `shed`, for remediation to replay once the pressure is gone. Events that are poison keep
+   * their own reason (they are not shed, and no replay would help them); events already replayed
+   * out of a DLQ are processed, never shed a second time (replays are paced below the low-water
+   * mark, so they are few).
+   */
+  private shed(d: Decided): void {
+    const at = d.now.toISOString();
     const reason = `alert queue above alerter_queue_shed_threshold (${this.dynamic.get('alerter_queue_shed_threshold')})`;
-    const entries: Entry[] = items.map((raw) => {
-      let data: Record<string, unknown>;
-      try {
-        const v: unknown = JSON.parse(raw);
-        data =
-          v !== null && typeof v === 'object' && !Array.isArray(v)
-            ? (v as Record<string, unknown>)
-            : { _raw: raw };
-      } catch {
-        data = { _raw: raw };
-      }
-      return {
-        raw,
-        op: 'L2',
-        replacement: JSON.stringify({
-          ...data,
-          shedding_reason: reason,
-          _dlq_reason: reason,
-          _dlq_code: 'shed',
-          _failed_at: at,
-        }),
-        status: 'poison',
-      };
-    });
-    this.o.metrics.shed.inc({ mode: 'dlq' }, items.length);
-    this.o.metrics.dlqWrites.inc({ reason: 'shed' }, items.length);
-    await this.settle(entries);
+    let n = 0;
+    for (const en of d.entries) {
+      const e = en.event;
+      if (!e || (en.status !== 'handled' && en.status !== 'unhandled')) continue;
+      const replays = e.data._replay_count;
+      if (typeof replays === 'number' && replays >= 1) continue;
+      en.op = 'L2';
+      en.replacement = JSON.stringify({
+        ...e.data,
+        shedding_reason: reason,
+        _dlq_reason: reason,
+        _dlq_code: 'shed',
+        _failed_at: at,
+      });
+      en.status = 'poison';
+      en.row = undefined;
+      n++;
+    }
+    if (n === 0) return;
+    d.unhandled = d.unhandled.filter((en) => en.status === 'unhandled');
+    this.o.metrics.shed.inc({ mode: 'dlq' }, n);
+    this.o.metrics.dlqWrites.inc({ reason: 'shed' }, n);
   }
 
   /** Decides, audits and settles one batch. */
@@ -742,23 +745,41 @@ export class Alerter extends Loop {
     const mode = compat === 'python2' ? 'exact' : this.o.config.UNHANDLED_SIGNATURE;
     const sigs = list.map((en) => unhandledSignature(en.event!.message, mode));
     const { keys, redis } = this.o;
-    const fired = await this.retryIfFailed('counting unhandled events', () =>
+    // Parity mode counts as Python does: one counter per message, without the cap (the Python nodes
+    // sharing the Redis create theirs anyway).
+    const cap = compat === 'python2' ? 0 : this.o.config.UNHANDLED_MAX_SIGNATURES;
+    const replies = await this.retryIfFailed('counting unhandled events', () =>
       Promise.all(
-        list.map((en, i) =>
-          redis.muttUnhandled(
-            keys.unhandled(en.event!.hostname, sigs[i]!),
-            keys.unhandledTriggered(en.event!.hostname, sigs[i]!),
+        list.map((en, i) => {
+          const host = en.event!.hostname;
+          return redis.muttUnhandled(
+            keys.unhandled(host, sigs[i]!),
+            keys.unhandledTriggered(host, sigs[i]!),
+            keys.unhandledSignatures(host),
+            keys.unhandled(host, OVERFLOW_SIG),
+            keys.unhandledTriggered(host, OVERFLOW_SIG),
             threshold,
             expiry,
-          ),
-        ),
+            cap,
+            sigs[i]!,
+          );
+        }),
       ),
     );
-    if (fired === undefined) return false;
-    fired.forEach((f, i) => {
-      if (Number(f) !== 1) return;
+    if (replies === undefined) return false;
+    replies.forEach(([f, folded], i) => {
       const en = list[i]!;
       const e = en.event!;
+      if (Number(folded) === 1) {
+        sigs[i] = OVERFLOW_SIG;
+        this.o.metrics.unhandledFolded.inc();
+        this.warnLimited(
+          'unhandled-folded',
+          { hostname: e.hostname, cap, expiry_seconds: expiry },
+          'a host sent more distinct unhandled messages than UNHANDLED_MAX_SIGNATURES: further kinds are counted together',
+        );
+      }
+      if (Number(f) !== 1) return;
       en.op = 'L4';
       const team = snap.teams.get(e.hostname) ?? this.o.config.UNHANDLED_DEFAULT_TEAM;
       en.replacement =

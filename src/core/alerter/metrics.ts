@@ -16,6 +16,7 @@ export interface AlerterMetrics {
   devHosts: Gauge<string>;
   teams: Gauge<string>;
   metaAlerts: Counter<string>;
+  unhandledFolded: Counter<string>;
   dlqWrites: Counter<'reason'>;
   auditRows: Counter<string>;
   substituted: Counter<string>;
@@ -120,6 +121,11 @@ export function createAlerterMetrics(registry: Registry, gauges: AlerterGauges):
     metaAlerts: new Counter({
       name: 'mutt_alerter_unhandled_meta_alerts_total',
       help: 'Meta-alerts raised for hosts sending unhandled messages',
+      registers,
+    }),
+    unhandledFolded: new Counter({
+      name: 'mutt_alerter_unhandled_folded_total',
+      help: "Unhandled events counted under their host's overflow signature because the host already had UNHANDLED_MAX_SIGNATURES distinct ones in the window",
       registers,
     }),
     dlqWrites: new Counter({

@@ -4,7 +4,7 @@
 // Redis never stops the alerter. Only the keys listed here are known to MUTT.
 import type { Redis } from 'ioredis';
 import type { Keys } from '../protocol/keys.ts';
-import type { Config } from '../../runtime/config/load.ts';
+import { type Config, shedThresholdProblem } from '../../runtime/config/load.ts';
 import { schema } from '../../runtime/config/schema.ts';
 
 type Parse<T> = (s: string) => T | undefined;
@@ -38,6 +38,8 @@ interface KeySpec<T> {
   fallback: (c: DynamicStatic) => T;
   /** The static variable that gives the fallback. */
   variable: keyof DynamicStatic;
+  /** Why a well-formed value still cannot be used with this node's static settings. */
+  check?: (v: T, c: DynamicStatic) => string | undefined;
 }
 
 export type DynamicStatic = Pick<
@@ -50,6 +52,7 @@ export type DynamicStatic = Pick<
   | 'ALERTER_SHED_MODE'
   | 'ALERTER_DEFER_SLEEP_MS'
   | 'DYNAMIC_CONFIG_ENABLED'
+  | 'ALERTER_BATCH_SIZE'
   | 'COMPAT_MODE'
 > &
   // The SLO report's variables: services that do not report SLOs (the alerter) need not carry them.
@@ -87,14 +90,15 @@ export const DYNAMIC_KEYS = {
     variable: 'ALERTER_QUEUE_WARN_THRESHOLD',
   }),
   alerter_queue_shed_threshold: spec({
-    doc: 'Alert-queue length above which the alerter sheds or defers',
-    expected: 'an integer >= 1',
-    parse: intIn(1),
+    doc: 'Alert-queue length above which the alerter defers or sheds',
+    expected: 'an integer >= ALERTER_BATCH_SIZE',
+    parse: intIn(0),
     fallback: (c) => c.ALERTER_QUEUE_SHED_THRESHOLD,
     variable: 'ALERTER_QUEUE_SHED_THRESHOLD',
+    check: (v, c) => shedThresholdProblem(v, c.ALERTER_BATCH_SIZE),
   }),
   alerter_shed_mode: spec({
-    doc: 'dlq (shed the oldest ingest events to the alerter DLQ) or defer (pause)',
+    doc: 'defer (pause; events wait in the ingest queue) or dlq (shed the oldest ingest events to the alerter DLQ; remediation replays them)',
     expected: 'dlq or defer',
     parse: oneOf('dlq', 'defer'),
     fallback: (c) => c.ALERTER_SHED_MODE,
@@ -143,15 +147,34 @@ export const DYNAMIC_KEY_NAMES = Object.keys(DYNAMIC_KEYS) as DynamicKey[];
 
 export const isDynamicKey = (k: string): k is DynamicKey => Object.hasOwn(DYNAMIC_KEYS, k);
 
-/** Checks a value for a key; the error names the key and what it expects. */
+/** A stored or proposed value as its key's type, or why it cannot be used. */
+function parseDynamic(
+  key: DynamicKey,
+  value: string,
+  config?: DynamicStatic,
+): { ok: true; value: unknown } | { ok: false; error: string } {
+  const s = DYNAMIC_KEYS[key] as KeySpec<unknown>;
+  const v = s.parse(value);
+  if (v === undefined) return { ok: false, error: `${key}: "${value}" is not ${s.expected}` };
+  const problem = config && s.check?.(v, config);
+  if (problem) return { ok: false, error: `${key}: "${value}": ${problem}` };
+  return { ok: true, value: v };
+}
+
+/**
+ * Checks a value for a key; the error names the key and what it expects. With the node's static
+ * configuration, values that do not fit it (a shed threshold below the batch size) are refused too.
+ */
 export function validateDynamic(
   key: string,
   value: string,
+  config?: DynamicStatic,
 ): { ok: true; value: string } | { ok: false; error: string } {
   if (!isDynamicKey(key))
     return { ok: false, error: `unknown key "${key}"; known keys: ${DYNAMIC_KEY_NAMES.join(', ')}` };
-  const v = (DYNAMIC_KEYS[key].parse as Parse<unknown>)(value);
-  if (v === undefined) return { ok: false, error: `${key}: "${value}" is not ${DYNAMIC_KEYS[key].expected}` };
+  const r = parseDynamic(key, value, config);
+  if (!r.ok) return r;
+  const v = r.value;
   return { ok: true, value: typeof v === 'number' ? String(v) : typeof v === 'string' ? v : value };
 }
 
@@ -159,8 +182,8 @@ export interface DynamicConfigOptions {
   redis: Redis;
   keys: Keys;
   config: DynamicStatic;
-  /** Called with a key whose stored text is invalid (the static value is used). */
-  onInvalid?: (key: DynamicKey, raw: string) => void;
+  /** Called with a key whose stored text is invalid (the static value is used), and why. */
+  onInvalid?: (key: DynamicKey, raw: string, reason: string) => void;
 }
 
 /**
@@ -194,11 +217,11 @@ export class DynamicConfig {
       this.values.delete(key);
       return;
     }
-    const v = (DYNAMIC_KEYS[key].parse as Parse<unknown>)(raw);
-    if (v === undefined) {
+    const r = parseDynamic(key, raw, this.o.config);
+    if (!r.ok) {
       this.values.delete(key);
-      this.o.onInvalid?.(key, raw);
-    } else this.values.set(key, v);
+      this.o.onInvalid?.(key, raw, r.error);
+    } else this.values.set(key, r.value);
   }
 
   /** Loads the values, subscribes to changes on `subscriber` (a dedicated connection), refreshes periodically. */

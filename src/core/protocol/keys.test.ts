@@ -27,6 +27,7 @@ describe('Keys', () => {
     expect(k.breakerFailures).toBe('mutt:circuit_breaker:moogsoft:failures');
     expect(k.breakerOpenTime).toBe('mutt:circuit_breaker:moogsoft:open_time');
     expect(k.breakerProbe).toBe('mutt:circuit_breaker:moogsoft:probe');
+    expect(k.breakerProbeFailures).toBe('mutt:circuit_breaker:moogsoft:probe_failures');
     expect(k.moogJournal).toBe('mutt:journal:moog');
     expect(k.sloHour('2025-11-08T12')).toBe('mutt:slo:1h:2025-11-08T12');
   });

@@ -37,11 +37,15 @@ export class Keys {
   readonly moogRateLimit: string;
   readonly ingestRateLimit: string;
   readonly configUpdates: string;
+  /** MUTT addition: held for one pass by the remediation worker replaying shed events. */
+  readonly shedReplayLock: string;
   readonly breakerState: string;
   readonly breakerFailures: string;
   readonly breakerOpenTime: string;
   /** MUTT addition: lease of the one half-open probe (Python nodes ignore it). */
   readonly breakerProbe: string;
+  /** MUTT addition: half-open probes that failed since the breaker last closed (probe backoff). */
+  readonly breakerProbeFailures: string;
   /** MUTT addition: hash pod → rule-set generation each alerter worker runs (the admin API waits on it). */
   readonly alerterGeneration: string;
   /** MUTT addition: a bounded sample of recent events as the alerter saw them (the rule tester reads it). */
@@ -57,8 +61,10 @@ export class Keys {
   private readonly moogProcessingPrefix: string;
   private readonly moogHeartbeatPrefix: string;
   private readonly unhandledPrefix: string;
+  private readonly unhandledSignaturesPrefix: string;
   private readonly metricsPrefix: string;
   private readonly configPrefix: string;
+  private readonly nodePrefix: string;
 
   constructor(c: KeyConfig) {
     this.prefix = c.MUTT_KEY_PREFIX;
@@ -72,10 +78,13 @@ export class Keys {
     this.ingestRateLimit = p('mutt:rate_limit:ingestor');
     this.configPrefix = p('mutt:config');
     this.configUpdates = `${this.configPrefix}:updates`;
+    this.shedReplayLock = p('mutt:lock:shed_replay');
+    this.nodePrefix = p('mutt:node');
     this.breakerState = p('mutt:circuit_breaker:moogsoft:state');
     this.breakerFailures = p('mutt:circuit_breaker:moogsoft:failures');
     this.breakerOpenTime = p('mutt:circuit_breaker:moogsoft:open_time');
     this.breakerProbe = p('mutt:circuit_breaker:moogsoft:probe');
+    this.breakerProbeFailures = p('mutt:circuit_breaker:moogsoft:probe_failures');
     this.alerterGeneration = p('mutt:alerter:rules_generation');
     this.recentEvents = p('mutt:alerter:recent_events');
     this.moogJournal = p('mutt:journal:moog');
@@ -85,6 +94,7 @@ export class Keys {
     this.moogProcessingPrefix = p(c.MOOG_PROCESSING_LIST_PREFIX);
     this.moogHeartbeatPrefix = p(c.MOOG_HEARTBEAT_PREFIX);
     this.unhandledPrefix = p(c.UNHANDLED_PREFIX);
+    this.unhandledSignaturesPrefix = `${this.unhandledPrefix}_signatures`;
     this.metricsPrefix = p(c.METRICS_PREFIX);
   }
 
@@ -100,6 +110,10 @@ export class Keys {
   }
   alerterHeartbeat(pod: string): string {
     return `${this.alerterHeartbeatPrefix}:${checkPod(pod)}`;
+  }
+  /** MUTT addition: held by the one running process of a node name (POD_NAME). */
+  node(pod: string): string {
+    return `${this.nodePrefix}:${checkPod(pod)}`;
   }
   /** SCAN pattern matching every alerter processing list (MUTT's and Python's). */
   get alerterProcessingPattern(): string {
@@ -142,6 +156,10 @@ export class Keys {
   }
   unhandledTriggered(hostname: string, sig: string): string {
     return `${this.unhandled(hostname, sig)}:triggered`;
+  }
+  /** MUTT addition: the unhandled signatures counted for a host in the current window (a set). */
+  unhandledSignatures(hostname: string): string {
+    return `${this.unhandledSignaturesPrefix}:${hostname}`;
   }
 
   config(name: string): string {

@@ -3,15 +3,16 @@
 // registered under a versioned name so two MUTT versions can share one Redis while scripts change.
 import type { Redis } from 'ioredis';
 import ack from './lua/ack-1.lua';
-import breaker from './lua/breaker-4.lua';
+import breaker from './lua/breaker-5.lua';
 import enqueue from './lua/enqueue-4.lua';
 import move from './lua/move-4.lua';
+import nodeLease from './lua/node-lease-1.lua';
 import rateLimitSliding from './lua/rate-limit-sliding-1.lua';
 import recover from './lua/recover-3.lua';
 import requeue from './lua/requeue-2.lua';
 import settle from './lua/settle-4.lua';
 import take from './lua/take-2.lua';
-import unhandled from './lua/unhandled-2.lua';
+import unhandled from './lua/unhandled-5.lua';
 
 const VERSION = 'v1';
 
@@ -24,8 +25,9 @@ export const SCRIPTS = {
   recover: { lua: recover, keys: 3 },
   move: { lua: move, keys: 4 },
   settle: { lua: settle, keys: 4 },
-  breaker: { lua: breaker, keys: 4 },
-  unhandled: { lua: unhandled, keys: 2 },
+  breaker: { lua: breaker, keys: 5 },
+  unhandled: { lua: unhandled, keys: 5 },
+  nodeLease: { lua: nodeLease, keys: 1 },
 } as const;
 
 export type ScriptName = keyof typeof SCRIPTS;
@@ -64,25 +66,44 @@ export interface MuttScripts {
     newest: string,
     ...pairs: string[]
   ): Promise<number>;
-  /** unhandled-2.lua: counter, suppression, threshold, expiry seconds → 1 when a meta-alert is due. */
+  /**
+   * unhandled-5.lua: counter, suppression, the host's signature set, overflow counter and
+   * suppression, threshold, expiry seconds, cap, signature → [1 when a meta-alert is due, 1 when
+   * the event was folded into the overflow counter].
+   */
   muttUnhandled(
     counter: string,
     triggered: string,
+    signatures: string,
+    overflow: string,
+    overflowTriggered: string,
     threshold: number,
     expirySeconds: number,
-  ): Promise<number>;
-  /** breaker-4.lua: → [state, permit, transition, wait ms]. */
+    cap: number,
+    sig: string,
+  ): Promise<[number, number]>;
+  /** node-lease-1.lua: the lease of a node name → [1 done | 0 refused, the holder when refused]. */
+  muttNodeLease(
+    key: string,
+    op: 'claim' | 'takeover' | 'renew' | 'release',
+    mine: string,
+    ttlMs: number,
+    replacing?: string,
+  ): Promise<[number, string]>;
+  /** breaker-5.lua: → [state, permit, transition, wait ms]. */
   muttBreaker(
     state: string,
     failures: string,
     openTime: string,
     probe: string,
+    probeFailures: string,
     op: 'acquire' | 'success' | 'failure' | 'release',
     nowMs: number,
     threshold: number,
-    timeoutMs: number,
+    maxTimeoutMs: number,
     leaseMs: number,
     holder: string,
+    initialTimeoutMs: number,
   ): Promise<[string, number, string, number]>;
 }
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { muttAlert, pythonAlert } from '../../../test/fixtures/alerts.ts';
-import { describeEntry, matches, replayForm } from './dlq.ts';
+import { describeEntry, isShed, lowWaterMark, matches, replayForm } from './dlq.ts';
 
 const NOW = new Date('2026-11-24T12:00:00Z');
 const opts: { maxPoison: number; now: Date; force?: boolean } = { maxPoison: 3, now: NOW };
@@ -194,4 +194,24 @@ describe('filters', () => {
     ['all together', { reason: 'auth', host: 'router3', since: new Date('2026-11-24T12:00:00Z') }, true],
   ];
   for (const [name, f, want] of rows) it(`${name} → ${want}`, () => expect(matches(e, f)).toBe(want));
+});
+
+describe('isShed', () => {
+  const rows: [string, unknown, boolean][] = [
+    ['MUTT shed event', { hostname: 'h', _dlq_code: 'shed', shedding_reason: 'x' }, true],
+    ['Python MUTT shed event', { hostname: 'h', shedding_reason: 'queue full' }, true],
+    ['poison', { _raw: 'x', _dlq_code: 'invalid_json', _dlq_reason: 'not JSON' }, false],
+    ['missing field', { message: 'm', _dlq_code: 'missing_field' }, false],
+    ['retries exhausted', { hostname: 'h', _dlq_code: 'retries_exhausted' }, false],
+    ['not JSON at all', 'garbage', false],
+  ];
+  for (const [name, item, want] of rows)
+    it(`${name} → ${want}`, () => {
+      expect(isShed(describeEntry(typeof item === 'string' ? item : JSON.stringify(item), 0))).toBe(want);
+    });
+
+  it('the low-water mark is half the shed threshold', () => {
+    expect(lowWaterMark(100_000)).toBe(50_000);
+    expect(lowWaterMark(501)).toBe(250);
+  });
 });

@@ -7,6 +7,9 @@
 //   either, once _replay_count reached MAX_POISON_RETRIES, or never deliverable ──► mutt:dlq:dead
 //   mutt:dlq:dead    ──replay──► the queue it came from (_dead_from), _replay_count reset (operator only)
 //
+// Replays into the ingest queue are paced by replayHeadroom(): never more than the low-water mark of
+// the alert-queue shed threshold, so a replay cannot make the alerter shed again.
+//
 // Every move goes through move-4.lua with the exact item string, oldest first: an item is pushed to
 // its destination only if it was still in the list, so two replays racing (two nodes, or remediation
 // and an operator) never duplicate an item. Producers LPUSH, so index 0 is the newest item, as
@@ -269,6 +272,8 @@ export interface MoveResult {
 
 interface WalkOptions {
   filter?: DlqFilter;
+  /** Only items this accepts (besides the filter), e.g. shed events for self-healing. */
+  select?: (e: DlqEntry) => boolean;
   /** Most items to act on. */
   limit?: number;
   pageSize?: number;
@@ -303,7 +308,8 @@ async function walk(
     // LRANGE gives the page newest first; act oldest first.
     for (let i = page.length - 1; i >= 0 && matched < limit; i--) {
       const raw = page[i]!;
-      if (!matches(describeEntry(raw, 0), filter)) continue;
+      const e = describeEntry(raw, 0);
+      if (!matches(e, filter) || (o.select && !o.select(e))) continue;
       matched++;
       const [op, replacement] = act(raw);
       triples.push(op, raw, replacement);
@@ -323,6 +329,35 @@ async function walk(
     if (page.length < pageSize) break;
   }
   return { matched, found, missing };
+}
+
+/** An event the alerter shed under backpressure (MUTT's `_dlq_code`, or Python MUTT's `shedding_reason`). */
+export function isShed(e: DlqEntry): boolean {
+  return e.code === 'shed' || (e.code === undefined && typeof e.item?.shedding_reason === 'string');
+}
+
+/** Half the alert-queue shed threshold: below it, replays into the ingest queue may resume. */
+export function lowWaterMark(shedThreshold: number): number {
+  return Math.floor(shedThreshold / 2);
+}
+
+/**
+ * How many events may be replayed into the ingest queue now without the alert queue reaching the
+ * shed threshold because of them: the low-water mark less what the alert and ingest queues hold
+ * (each ingest event makes at most one alert). 0 while the pressure lasts. Events the alerters hold
+ * in hand (two batches per worker) count in neither queue: the other half of the threshold covers
+ * them.
+ */
+export async function replayHeadroom(
+  redis: ScriptedRedis,
+  keys: Pick<Keys, 'alertQueue' | 'ingestQueue'>,
+  lowWater: number,
+): Promise<{ headroom: number; alertQueue: number; ingestQueue: number }> {
+  const [alertQueue, ingestQueue] = await Promise.all([
+    redis.llen(keys.alertQueue),
+    redis.llen(keys.ingestQueue),
+  ]);
+  return { headroom: Math.max(0, lowWater - alertQueue - ingestQueue), alertQueue, ingestQueue };
 }
 
 export interface ReplayOptions extends WalkOptions {

@@ -3,7 +3,8 @@
 // reading (their senders' TCP windows close) and keep what they have read. One poll loop reads the
 // queue length and opens the gate once the queue is below the low-water mark (90% of the cap), so
 // connections resume together instead of each retrying against a full queue. While Redis is
-// unreachable the loop backs off (250 ms doubling to 5 s).
+// unreachable the loop backs off (250 ms doubling to 1 s), so reading resumes within a second of
+// Redis answering again.
 import type { Redis } from 'ioredis';
 
 export type GateReason = 'queue_full' | 'redis';
@@ -74,7 +75,7 @@ export class QueueGate {
       this.delay = 100;
     } catch {
       this.reason = 'redis';
-      this.delay = Math.min(5000, Math.max(250, this.delay * 2));
+      this.delay = Math.min(1000, Math.max(250, this.delay * 2));
     }
     this.schedule();
   }

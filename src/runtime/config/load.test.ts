@@ -2,7 +2,7 @@ import { chmodSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { didYouMean, editDistance, loadConfig } from './load.ts';
+import { defaultPodName, didYouMean, editDistance, loadConfig } from './load.ts';
 import { SECRET_NAMES, schema } from './schema.ts';
 
 const NO_FILE = { defaultEnvFile: '/nonexistent/mutt.env' };
@@ -141,6 +141,27 @@ describe('loadConfig', () => {
       ],
     ],
     [
+      'alert-queue shed threshold below the alerter batch size',
+      { ALERTER_QUEUE_SHED_THRESHOLD: '499' },
+      [
+        'ALERTER_QUEUE_SHED_THRESHOLD="499": expected at least ALERTER_BATCH_SIZE (500): one batch can add that many alerts, so a lower threshold defers or sheds after every batch',
+      ],
+    ],
+    [
+      'alert-queue shed threshold of 0',
+      { ALERTER_QUEUE_SHED_THRESHOLD: '0', ALERTER_BATCH_SIZE: '100' },
+      [
+        'ALERTER_QUEUE_SHED_THRESHOLD="0": expected at least ALERTER_BATCH_SIZE (100); 0 would defer or shed every batch, whatever the alert queue holds',
+      ],
+    ],
+    [
+      'first breaker probe later than the longest wait between probes',
+      { CIRCUIT_BREAKER_INITIAL_TIMEOUT: '30', CIRCUIT_BREAKER_TIMEOUT: '10' },
+      [
+        'CIRCUIT_BREAKER_INITIAL_TIMEOUT="30": expected at most CIRCUIT_BREAKER_TIMEOUT (10), the longest wait between probes',
+      ],
+    ],
+    [
       'explicit env file missing',
       { MUTT_ENV_FILE: '/nonexistent/mutt.env' },
       ['MUTT_ENV_FILE="/nonexistent/mutt.env": cannot read the env file (ENOENT)'],
@@ -153,6 +174,32 @@ describe('loadConfig', () => {
       expect(r.problems).toEqual(problems);
     });
   }
+
+  it('holds rather than sheds by default, with thresholds sized for MUTT, and a stable pod name', () => {
+    const { config } = load({});
+    expect(config).toMatchObject({
+      ALERTER_SHED_MODE: 'defer',
+      ALERTER_QUEUE_SHED_THRESHOLD: 100_000,
+      ALERTER_QUEUE_WARN_THRESHOLD: 20_000,
+      CIRCUIT_BREAKER_INITIAL_TIMEOUT: 2,
+      CIRCUIT_BREAKER_TIMEOUT: 8,
+      MOOG_RETRY_EXHAUSTED_MODE: 'retry',
+      UNHANDLED_MAX_SIGNATURES: 1000,
+    });
+    // The same name for every process on this host (no PID in it).
+    expect(config!.podName).toBe(defaultPodName());
+    expect(load({}).config!.podName).toBe(config!.podName);
+    expect(defaultPodName('core rtr:1')).toBe('core_rtr_1');
+    expect(load({ POD_NAME: 'edge-a' }).config!.podName).toBe('edge-a');
+  });
+
+  it('accepts a shed threshold equal to the batch size, and warns when warning comes after shedding', () => {
+    const r = load({ ALERTER_QUEUE_SHED_THRESHOLD: '500', ALERTER_QUEUE_WARN_THRESHOLD: '600' });
+    expect(r.problems).toEqual([]);
+    expect(r.warnings).toEqual([
+      'ALERTER_QUEUE_WARN_THRESHOLD="600" is above ALERTER_QUEUE_SHED_THRESHOLD (500): the alerter defers or sheds before it warns',
+    ]);
+  });
 
   it('reports every problem at once', () => {
     const r = load({ REDIS_PORT: 'abc', SERVER_PORT_INGESTOR: '99999', MUTT_ROLES: 'bogus' });

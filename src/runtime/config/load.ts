@@ -248,6 +248,17 @@ export function loadConfig(
   } else if (v.MOOG_HEALTH_URL !== undefined) {
     warnings.push('MOOG_HEALTH_URL is set but MOOG_WEBHOOK_URL is not: alerts go to the local file sink');
   }
+  const shedProblem = shedThresholdProblem(v.ALERTER_QUEUE_SHED_THRESHOLD, v.ALERTER_BATCH_SIZE);
+  if (shedProblem)
+    problems.push(`ALERTER_QUEUE_SHED_THRESHOLD="${v.ALERTER_QUEUE_SHED_THRESHOLD}": ${shedProblem}`);
+  else if (v.ALERTER_QUEUE_WARN_THRESHOLD > v.ALERTER_QUEUE_SHED_THRESHOLD)
+    warnings.push(
+      `ALERTER_QUEUE_WARN_THRESHOLD="${v.ALERTER_QUEUE_WARN_THRESHOLD}" is above ALERTER_QUEUE_SHED_THRESHOLD (${v.ALERTER_QUEUE_SHED_THRESHOLD}): the alerter defers or sheds before it warns`,
+    );
+  if (v.CIRCUIT_BREAKER_INITIAL_TIMEOUT > v.CIRCUIT_BREAKER_TIMEOUT)
+    problems.push(
+      `CIRCUIT_BREAKER_INITIAL_TIMEOUT="${v.CIRCUIT_BREAKER_INITIAL_TIMEOUT}": expected at most CIRCUIT_BREAKER_TIMEOUT (${v.CIRCUIT_BREAKER_TIMEOUT}), the longest wait between probes`,
+    );
   for (const [ttl, beat] of [
     ['ALERTER_JANITOR_TIMEOUT', 'ALERTER_HEARTBEAT_INTERVAL'],
     ['MOOG_JANITOR_TIMEOUT', 'MOOG_HEARTBEAT_INTERVAL'],
@@ -329,7 +340,7 @@ export function loadConfig(
     : ROLES.filter((r) => v.MUTT_ROLES.includes(r));
   const uid = opts.uid ?? process.getuid?.() ?? 1000;
   const dataDir = resolve(v.MUTT_DATA_DIR ?? defaultDataDir(env, uid));
-  const podName = v.POD_NAME ?? `${hostname().replace(/[:\s]/g, '_')}-${process.pid}`;
+  const podName = v.POD_NAME ?? defaultPodName();
 
   if (problems.length > 0) return { problems, warnings };
   const config: Config = {
@@ -345,6 +356,27 @@ export function loadConfig(
     secretFiles,
   };
   return { config: deepFreeze(config), problems, warnings };
+}
+
+/**
+ * The default node identity: the host name (characters a pod id cannot hold replaced), the same for
+ * every restart of MUTT on this host, so a restarted node takes back its own processing lists.
+ */
+export function defaultPodName(host = hostname()): string {
+  const name = host.replace(/[:\s]/g, '_');
+  return name.length > 0 ? name : 'mutt';
+}
+
+/**
+ * Why an alert-queue shed threshold cannot be used (undefined when it can). Shared by the static
+ * variable and the dynamic key `alerter_queue_shed_threshold`.
+ */
+export function shedThresholdProblem(threshold: number, batchSize: number): string | undefined {
+  if (threshold === 0)
+    return `expected at least ALERTER_BATCH_SIZE (${batchSize}); 0 would defer or shed every batch, whatever the alert queue holds`;
+  if (threshold < batchSize)
+    return `expected at least ALERTER_BATCH_SIZE (${batchSize}): one batch can add that many alerts, so a lower threshold defers or sheds after every batch`;
+  return undefined;
 }
 
 /**

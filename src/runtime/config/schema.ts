@@ -70,9 +70,10 @@ export const schema = {
   }),
   POD_NAME: str({
     group: G.general,
-    doc: 'Identity of this node in Redis processing lists and heartbeats. Must be unique per node and must not contain `:`.',
+    doc: 'Identity of this node in Redis processing lists and heartbeats, stable across restarts so that a restarted node takes back at once the work its previous process held. Must be unique per node and must not contain `:`. While a MUTT process runs, it holds the name in Redis (`mutt:node:<name>`, renewed every 5 s, gone 15 s after a crash); a second process started with the same name refuses to start (exit 78), naming the process that holds it. A holder on this host whose PID is gone (a crash) is taken over at once; one MUTT cannot check (another host or container) is watched: refused as soon as its lease is seen renewed, taken over once the lease runs out.',
     default: undefined,
-    defaultText: '`<hostname>-<pid>`',
+    defaultText: 'the host name',
+    note: 'MUTT 2.x uses `<hostname>-<pid>` by default; a stable name lets a restarted node reclaim its processing lists without waiting for the janitor.',
     pattern: /^[^:\s]+$/,
     patternText: 'a name without ":" or spaces',
   }),
@@ -352,7 +353,7 @@ export const schema = {
   }),
   MAX_INGEST_QUEUE_SIZE: int({
     group: G.ingest,
-    doc: 'Ingest queue cap: at this depth HTTP ingest answers 503 with Retry-After and stream listeners pause.',
+    doc: 'Ingest queue cap: at this depth HTTP ingest answers 503 with Retry-After, TCP and TLS syslog stop reading (the senders queue on their side) and UDP syslog and traps are shed and counted. The only place MUTT turns clients away: everything behind it holds events rather than dropping them. A queued syslog event costs about 0.4 KB of Redis memory (measured: 392 bytes for a Cisco IOS line), so a full queue at the default is about 400 MB and holds 55 minutes of 300 events/s (docs/RELIABILITY.md).',
     default: 1_000_000,
     min: 1,
   }),
@@ -640,6 +641,13 @@ export const schema = {
     values: ['template', 'exact'],
     note: 'MUTT 2.x counts exact messages.',
   }),
+  UNHANDLED_MAX_SIGNATURES: int({
+    group: G.alerter,
+    doc: "Distinct unhandled signatures counted per host within UNHANDLED_EXPIRY_SECONDS. Beyond it, a host's further new kinds of message are counted together under one `overflow` signature (a meta-alert still fires when they reach UNHANDLED_THRESHOLD), and `mutt_alerter_unhandled_folded_total` counts them, so a flood of random messages cannot create Redis keys without bound. 0 turns the cap off; parity mode (COMPAT_MODE=python2) counts without it, as Python does.",
+    default: 1000,
+    min: 0,
+    note: 'MUTT addition: Python MUTT 2.x creates one key per distinct message.',
+  }),
   ALERTER_BATCH_SIZE: int({
     group: G.alerter,
     doc: 'Most events one alerter worker takes from the ingest queue at once; their audit rows are written in one COPY and their alerts pushed in one call. A worker holds two batches (one settled while the next is decided): twice this bounds the events processed twice after a crash.',
@@ -649,21 +657,24 @@ export const schema = {
   }),
   ALERTER_QUEUE_WARN_THRESHOLD: int({
     group: G.alerter,
-    doc: 'Alert-queue length above which the alerter logs a backpressure warning. Dynamic key `alerter_queue_warn_threshold`.',
-    default: 1000,
+    doc: 'Alert-queue length above which the alerter logs a backpressure warning (once a minute). Dynamic key `alerter_queue_warn_threshold`.',
+    default: 20_000,
     min: 1,
+    note: 'MUTT 2.x: 1000. MUTT forwards up to 5,000 alerts/s at the default rate limit, so 20,000 is four seconds of forwarding.',
   }),
   ALERTER_QUEUE_SHED_THRESHOLD: int({
     group: G.alerter,
-    doc: 'Alert-queue length above which the alerter sheds or defers (ALERTER_SHED_MODE). Dynamic key `alerter_queue_shed_threshold`.',
-    default: 2000,
-    min: 1,
+    doc: 'Alert-queue length above which the alerter defers (or sheds, ALERTER_SHED_MODE=dlq). At least ALERTER_BATCH_SIZE: one batch can add that many alerts. In `dlq` mode, remediation replays shed events once the alert and ingest queues together are below half of it (the low-water mark). Dynamic key `alerter_queue_shed_threshold`.',
+    default: 100_000,
+    min: 0,
+    note: "MUTT 2.x: 2000, sized for an alerter doing about 1,000 events/s. MUTT's alerter (about 36,000 events/s) outruns its forwarder at the default rate limit (5,000 alerts/s) about seven to one, so a catch-up burst crossed 2,000 within a second; 100,000 alerts (20 s of forwarding, about 80 MB of Redis at 0.8 KB per alert) let bursts and long Moogsoft outages pass without the alerter stopping (docs/RELIABILITY.md).",
   }),
   ALERTER_SHED_MODE: oneOf({
     group: G.alerter,
-    doc: '`dlq`: above the shed threshold, move the oldest ingest events to the alerter DLQ with `shedding_reason`; `defer`: pause for ALERTER_DEFER_SLEEP_MS instead. Dynamic key `alerter_shed_mode`.',
-    default: 'dlq' as const,
+    doc: '`defer`: above the shed threshold the alerter pauses (ALERTER_DEFER_SLEEP_MS) and takes nothing, so events wait in the ingest queue, where MAX_INGEST_QUEUE_SIZE turns clients away; nothing is dead-lettered. `dlq`: it moves the oldest ingest events to the alerter DLQ with `shedding_reason` (`_dlq_code` `shed`); remediation replays them by itself once the pressure is gone. Dynamic key `alerter_shed_mode`.',
+    default: 'defer' as const,
     values: ['dlq', 'defer'],
+    note: 'MUTT 2.x defaults to `dlq`: shed events then wait for an operator. MUTT holds them by default.',
   }),
   ALERTER_DEFER_SLEEP_MS: int({
     group: G.alerter,
@@ -766,9 +777,16 @@ export const schema = {
   ),
   MOOG_MAX_RETRIES: int({
     group: G.forwarder,
-    doc: 'Attempts before an alert goes to the DLQ.',
+    doc: 'Retries of an alert that failed for a transient reason (5xx, 408, 429, timeout, connection) after which MOOG_RETRY_EXHAUSTED_MODE applies.',
     default: 5,
     min: 0,
+  }),
+  MOOG_RETRY_EXHAUSTED_MODE: oneOf({
+    group: G.forwarder,
+    doc: 'What happens to an alert that failed transiently more than MOOG_MAX_RETRIES times. `retry`: it keeps being retried, at most MOOG_RETRY_MAX_DELAY apart, and is counted in `mutt_moog_retries_exhausted_total` with a warning (once a minute): a transient fault never dead-letters an alert. `dlq`: it goes to the Moogsoft DLQ with `_dlq_code` `retries_exhausted`, which remediation replays once Moogsoft is healthy (MUTT 2.x).',
+    default: 'retry' as const,
+    values: ['retry', 'dlq'],
+    note: 'MUTT 2.x dead-letters after MOOG_MAX_RETRIES: a flapping Moogsoft then fills the DLQ.',
   }),
   MOOG_RETRY_BASE_DELAY: float({
     group: G.forwarder,
@@ -859,11 +877,20 @@ export const schema = {
     default: 10,
     min: 1,
   }),
+  CIRCUIT_BREAKER_INITIAL_TIMEOUT: float({
+    group: G.forwarder,
+    doc: 'Seconds the breaker stays open before its first half-open probe. Each probe that fails doubles the wait, up to CIRCUIT_BREAKER_TIMEOUT; a successful probe closes the breaker and resets it. Each wait is shortened by up to a quarter, so that probes do not fall into step with a Moogsoft that flaps at a regular period.',
+    default: 2,
+    min: 0,
+    exclusiveMin: true,
+    note: 'MUTT addition.',
+  }),
   CIRCUIT_BREAKER_TIMEOUT: int({
     group: G.forwarder,
-    doc: 'Seconds the breaker stays open before one half-open probe.',
-    default: 300,
+    doc: 'Longest wait between two half-open probes while Moogsoft stays down (the probes back off from CIRCUIT_BREAKER_INITIAL_TIMEOUT, doubling). It bounds how long delivery stays paused after Moogsoft recovers: one probe every 8 s is one request per 8 s to a Moogsoft that is down.',
+    default: 8,
     min: 1,
+    note: 'MUTT 2.x: one probe every 300 s, so delivery resumed up to five minutes after Moogsoft did. Python nodes sharing the breaker keep their own timeout; a MUTT probe that fails re-opens the breaker for them too.',
   }),
 
   // ── Remediation ──────────────────────────────────────────────────────────────────────────────

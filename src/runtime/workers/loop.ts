@@ -126,7 +126,7 @@ export abstract class Loop {
         return await fn();
       } catch (err) {
         if (!isTransient(err) || (this.closed && !finish)) throw err;
-        const delay = Math.min(5000, 100 * 2 ** Math.min(attempt, 6));
+        const delay = Math.min(2000, 100 * 2 ** Math.min(attempt, 6));
         const suppressed = this.limiter.take(what);
         if (suppressed >= 0) {
           this.log.warn(
