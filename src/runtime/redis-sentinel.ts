@@ -2,8 +2,11 @@
 // master, then logs in to that master, and says precisely what is wrong instead of retrying in the
 // background forever. While no Sentinel answers (they may be starting with MUTT, after a power cut)
 // it keeps asking for REDIS_SENTINEL_STARTUP_TIMEOUT seconds, then stops start-up with a message
-// naming REDIS_SENTINELS. A Sentinel or master that refuses the password, or a master name no Sentinel
-// knows, is a configuration error: start-up stops at once. No message carries a secret.
+// naming REDIS_SENTINELS. A master name no Sentinel knows, or a Sentinel that refuses
+// REDIS_SENTINEL_PASS, is a configuration error: start-up stops at once. A master that refuses MUTT's
+// password is named in an error (its address, the variables tried) and start-up goes on, as with any
+// Redis that refuses MUTT: the ports open so that /health says why, and a rotated secret (Vault,
+// SIGHUP) mends it without a restart. No message carries a secret.
 //
 // After start-up ioredis follows the master through every failover by itself (it asks the Sentinels
 // again on each reconnection and checks that the server it reaches is a master).
@@ -107,35 +110,30 @@ async function loginWith(
 }
 
 /**
- * Logs in to the master a Sentinel named, with each password in force (a rotation may have two);
- * undefined when one is accepted by a master, else why not. All refused: a StartupError.
+ * Logs in to the master a Sentinel named, with each password in force (a rotation may have two):
+ * undefined when one is accepted by a master; else why not, `refused` when every password was.
  */
 async function login(
   c: SentinelCheckConfig,
   master: Address,
-  sentinel: Address,
-  name: string,
   passwords: readonly Candidate[],
   log: Logger,
-): Promise<string | undefined> {
+): Promise<{ refused: string; names: string } | { problem: string } | undefined> {
   const tries = passwords.length > 0 ? passwords : [undefined];
   let refused = '';
   for (const p of tries) {
     const r = await loginWith(c, master, p?.value, log);
     if (r === undefined) return undefined;
-    if ('problem' in r) return r.problem;
+    if ('problem' in r) return r;
     refused = r.refused;
   }
   const names = passwords.length > 0 ? passwords.map((p) => p.name).join(' and ') : 'REDIS_PASS';
-  throw new StartupError(
-    `the Redis master ${addr(master)}, named by the Sentinel ${addr(sentinel)} for "${name}", refused the password (${names}${c.REDIS_USERNAME ? ' and REDIS_USERNAME' : ''}): ${refused}`,
-    EXIT_CONFIG,
-  );
+  return { refused, names: `${names}${c.REDIS_USERNAME ? ' and REDIS_USERNAME' : ''}` };
 }
 
 /**
- * Resolves with the master's address once a Sentinel named a master MUTT can log in to; throws a
- * StartupError as described at the top of this file.
+ * Resolves with the master's address once a Sentinel named a master that accepts MUTT (or refuses
+ * its password: said, and left to the connections); throws a StartupError as described at the top.
  */
 export async function checkSentinels(
   c: SentinelCheckConfig,
@@ -162,12 +160,19 @@ export async function checkSentinels(
         problems.push(`${addr(s)}: knows no master named "${e.name}"`);
         continue;
       }
-      const why = await login(c, a.master, s, e.name, o.passwords ?? [], log);
+      const why = await login(c, a.master, o.passwords ?? [], log);
       if (why === undefined) {
         if (attempt > 1) log.info({ master: addr(a.master), sentinel: addr(s) }, 'Redis Sentinels answered');
         return a.master;
       }
-      problems.push(`${addr(s)} names the master ${addr(a.master)}: ${why}`);
+      if ('refused' in why) {
+        log.error(
+          { master: addr(a.master), sentinel: addr(s), master_name: e.name, err: why.refused },
+          `the Redis master ${addr(a.master)}, named by the Sentinel ${addr(s)} for "${e.name}", refused the password (${why.names}): ${why.refused}`,
+        );
+        return a.master;
+      }
+      problems.push(`${addr(s)} names the master ${addr(a.master)}: ${why.problem}`);
     }
     if (unknown === e.sentinels.length)
       throw new StartupError(

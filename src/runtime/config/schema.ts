@@ -178,7 +178,7 @@ export const schema = {
   }),
   REDIS_SENTINEL_STARTUP_TIMEOUT: int({
     group: G.redis,
-    doc: 'Seconds MUTT keeps asking the Sentinels of REDIS_SENTINELS for the master at start-up before it stops with an error naming them. A master that refuses the password, or a master name no Sentinel knows, stops start-up at once.',
+    doc: 'Seconds MUTT keeps asking the Sentinels of REDIS_SENTINELS for the master at start-up before it stops with an error naming them. A master name no Sentinel knows stops start-up at once; a master that refuses the password is named in an error (its address, the password variables tried) and start-up goes on, as with any Redis that refuses MUTT.',
     default: 60,
     min: 1,
     max: 3600,
