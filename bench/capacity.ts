@@ -130,13 +130,6 @@ export async function capacityLadder(o: CapacityOptions): Promise<{
   const env: Record<string, string> = {
     // The mock Moogsoft has no rate limit of its own; a real one's limit is set by its operator.
     MOOG_RATE_LIMIT: '1000000',
-    // A step measures what the pipeline sustains without loss: when the alert queue runs long the
-    // alerter waits for the forwarder rather than dead-lettering the oldest events.
-    ALERTER_SHED_MODE: 'defer',
-    // 2,000 alerts are 0.1 s of flow at 20,000 events/s: the alerter would pause whenever the
-    // forwarder is a batch or two behind. A few seconds of flow, as an operator sizing for these
-    // rates sets it.
-    ALERTER_QUEUE_SHED_THRESHOLD: '100000',
     ...o.env,
   };
   const mutt = await startMutt({

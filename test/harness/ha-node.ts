@@ -24,8 +24,6 @@ export const HA_FAST: Record<string, string> = {
   MOOG_RETRY_MAX_DELAY: '1',
   MOOG_BATCH_LINGER_MS: '20',
   MOOG_RATE_LIMIT: '100000',
-  // The tests count every event: nothing may be shed because a failover let the alert queue grow.
-  ALERTER_SHED_MODE: 'defer',
   LOG_LEVEL: 'INFO',
 };
 
