@@ -4,6 +4,18 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { abortableSleep } from '../../src/runtime/sleep.ts';
 
+/** Live servers of this test process: killed if it exits before a test stopped them (a timeout). */
+const live = new Set<ServerProcess>();
+process.once('exit', () => {
+  for (const p of live) {
+    try {
+      process.kill(-p.pid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
+});
+
 export interface ServerProcessOptions {
   name: string;
   command: string;
@@ -37,8 +49,12 @@ export class ServerProcess {
     };
     this.child.stdout!.on('data', keep);
     this.child.stderr!.on('data', keep);
+    live.add(this);
     this.exit = new Promise((resolve) =>
-      this.child.once('exit', (code, signal) => resolve({ code, signal })),
+      this.child.once('exit', (code, signal) => {
+        live.delete(this);
+        resolve({ code, signal });
+      }),
     );
   }
 
