@@ -13,9 +13,11 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { MockMoogsoft } from '../test/harness/mock-moogsoft.ts';
 import { freeUdpPort } from '../test/harness/ports.ts';
+import { capacityBench, DEFAULT_RATES } from './capacity.ts';
 import { fmt, machine, median, percentile, scratchDir } from './lib/env.ts';
 import { startMutt } from './lib/mutt.ts';
 import { writeSection } from './lib/report.ts';
+import type { BenchOptions } from './run.ts';
 
 const RATE = 1000;
 const MARK = 'bench-e2e';
@@ -156,7 +158,34 @@ async function oneRun(seconds: number, run: number) {
   }
 }
 
-export async function pipelineBench(o: { seconds: number; runs: number }): Promise<void> {
+/**
+ * `npm run bench -- pipeline`: the latency at 1,000 events/s; with `--ladder`, the capacity ladder
+ * instead (bench/capacity.ts): `--rates 20000,30000` and `--env NAME=value,NAME=value` adjust it,
+ * `--seconds` is the step length (30 s unless given).
+ */
+export async function pipelineBench(o: BenchOptions): Promise<void> {
+  if (o.args.includes('--ladder')) {
+    const value = (name: string) => {
+      const i = o.args.indexOf(name);
+      return i >= 0 ? o.args[i + 1] : undefined;
+    };
+    const rates = value('--rates')?.split(',').map(Number) ?? DEFAULT_RATES;
+    const env = Object.fromEntries(
+      (value('--env') ?? '')
+        .split(',')
+        .filter((kv) => kv.includes('='))
+        .map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]),
+    );
+    const seconds = o.args.includes('--seconds') ? o.seconds : 30;
+    await capacityBench({
+      seconds,
+      rates,
+      env,
+      profile: o.args.includes('--profile'),
+      command: `npm run bench -- pipeline ${o.args.filter((a) => a !== 'pipeline').join(' ')}`.trim(),
+    });
+    return;
+  }
   const loadBefore = loadavg()[0]!;
   const results: Awaited<ReturnType<typeof oneRun>>[] = [];
   for (let run = 1; run <= o.runs; run++) {

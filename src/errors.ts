@@ -15,6 +15,11 @@ export const ERRORS = {
   RATE_LIMITED: { status: 429, reason: 'rate_limit', message: 'Rate limit exceeded' },
   QUEUE_FULL: { status: 503, reason: 'queue_full', message: 'Ingest queue full' },
   REDIS_UNAVAILABLE: { status: 503, reason: 'redis_unavailable', message: 'Redis unavailable' },
+  REPLICA_TIMEOUT: {
+    status: 503,
+    reason: 'replica_timeout',
+    message: 'Redis replicas did not confirm the events in time (REDIS_MIN_REPLICAS_ACK)',
+  },
   NOT_FOUND: { status: 404, reason: 'not_found', message: 'Not found' },
   METHOD_NOT_ALLOWED: { status: 405, reason: 'method_not_allowed', message: 'Method not allowed' },
   INTERNAL: { status: 500, reason: 'internal', message: 'Internal error' },

@@ -12,7 +12,9 @@
 // for, and a connection to a port is refused (not ready). Then the node claims its name in Redis (one
 // running process per POD_NAME; a restart after a crash takes it over at once) so that its workers
 // take back the processing lists of the process it replaces. PostgreSQL is not waited for: ingest
-// needs only Redis, and the alerter holds its batches until PostgreSQL answers. Stop is ordered and
+// needs only Redis, and the alerter holds its batches until PostgreSQL answers. Behind Redis Sentinels
+// the Sentinels are asked first (REDIS_SENTINEL_STARTUP_TIMEOUT): none answering, or no master of that
+// name, stops start-up with a message naming the setting (runtime/redis-sentinel.ts). Stop is ordered and
 // idempotent: stop accepting, let in-flight requests finish and their events reach Redis, close
 // connections, free the node name, then stop the embedded servers.
 //
@@ -24,7 +26,7 @@
 import { join } from 'node:path';
 import type { Redis } from 'ioredis';
 import type pg from 'pg';
-import type { Registry } from 'prom-client';
+import { Histogram, type Registry } from 'prom-client';
 import { NodeLease, NodeNameTaken } from '../core/node-lease.ts';
 import { compatStatus, staticCompatStatus } from '../core/config/compat.ts';
 import { Keys } from '../core/protocol/keys.ts';
@@ -66,6 +68,7 @@ import {
   redisPasswords,
   redisProblem,
 } from '../runtime/redis.ts';
+import { checkSentinels } from '../runtime/redis-sentinel.ts';
 import type { PasswordPair } from '../runtime/secrets/rotation.ts';
 import { requireBinaries } from '../runtime/services/binaries.ts';
 import { type PostgresServerHandle, startPostgres } from '../runtime/services/postgres-server.ts';
@@ -98,6 +101,8 @@ export class Daemon {
   private redisServer?: RedisServerHandle;
   private pgServer?: PostgresServerHandle;
   private redis?: ScriptedRedis;
+  /** The enqueuer's own connection (REDIS_MIN_REPLICAS_ACK). */
+  private enqueueRedis?: ScriptedRedis;
   private pool?: pg.Pool;
   private dbState: { ok: boolean; error?: string } = { ok: false, error: 'not connected yet' };
   private registry?: Registry;
@@ -173,6 +178,13 @@ export class Daemon {
     }
 
     const redisEndpoint: RedisEndpoint = endpointFromConfig(c, this.redisServer?.socketPath);
+    // Behind Sentinels, a configuration that cannot work (a wrong password, an unknown master name,
+    // no Sentinel answering) stops start-up with a message saying so (runtime/redis-sentinel.ts).
+    if (redisEndpoint.kind === 'sentinel')
+      await checkSentinels(c, redisEndpoint, log.child({ component: 'redis' }), {
+        passwords: this.redisPass?.candidates(),
+        signal: this.abort.signal,
+      });
     this.keys = new Keys(c);
     this.redis = withScripts(
       createRedis(c, redisEndpoint, { name: 'main', log, failFast: true, passwords: this.redisPass }),
@@ -189,6 +201,7 @@ export class Daemon {
         log,
         max: Math.min(4, c.DB_POOL_MAX_CONN),
         passwords: this.dbPass,
+        registry: this.registry,
       });
       void this.prepareDatabase(describePg(pgEndpoint, c.DB_NAME));
     }
@@ -217,7 +230,7 @@ export class Daemon {
         'Redis refuses MUTT: the listeners open so that /health says why (ingest answers 503); the workers start once Redis accepts MUTT',
       );
     if (hasRole(c, 'listeners')) {
-      this.enqueuer = new Enqueuer({ redis: this.redis, keys: this.keys, cap: c.MAX_INGEST_QUEUE_SIZE });
+      this.enqueuer = this.createEnqueuer(redisEndpoint);
       if (c.SERVER_PORT_INGESTOR > 0) info.ingestPort = await this.startIngest();
       for (const factory of LISTENERS) {
         const l = await factory({
@@ -246,6 +259,34 @@ export class Daemon {
       'MUTT is running',
     );
     return info;
+  }
+
+  /**
+   * The listeners' one path into Redis. With REDIS_MIN_REPLICAS_ACK it has a connection of its own:
+   * WAIT confirms the writes of the connection it is sent on, and blocks that connection meanwhile.
+   */
+  private createEnqueuer(endpoint: RedisEndpoint): Enqueuer {
+    const c = this.config;
+    if (c.REDIS_MIN_REPLICAS_ACK === 0)
+      return new Enqueuer({ redis: this.redis!, keys: this.keys!, cap: c.MAX_INGEST_QUEUE_SIZE });
+    this.enqueueRedis = withScripts(
+      createRedis(c, endpoint, { name: 'enqueue', log: this.log, failFast: true, passwords: this.redisPass }),
+    );
+    const waits = new Histogram({
+      name: 'mutt_redis_replica_wait_seconds',
+      help: 'Time Redis replicas took to confirm a batch of events (REDIS_MIN_REPLICAS_ACK), by outcome: confirmed, or timeout (not confirmed within REDIS_MIN_REPLICAS_ACK_TIMEOUT_MS)',
+      labelNames: ['outcome'],
+      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+      registers: [this.registry!],
+    });
+    return new Enqueuer({
+      redis: this.enqueueRedis,
+      keys: this.keys!,
+      cap: c.MAX_INGEST_QUEUE_SIZE,
+      replicas: { count: c.REDIS_MIN_REPLICAS_ACK, timeoutMs: c.REDIS_MIN_REPLICAS_ACK_TIMEOUT_MS },
+      onReplicaWait: (w) =>
+        waits.observe({ outcome: w.confirmed >= w.wanted ? 'confirmed' : 'timeout' }, w.seconds),
+    });
   }
 
   /**
@@ -592,6 +633,7 @@ export class Daemon {
     await step('node name', () => this.lease && withTimeout(this.lease.release(), 2000));
     await step('vault', () => this.secrets?.vault?.stop());
     await step('redis', () => this.redis && quitRedis(this.redis));
+    await step('redis (enqueue)', () => this.enqueueRedis && quitRedis(this.enqueueRedis));
     await step('postgres pool', () => this.pool?.end());
     await step('postgres server', () => this.pgServer?.stop());
     await step('redis server', () => this.redisServer?.stop());

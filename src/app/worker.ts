@@ -77,6 +77,7 @@ const ctx: WorkerContext = {
       max: Math.max(2, Math.min(4, config.DB_POOL_MAX_CONN)),
       min: Math.min(config.DB_POOL_MIN_CONN, 2),
       passwords: dbPass,
+      registry: ctx.registry,
     });
     if (!pools.includes(pool)) pools.push(pool);
     return pool;

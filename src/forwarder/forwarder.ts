@@ -455,7 +455,9 @@ export class Forwarder extends Loop {
       this.retries.noted(item, at);
       retried++;
     });
-    if (ops.length > 0) await this.settle(ops);
+    // Every alert of the request has its outcome: settled whole when it is the oldest in hand.
+    if (ops.length === batch.length * 3) await this.settleWhole(ops);
+    else if (ops.length > 0) await this.settle(ops);
     if (delivered > 0) this.o.metrics.alerts.inc({ status: 'success' }, delivered);
     if (retried > 0) this.o.metrics.alerts.inc({ status: 'retry' }, retried);
   }
@@ -645,7 +647,40 @@ export class Forwarder extends Loop {
     else this.log.info(fields, 'circuit breaker closed: forwarding resumes');
   }
 
-  /** One atomic move of a request's alerts out of the processing list (move-4.lua). */
+  /**
+   * Settles a request whose every alert has an outcome (`ops`: op, alert, replacement, in take order)
+   * with one settle-4.lua call when the request is the oldest in hand — the tail of the processing
+   * list, as it is when requests finish in the order they were taken: the alerts are not sent back
+   * to Redis, nor written again to its append-only file. Otherwise item by item (settle()).
+   */
+  private async settleWhole(ops: string[]): Promise<void> {
+    const { redis, keys, pod } = this.o;
+    const n = ops.length / 3;
+    const pairs: string[] = [];
+    for (let i = 0; i < ops.length; i += 3) if (ops[i] !== '-') pairs.push(ops[i]!, ops[i + 2]!);
+    const whole = await this.retryIfFailed(
+      'settling alerts',
+      () =>
+        redis.muttSettle(
+          keys.moogProcessing(pod),
+          keys.moogDlq,
+          keys.moogRetry(pod),
+          keys.alertQueue,
+          n,
+          ops[1]!,
+          ops[ops.length - 2]!,
+          ...pairs,
+        ),
+      FINISH,
+    );
+    if (whole !== 1) await this.settle(ops);
+  }
+
+  /**
+   * One atomic move of a request's alerts out of the processing list (move-4.lua). Takes push the
+   * newest at the head, so a request's alerts (oldest first) are searched from the tail, where the
+   * oldest batch in hand lies: each is found at once instead of after every newer alert in hand.
+   */
   private async settle(ops: string[]): Promise<void> {
     const { redis, keys, pod } = this.o;
     const r = await this.retryIfFailed(
@@ -656,7 +691,7 @@ export class Forwarder extends Loop {
           keys.moogDlq,
           keys.moogRetry(pod),
           keys.alertQueue,
-          1,
+          -1,
           ...ops,
         ),
       FINISH,

@@ -105,7 +105,7 @@ export class HeldEvents {
         let outcome: EnqueueOutcome;
         this.pushing = batch.length;
         try {
-          outcome = await this.o.enqueuer.push(batch);
+          outcome = await this.o.enqueuer.push(batch, { bestEffort: true });
         } catch {
           this.pushing = 0;
           if (this.abandoned) {

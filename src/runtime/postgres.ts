@@ -5,10 +5,11 @@
 // Passwords: every new connection asks the thread's PasswordPair (DB_PASS_CURRENT, then DB_PASS_NEXT
 // when PostgreSQL answers 28P01), so `ALTER ROLE … PASSWORD` during a rotation costs no failed
 // query. Sessions already open stay authenticated; they end in the pool's normal course.
-import type { Registry } from 'prom-client';
 import pg from 'pg';
+import type { Registry } from 'prom-client';
 import type { Config } from './config/load.ts';
 import { type Logger, LogLimiter } from './logging.ts';
+import { describeHost, type PgHost, parsePgHosts, PrimaryLocator, primaryClientClass } from './pg-primary.ts';
 import { type Candidate, DB_PASSWORDS, isPgAuthError, PasswordPair } from './secrets/rotation.ts';
 import { SecretStore } from './secrets/store.ts';
 import { abortableSleep } from './sleep.ts';
@@ -35,13 +36,21 @@ export type PgConfig = Pick<
 export interface PgEndpoint {
   host: string;
   port: number;
+  /** The members of a cluster with failover (DB_HOST lists several): connect to the writable one. */
+  members?: PgHost[];
 }
 
 export function pgEndpointFromConfig(c: PgConfig, embedded?: PgEndpoint): PgEndpoint {
-  return embedded ?? { host: c.DB_HOST ?? 'localhost', port: c.DB_PORT };
+  if (embedded) return embedded;
+  const hosts = parsePgHosts(c.DB_HOST ?? 'localhost', c.DB_PORT);
+  // The configuration was validated: a list that does not parse cannot reach here.
+  if (typeof hosts === 'string') throw new Error(`DB_HOST: ${hosts}`);
+  const first = hosts[0]!;
+  return hosts.length > 1 ? { ...first, members: hosts } : first;
 }
 
 export function describePg(e: PgEndpoint, database: string): string {
+  if (e.members) return `${e.members.map(describeHost).join(',')}/${database} (the member accepting writes)`;
   return e.host.startsWith('/')
     ? `unix:${e.host}/.s.PGSQL.${e.port} db=${database}`
     : `${e.host}:${e.port}/${database}`;
@@ -76,6 +85,8 @@ export interface CreatePoolOptions {
   max?: number;
   min?: number;
   database?: string;
+  /** Where the primary search of a multi-member DB_HOST reports (mutt_db_primary_*). */
+  registry?: Registry;
   /** The thread's passwords (shared by its pools); one from the configuration when absent. */
   passwords?: PasswordPair;
 }
@@ -145,21 +156,30 @@ export function createPool(c: PgConfig, endpoint: PgEndpoint, o: CreatePoolOptio
       ? clientTls({ ca: c.DB_TLS_CA_CERT_PATH, cert: c.DB_TLS_CERT_PATH, key: c.DB_TLS_KEY_PATH })
       : undefined;
   const passwords = o.passwords ?? dbPasswords(c, o.log);
+  const settings = {
+    host: endpoint.host,
+    port: endpoint.port,
+    database: o.database ?? c.DB_NAME,
+    user: c.DB_USER,
+    // Asked at every new connection: the password in force now.
+    password: () => passwords.current()?.value ?? '',
+    ssl,
+    connectionTimeoutMillis: 5_000,
+    keepAlive: true,
+    application_name: `mutt:${o.name}`,
+  };
   const pool = new RotatingPool(
     {
-      host: endpoint.host,
-      port: endpoint.port,
-      database: o.database ?? c.DB_NAME,
-      user: c.DB_USER,
-      // Asked at every new connection: the password in force now.
-      password: () => passwords.current()?.value ?? '',
-      ssl,
+      ...settings,
       max: o.max ?? c.DB_POOL_MAX_CONN,
       min: o.min ?? 0,
       idleTimeoutMillis: 30_000,
-      connectionTimeoutMillis: 5_000,
-      keepAlive: true,
-      application_name: `mutt:${o.name}`,
+      // A DB_HOST list of members: connections go to the one that accepts writes (pg-primary.ts).
+      ...(endpoint.members && {
+        Client: primaryClientClass(
+          new PrimaryLocator({ hosts: endpoint.members, client: settings, log: o.log, registry: o.registry }),
+        ),
+      }),
     },
     passwords,
   );

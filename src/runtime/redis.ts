@@ -146,8 +146,16 @@ export function redisOptions(
     enableReadyCheck: true,
     // Reconnect forever: exponential backoff with jitter, capped at 2 s so that work resumes within
     // seconds of Redis coming back (one connection attempt per second or two costs a down Redis nothing).
+    // Behind Sentinels each attempt asks them for the master, so a 1 s cap finds a new master soon
+    // after a failover.
     retryStrategy: (times) =>
-      Math.round(Math.min(2000, 100 * 2 ** Math.min(times, 6)) * (0.5 + Math.random() / 2)),
+      Math.round(
+        Math.min(endpoint.kind === 'sentinel' ? 1000 : 2000, 100 * 2 ** Math.min(times, 6)) *
+          (0.5 + Math.random() / 2),
+      ),
+    // A master demoted to replica (a Sentinel switchover) answers writes with READONLY: reconnect,
+    // which finds the new master; a refused command was not executed, so it may be sent again.
+    reconnectOnError: (err) => (err.message.startsWith('READONLY') ? (o.failFast ? 1 : 2) : false),
     maxRetriesPerRequest: o.failFast ? 0 : null,
     enableOfflineQueue: !o.failFast,
     autoResendUnfulfilledCommands: !o.failFast,

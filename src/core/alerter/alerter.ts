@@ -141,7 +141,6 @@ export class Alerter extends Loop {
   private nextMaintenance = 0;
   private listener?: pg.PoolClient;
   private listening?: Promise<void>;
-  private listenedBefore = false;
   /** A settle found the processing list not as expected: read it whole with the next take. */
   private resync = false;
   private runningReload?: Promise<boolean>;
@@ -411,9 +410,9 @@ export class Alerter extends Loop {
         client.release(true);
       });
       await client.query(`LISTEN ${RULES_CHANGED_CHANNEL}`);
-      // Changes made while no connection was listening are picked up by one reload.
-      if (this.listenedBefore) this.requestReload();
-      this.listenedBefore = true;
+      // Changes made while no connection was listening are picked up by one reload: after a lost
+      // connection, and at start, where the first rules were loaded before this LISTEN.
+      this.requestReload();
     })()
       .catch((err: unknown) => {
         this.listener?.release(true);

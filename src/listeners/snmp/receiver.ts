@@ -20,7 +20,7 @@
 // wait in a bounded in-memory buffer (SNMP_PENDING_MAX_EVENTS) and are retried.
 import type { RemoteInfo, Socket } from 'node:dgram';
 import snmp, { type DgramLikeSocket, type Notification, type Receiver } from 'net-snmp';
-import type { Enqueuer, EnqueueOutcome } from '../enqueue.ts';
+import { type Enqueuer, type EnqueueOutcome, ReplicaAckError } from '../enqueue.ts';
 import { HeldEvents } from '../held-events.ts';
 import { bindUdp, normalizeAddress } from '../../runtime/listen.ts';
 import type { Logger } from '../../runtime/logging.ts';
@@ -511,14 +511,20 @@ export class TrapReceiver {
     }
     let outcome: EnqueueOutcome;
     try {
-      outcome = await this.o.enqueuer.push([item]);
+      // A trap acknowledges nothing; an inform is answered only once its event is safe.
+      outcome = await this.o.enqueuer.push([item], { bestEffort: !inform });
     } catch (err) {
       if (inform) {
-        this.o.telemetry.informsUnanswered.inc({ reason: 'redis_unavailable' });
+        const replicas = err instanceof ReplicaAckError;
+        this.o.telemetry.informsUnanswered.inc({
+          reason: replicas ? 'replica_timeout' : 'redis_unavailable',
+        });
         this.o.telemetry.warn(
-          'redis',
+          replicas ? 'replicas' : 'redis',
           { err: (err as Error).message },
-          'Redis is unreachable: SNMP informs are not answered, so their senders retransmit',
+          replicas
+            ? 'Redis replicas do not confirm writes in time (REDIS_MIN_REPLICAS_ACK): SNMP informs are not answered, so their senders retransmit'
+            : 'Redis is unreachable: SNMP informs are not answered, so their senders retransmit',
         );
         return false;
       }

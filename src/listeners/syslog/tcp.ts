@@ -14,7 +14,7 @@
 // events or BATCH_BYTES bytes, and the framer holds at most SYSLOG_MAX_MESSAGE_SIZE of a frame.
 import { type Server, type Socket, createServer } from 'node:net';
 import { type TLSSocket, createServer as createTlsServer } from 'node:tls';
-import type { Enqueuer } from '../enqueue.ts';
+import { type Enqueuer, ReplicaAckError } from '../enqueue.ts';
 import { listenTcp, normalizeAddress } from '../../runtime/listen.ts';
 import type { Logger } from '../../runtime/logging.ts';
 import type { ServerCertificate } from '../../runtime/tls.ts';
@@ -331,13 +331,24 @@ class Connection {
           continue;
         }
       } catch (err) {
-        l.o.gate.close('redis');
-        t.warn(
-          'stream_redis',
-          { err: (err as Error).message },
-          'Redis is unreachable: syslog TCP/TLS connections are paused and what they sent is kept',
-        );
-        continue;
+        if (err instanceof ReplicaAckError) {
+          // The master has the batch; wait for the replicas rather than pushing it again.
+          t.warn(
+            'stream_replicas',
+            { err: err.message },
+            'Redis replicas do not confirm writes in time (REDIS_MIN_REPLICAS_ACK): syslog TCP/TLS connections are paused until they do',
+          );
+          this.setPaused(true);
+          if (!(await this.awaitReplicas(err.epoch))) continue;
+        } else {
+          l.o.gate.close('redis');
+          t.warn(
+            'stream_redis',
+            { err: (err as Error).message },
+            'Redis is unreachable: syslog TCP/TLS connections are paused and what they sent is kept',
+          );
+          continue;
+        }
       }
       if (this.abandoned) return;
       t.queued.inc({ transport }, items.length);
@@ -348,6 +359,21 @@ class Connection {
       this.pump();
       this.finishIfIdle();
       return;
+    }
+  }
+
+  /**
+   * Waits until the replicas confirm a batch the master has: true once they do, false when the
+   * connection it was written on was lost (whether it survived is unknown: it is pushed again).
+   */
+  private async awaitReplicas(epoch: number): Promise<boolean> {
+    for (;;) {
+      if (this.abandoned) return false;
+      const r = await this.l.o.enqueuer.confirmReplicas(epoch);
+      if (r === 'confirmed') return true;
+      if (r === 'lost') return false;
+      // WAIT itself waited; a failing one (not a lost connection) is not retried in a tight loop.
+      await new Promise((resolve) => setTimeout(resolve, 100));
     }
   }
 

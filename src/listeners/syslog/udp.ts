@@ -164,7 +164,8 @@ export class UdpListener {
         this.settle();
         return;
       }
-      this.o.enqueuer.push(items).then(
+      // UDP acknowledges nothing: events the replicas did not confirm in time still count as queued.
+      this.o.enqueuer.push(items, { bestEffort: true }).then(
         (outcome) => {
           this.settled(outcome, items.length);
           this.settle();

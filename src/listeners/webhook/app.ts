@@ -13,7 +13,7 @@ import { MuttError } from '../../errors.ts';
 import { type Logger, LogLimiter } from '../../runtime/logging.ts';
 import { normalizeAddress } from '../../runtime/listen.ts';
 import type { HealthReport } from '../../runtime/health.ts';
-import { type Enqueuer, RedisUnavailableError } from '../enqueue.ts';
+import { type Enqueuer, RedisUnavailableError, ReplicaAckError } from '../enqueue.ts';
 import type { IngestMetrics } from './metrics.ts';
 import { acceptableCorrelationId, parseBody, prepareEvent } from './parse.ts';
 
@@ -74,12 +74,17 @@ export function createIngestApp(o: IngestAppOptions): Hono<Env> {
     const e =
       err instanceof MuttError
         ? err
-        : err instanceof RedisUnavailableError
-          ? new MuttError('REDIS_UNAVAILABLE', undefined, {
+        : err instanceof ReplicaAckError
+          ? new MuttError('REPLICA_TIMEOUT', undefined, {
               headers: { 'Retry-After': String(RETRY_AFTER_SECONDS) },
               cause: err,
             })
-          : new MuttError('INTERNAL', undefined, { cause: err });
+          : err instanceof RedisUnavailableError
+            ? new MuttError('REDIS_UNAVAILABLE', undefined, {
+                headers: { 'Retry-After': String(RETRY_AFTER_SECONDS) },
+                cause: err,
+              })
+            : new MuttError('INTERNAL', undefined, { cause: err });
     o.metrics.requests.inc({ status: 'fail', reason: e.reason });
     const suppressed = limiter.take(e.reason);
     if (suppressed >= 0) {
@@ -91,7 +96,7 @@ export function createIngestApp(o: IngestAppOptions): Hono<Env> {
         suppressed,
       };
       if (e.code === 'INTERNAL') o.log.error({ ...fields, err }, 'ingest request failed');
-      else if (e.code === 'REDIS_UNAVAILABLE')
+      else if (e.code === 'REDIS_UNAVAILABLE' || e.code === 'REPLICA_TIMEOUT')
         o.log.error({ ...fields, err: (err as Error).message }, e.message);
       else o.log.warn({ ...fields, detail: e.message }, 'ingest request refused');
     }

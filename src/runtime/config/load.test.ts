@@ -120,6 +120,27 @@ describe('loadConfig', () => {
       ['MOOG_CA_FILE="/nonexistent/ca.pem": file not found'],
     ],
     [
+      'a DB_HOST list with an empty member',
+      { DB_HOST: 'pg1,,pg2' },
+      [
+        'DB_HOST="pg1,,pg2": an empty member (expected a host, an address, a socket directory, or a comma-separated list of host or host:port)',
+      ],
+    ],
+    [
+      'a DB_HOST member with a bad port',
+      { DB_HOST: 'pg1:5432,pg2:99999' },
+      [
+        'DB_HOST="pg1:5432,pg2:99999": "pg2:99999": the port must be 1-65535 (expected a host, an address, a socket directory, or a comma-separated list of host or host:port)',
+      ],
+    ],
+    [
+      'replica acknowledgement with the embedded Redis',
+      { REDIS_MIN_REPLICAS_ACK: '1' },
+      [
+        'REDIS_MIN_REPLICAS_ACK="1": the embedded Redis has no replicas, so nothing could be acknowledged; set REDIS_SENTINELS (or REDIS_HOST) to a Redis with replicas, or leave it at 0',
+      ],
+    ],
+    [
       'alert-queue shed threshold below the alerter batch size',
       { ALERTER_QUEUE_SHED_THRESHOLD: '499' },
       [

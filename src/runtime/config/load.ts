@@ -16,6 +16,7 @@ import {
   type Vars,
 } from './schema.ts';
 import type { VarSpec } from './spec.ts';
+import { parsePgHosts } from '../pg-primary.ts';
 import { isTimeZone } from '../timezone.ts';
 import { credentialPath, mergeLayers, readLocalSecrets, shadowWarning } from '../secrets/local.ts';
 
@@ -202,6 +203,23 @@ export function loadConfig(
     if (p === undefined) continue;
     if (!v[tls]) warnings.push(`${ca} is set but ${tls} is false: the CA certificate is not used`);
     else if (!existsSync(p)) problems.push(`${ca}="${p}": file not found`);
+  }
+  if (v.DB_HOST !== undefined) {
+    const hosts = parsePgHosts(v.DB_HOST, v.DB_PORT);
+    if (typeof hosts === 'string')
+      problems.push(
+        `DB_HOST="${v.DB_HOST}": ${hosts} (expected a host, an address, a socket directory, or a comma-separated list of host or host:port)`,
+      );
+  }
+  if (
+    v.REDIS_MIN_REPLICAS_ACK > 0 &&
+    !set('REDIS_URL') &&
+    !set('REDIS_HOST') &&
+    v.REDIS_SENTINELS.length === 0
+  ) {
+    problems.push(
+      `REDIS_MIN_REPLICAS_ACK="${v.REDIS_MIN_REPLICAS_ACK}": the embedded Redis has no replicas, so nothing could be acknowledged; set REDIS_SENTINELS (or REDIS_HOST) to a Redis with replicas, or leave it at 0`,
+    );
   }
   if (v.DB_POOL_MIN_CONN > v.DB_POOL_MAX_CONN) {
     problems.push(

@@ -176,11 +176,33 @@ export const schema = {
     default: undefined,
     defaultText: 'the value of REDIS_TLS_ENABLED',
   }),
+  REDIS_SENTINEL_STARTUP_TIMEOUT: int({
+    group: G.redis,
+    doc: 'Seconds MUTT keeps asking the Sentinels of REDIS_SENTINELS for the master at start-up before it stops with an error naming them. A master name no Sentinel knows stops start-up at once; a master that refuses the password is named in an error (its address, the password variables tried) and start-up goes on, as with any Redis that refuses MUTT.',
+    default: 60,
+    min: 1,
+    max: 3600,
+  }),
+  REDIS_MIN_REPLICAS_ACK: int({
+    group: G.redis,
+    doc: 'Replicas that must confirm each batch of events (Redis `WAIT`) before MUTT acknowledges it: the HTTP 200, the answer to an inform, the next read of a syslog TCP connection. With 1, an event MUTT acknowledged survives the loss of the master in a Sentinel failover; without, replication is asynchronous and the writes of the last moments before a master dies can vanish with it. When the replicas do not confirm within REDIS_MIN_REPLICAS_ACK_TIMEOUT_MS: HTTP answers 503 and informs stay unanswered (the master has the events, so a client that retries may have them queued twice); a syslog TCP connection stops reading until the replicas confirm what it sent; UDP events count as queued. Costs one round trip to the replica per batch; see docs/HA.md.',
+    default: 0,
+    min: 0,
+    max: 16,
+    note: 'MUTT 2.x has no such setting (0: acknowledge once the master has the events).',
+  }),
+  REDIS_MIN_REPLICAS_ACK_TIMEOUT_MS: int({
+    group: G.redis,
+    doc: 'Milliseconds MUTT waits for REDIS_MIN_REPLICAS_ACK replicas to confirm a batch.',
+    default: 1000,
+    min: 10,
+    max: 4000,
+  }),
 
   // ── PostgreSQL ───────────────────────────────────────────────────────────────────────────────
   DB_HOST: str({
     group: G.pg,
-    doc: 'PostgreSQL host name, address, or Unix-socket directory.',
+    doc: 'PostgreSQL host name, address, or Unix-socket directory; or, for a cluster with failover (Patroni, repmgr, pg_auto_failover), a comma-separated list of its members as `host` or `host:port` (`[v6addr]:port`), as in a libpq multi-host connection string with `target_session_attrs=read-write`: MUTT connects to the member that accepts writes and looks again when it fails or becomes a replica.',
     default: undefined,
     defaultText: 'unset: MUTT starts a private `postgres` under MUTT_DATA_DIR',
   }),

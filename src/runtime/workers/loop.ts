@@ -26,6 +26,8 @@ const TRANSIENT_CODES = new Set([
   '08006',
   '08001',
   '08004',
+  '25006', // read_only_sql_transaction: the primary became a replica (failover)
+  'MUTT_NO_PRIMARY', // no member of DB_HOST accepts writes yet (runtime/pg-primary.ts)
   // A refused password or certificate: fixed on the server or in the secrets (a rotation, Vault, a
   // SIGHUP) without restarting MUTT; connections keep trying meanwhile.
   '28P01',
@@ -46,7 +48,7 @@ export function isTransient(err: unknown): boolean {
   const m = e.message ?? '';
   return (
     e.name === 'MaxRetriesPerRequestError' ||
-    /^(WRONGPASS|NOAUTH)\b|Connection is closed|Stream isn't writeable|connect ECONNREFUSED|Connection terminated|timeout exceeded when trying to connect|LOADING|READONLY|MASTERDOWN|Client network socket disconnected|Command timed out|is not queryable|the database system is (starting up|shutting down)/i.test(
+    /^(WRONGPASS|NOAUTH)\b|Connection is closed|Stream isn't writeable|connect ECONNREFUSED|Connection terminated|timeout exceeded when trying to connect|LOADING|READONLY|MASTERDOWN|UNBLOCKED|Client network socket disconnected|Command timed out|is not queryable|the database system is (starting up|shutting down)/i.test(
       m,
     )
   );
