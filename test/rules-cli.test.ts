@@ -331,3 +331,57 @@ describe('mutt status', () => {
     expect(text.stdout).toMatch(/^breaker\s+/m);
   });
 });
+
+/** The README's `sh` block of the rules section, one shell command per entry (continuations joined). */
+function readmeCommands(): string[] {
+  const readme = readFileSync('README.md', 'utf8');
+  const section = readme.slice(readme.indexOf('## Rules, environments, teams and unhandled events'));
+  const m = /```sh\n([\s\S]*?)```/.exec(section);
+  if (!m) throw new Error('no sh block in the README rules section');
+  return m[1]!
+    .replace(/\\\n\s*/g, ' ')
+    .split('\n')
+    .filter((l) => l.startsWith('mutt '));
+}
+
+/** Splits a command line as sh does for the quoting the README uses ('…'). */
+function words(line: string): string[] {
+  return [...line.matchAll(/'([^']*)'|(\S+)/g)].map((w) => w[1] ?? w[2]!);
+}
+
+describe("the README's rules commands", () => {
+  it('run as written and leave the rules, hosts and teams the README describes', async () => {
+    // A fresh database, as the README's reader has: the first rule is rule 1.
+    await svc.pool.query('TRUNCATE alert_rules RESTART IDENTITY CASCADE');
+    const dir = svc.tmp;
+    for (const line of readmeCommands()) {
+      // `mutt rules export > rules.yaml && mutt rules import rules.yaml --dry-run`
+      const steps = line.split(' && ');
+      for (const step of steps) {
+        const [cmd, out] = step.split(' > ');
+        const args = words(cmd!)
+          .slice(1)
+          .map((a) => (a === 'rules.yaml' ? join(dir, 'rules.yaml') : a));
+        const r = mutt(...args);
+        expect(r.status, `${step}: ${r.stderr}`).toBe(0);
+        if (out) writeFileSync(join(dir, out.trim()), r.stdout);
+      }
+    }
+    const rules = (
+      await svc.pool.query<{ name: string | null; match_type: string; priority: number; is_active: boolean }>(
+        'SELECT name, match_type, priority, is_active FROM alert_rules ORDER BY priority',
+      )
+    ).rows;
+    expect(rules.map((r) => [r.name, r.match_type, r.priority, r.is_active])).toEqual([
+      ['interface down', 'contains', 10, false],
+      [null, 'regex', 20, true],
+      [null, 'oid_prefix', 30, true],
+    ]);
+    expect((await svc.pool.query('SELECT hostname FROM development_hosts')).rows).toEqual([
+      { hostname: 'lab-sw1' },
+    ]);
+    expect((await svc.pool.query('SELECT hostname, team_assignment FROM device_teams')).rows).toEqual([
+      { hostname: 'edge7', team_assignment: 'WAN' },
+    ]);
+  });
+});
