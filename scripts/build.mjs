@@ -68,7 +68,8 @@ if (withLicenses) {
   // node_modules/@scope/<name>/, nested ones included.
   const dirs = new Set();
   for (const input of Object.keys(result.metafile.inputs)) {
-    const m = /^(.*node_modules\/(?:@[^/]+\/)?[^/]+)\//.exec(input);
+    // Inputs loaded by a plugin carry its namespace ("raw-text:/abs/path"); the path follows it.
+    const m = /^(?:[\w-]+:(?=\/))?(.*node_modules\/(?:@[^/]+\/)?[^/]+)\//.exec(input);
     if (m) dirs.add(m[1]);
   }
   const packages = [...dirs]

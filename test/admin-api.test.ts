@@ -589,6 +589,24 @@ describe('audit logs', () => {
     expect(r.json.pagination.total).toBeGreaterThan(10_000);
   });
 
+  it('offset paging serves the first AUDIT_LOG_MAX_OFFSET rows; deeper pages are 400 naming page and cursor', async () => {
+    await seed(30);
+    expect(ctx.config.AUDIT_LOG_MAX_OFFSET).toBe(10_000);
+    const edge = await call('GET', '/api/v2/audit-logs?limit=200&page=50');
+    expect(edge.status).toBe(200);
+    expect(edge.json.logs).toEqual([]);
+    for (const q of ['limit=200&page=51', 'limit=10&page=1001', 'page=100000']) {
+      const r = await call('GET', `/api/v2/audit-logs?${q}`);
+      expect(r.status, q).toBe(400);
+      expect(r.json.error).toMatch(/^page: .*AUDIT_LOG_MAX_OFFSET.*cursor=/);
+    }
+    // A cursor reaches the same rows at any depth.
+    const first = await call('GET', '/api/v2/audit-logs?limit=10');
+    const next = await call('GET', `/api/v2/audit-logs?limit=10&cursor=${first.json.pagination.next_cursor}`);
+    expect(next.status).toBe(200);
+    expect(next.json.logs).toHaveLength(10);
+  });
+
   it('exports a filter as NDJSON and CSV', async () => {
     await seed(25);
     const nd = await call('GET', '/api/v2/audit-logs/export?hostname=host0');

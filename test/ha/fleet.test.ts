@@ -78,9 +78,15 @@ describe('a fleet of three nodes with different roles', () => {
       await b.p.waitForMessage('alerter started');
       const c = await node('fleet-forwarder', 'forwarder,remediation');
 
-      expect(await pods()).toEqual(
-        expect.arrayContaining(['alerter:fleet-alerter-1-0:alive', 'moog:fleet-forwarder-0:alive']),
-      );
+      // A worker's first heartbeat follows its start by up to one beat.
+      const both = ['alerter:fleet-alerter-1-0:alive', 'moog:fleet-forwarder-0:alive'];
+      const seen = Date.now() + 15_000;
+      let listed = await pods();
+      while (!both.every((p) => listed.includes(p)) && Date.now() < seen) {
+        await abortableSleep(200);
+        listed = await pods();
+      }
+      expect(listed).toEqual(expect.arrayContaining(both));
       const loadGen = new HttpLoad({
         url: `http://127.0.0.1:${a.port}/ingest`,
         apiKey: svc.env.INGEST_API_KEY!,

@@ -308,7 +308,7 @@ export class SentinelTopology {
         const info = String(await this.command(port, 'INFO', 'replication'));
         return /role:slave/.test(info) && /master_link_status:up/.test(info);
       },
-      60_000,
+      150_000, // a Sentinel in TILT mode (its timer starved on a loaded host) waits 30 s before it acts
       'the old master to replicate from the new one',
     );
   }

@@ -6,7 +6,9 @@
 //   indexes on (event_timestamp), (hostname, event_timestamp) and (matched_rule_id, event_timestamp)
 //   serve the page without scanning the table.
 // - `cursor` (keyset) paging costs the same on page 1 and page 100,000; `page` (offset) paging is
-//   kept for compatibility and costs what it skips. Every page carries `next_cursor`.
+//   kept for compatibility and costs what it skips, so it serves the first AUDIT_LOG_MAX_OFFSET rows
+//   only (a search engine's result window) and refuses deeper pages naming `cursor`. Every page
+//   carries `next_cursor`.
 // - `total` is exact when the filter matches at most EXACT_TOTAL_MAX rows (counted with a bounded
 //   count); beyond, it is the planner's estimate and `total_is_estimate` says so.
 // - The export streams a time range as NDJSON or CSV, a keyset page at a time.
@@ -166,7 +168,16 @@ export async function queryAuditLogs(ctx: AdminContext, input: unknown): Promise
     const t = `$${params.length - 1}::timestamptz`;
     const i = `$${params.length}`;
     cond.push(`event_timestamp <= ${t}`, `(event_timestamp < ${t} OR id < ${i})`);
-  } else offset = (page - 1) * limit;
+  } else {
+    offset = (page - 1) * limit;
+    const max = ctx.config.AUDIT_LOG_MAX_OFFSET;
+    if (offset + limit > max)
+      throw new AdminError(
+        'invalid',
+        `page: ${page} with limit ${limit} reaches row ${offset + limit}, beyond the ${max} rows served by offset (AUDIT_LOG_MAX_OFFSET); page on with cursor=<next_cursor of the previous page>, which serves any depth`,
+        { fields: [{ field: 'page', message: `page × limit must not exceed ${max} rows; use cursor` }] },
+      );
+  }
   const sql = `${SELECT} ${cond.length > 0 ? `WHERE ${cond.join(' AND ')}` : ''}
     ORDER BY event_audit_log.event_timestamp DESC, id DESC LIMIT ${limit + 1} OFFSET ${offset}`;
   const [rows, total] = await Promise.all([

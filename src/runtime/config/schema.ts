@@ -957,6 +957,14 @@ export const schema = {
     min: 1,
     max: 200,
   }),
+  AUDIT_LOG_MAX_OFFSET: int({
+    group: G.webui,
+    doc: "Deepest row the audit-log API serves by offset (`page` × `limit`). An offset page reads and discards every row before it, so a deeper one is refused (400, naming `cursor`); cursor paging (`cursor=<next_cursor>`) reaches any depth at the cost of the first page. The same bound as a search engine's result window.",
+    default: 10_000,
+    min: 200,
+    max: 10_000_000,
+    note: 'MUTT 2.5 serves any `page`, at a cost that grows with its depth (seconds deep in millions of rows).',
+  }),
   PROMETHEUS_URL: url({
     group: G.webui,
     doc: "Prometheus that scrapes this MUTT fleet. When set, the SLO report (`/api/v1/slo`, `mutt slo`) is computed from it; when unset, or when it does not answer, from MUTT's own request counters kept in Redis, which every node of the fleet shares. The report says which source it used.",
