@@ -71,7 +71,7 @@ export class SourceRates {
   }
 
   /** The chart: one point per sample interval (epoch seconds), events/s per source. */
-  series(): { x: number[]; series: { label: string; data: number[] }[] } {
+  series(): { x: number[]; span: number; end: number; series: { label: string; data: number[] }[] } {
     const x: number[] = [];
     const data: number[][] = SOURCES.map(() => []);
     for (let i = 1; i < this.samples.length; i++) {
@@ -85,6 +85,11 @@ export class SourceRates {
         ),
       );
     }
-    return { x, series: SOURCES.map((s, j) => ({ label: s.label, data: data[j]! })) };
+    return {
+      x,
+      span: (KEEP * STEP_MS) / 1000,
+      end: Math.round(Date.now() / 1000),
+      series: SOURCES.map((s, j) => ({ label: s.label, data: data[j]! })),
+    };
   }
 }

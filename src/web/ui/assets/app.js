@@ -80,6 +80,11 @@
     const every = Number(el.dataset.refresh || 0);
     const height = Number(el.dataset.height || 180);
     let plot = null;
+    // A chart whose data says its span and end (epoch seconds, the server's clock) always shows that
+    // window: a node that started a minute ago draws one minute at the right of a 15-minute axis,
+    // not a stretched minute.
+    let span = 0;
+    let end = 0;
     const colours = ['--chart1', '--chart2', '--chart3'];
     async function load() {
       let d;
@@ -94,6 +99,8 @@
       const total = d.series.reduce((s, x) => s + x.data.reduce((a, b) => a + (b || 0), 0), 0);
       if (empty) empty.hidden = total > 0;
       const data = [d.x, ...d.series.map((s) => s.data)];
+      span = Number(d.span || 0);
+      end = Number(d.end || 0);
       if (plot) {
         plot.setData(data);
         return;
@@ -103,7 +110,15 @@
         height,
         legend: { show: d.series.length > 1 },
         cursor: { drag: { x: false, y: false } },
-        scales: { x: { time: true } },
+        scales: {
+          x: {
+            time: true,
+            range: (u, min, max) => {
+              if (!span || !end) return [min, max];
+              return [end - span, end];
+            },
+          },
+        },
         axes: [
           { stroke: cssVar('--muted'), grid: { stroke: cssVar('--line') } },
           { stroke: cssVar('--muted'), grid: { stroke: cssVar('--line') }, size: 60 },
