@@ -257,6 +257,35 @@ describe('Vault: while MUTT runs', () => {
     expect(vault.requests.filter((q) => q.status === 403)).toEqual([]);
   });
 
+  it('logs in again when Vault refuses the renewal (403 from renew-self), and keeps renewing the new token', async () => {
+    const vault = await standIn();
+    const role = vault.addRole('mutt', { tokenTtl: 3, tokenMaxTtl: 3600 });
+    vault.put('secret/mutt', pythonLayout('refused'));
+    vault.refuseRenewals = true;
+    const registry = new Registry();
+    const cap = captureLog();
+    const r = await resolveSecrets(cfg(vaultEnv(vault, role, { VAULT_TOKEN_RENEW_THRESHOLD: '2' })), {
+      log: cap.log,
+      registry,
+    });
+    running.push(r);
+    r.vault!.watch();
+    await until(() => vault.logins() >= 2, 12_000, 'a login after the refused renewal');
+    expect(vault.count('POST', '/v1/auth/token/renew-self', 403)).toBeGreaterThan(0);
+    expect(cap.text()).toContain('Vault refused to renew the token: logging in again');
+    // The re-login succeeded: nothing counted as a failure, Vault still up, the secrets in place.
+    expect(await metric(registry, 'mutt_vault_token_renew_failures_total')).toBe(0);
+    expect(await metric(registry, 'mutt_vault_up')).toBe(1);
+    vault.refuseRenewals = false;
+    const renewed = vault.count('POST', '/v1/auth/token/renew-self', 200);
+    await until(
+      () => vault.count('POST', '/v1/auth/token/renew-self', 200) > renewed,
+      12_000,
+      'a renewal of the new token',
+    );
+    for (const t of vault.issuedTokens()) expect(cap.text()).not.toContain(t);
+  });
+
   it('logs in again when the token has expired (403)', async () => {
     const vault = await standIn();
     const role = vault.addRole('mutt', { tokenTtl: 3600, tokenMaxTtl: 14400 });

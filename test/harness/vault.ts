@@ -156,6 +156,9 @@ export class VaultStandIn {
     return { ...(e?.versions.at(-1)?.data ?? {}) };
   }
 
+  /** While set, renew-self is denied as a policy without `update` on auth/token/renew-self denies it. */
+  refuseRenewals = false;
+
   /** Every token issued so far expires now. */
   expireTokens(): void {
     for (const t of this.tokens.values()) t.expiresAt = Date.now() - 1;
@@ -298,7 +301,8 @@ export class VaultStandIn {
     }
     if (path === '/v1/auth/token/renew-self' && method === 'POST') {
       const t = this.token(req);
-      if (!t) return this.send(res, 403, { errors: ['permission denied'] });
+      if (!t || this.refuseRenewals)
+        return this.send(res, 403, { errors: ['1 error occurred:\n\t* permission denied\n\n'] });
       const wanted = typeof body.increment === 'number' ? body.increment : t.role.tokenTtl;
       const left = Math.floor((t.maxExpiresAt - Date.now()) / 1000);
       const ttl = Math.min(wanted, left);
