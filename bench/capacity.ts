@@ -222,6 +222,7 @@ export async function capacityLadder(o: CapacityOptions): Promise<{
             backlog = Math.max(backlog, ingest + alert);
           });
       }, 500);
+      process.stderr.write(`capacity: sending ${fmt(rate)}/s for ${o.seconds} s\n`);
       const { sent, elapsed } = await openLoopUdp(udp, rate, o.seconds, (n) => datagram(buf, at, step, n));
       const sentAt = performance.now();
       // Wait until everything arrived, or nothing more arrives for 5 s.
