@@ -10,6 +10,7 @@
 // event: listener (main thread and syslog parser), alerter and forwarder threads, MUTT's other
 // threads (V8 helpers), Redis, PostgreSQL, and the benchmark process (sender and mock) beside them.
 import { loadavg } from 'node:os';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
 import { Redis } from 'ioredis';
@@ -222,6 +223,7 @@ export async function capacityLadder(o: CapacityOptions): Promise<{
             backlog = Math.max(backlog, ingest + alert);
           });
       }, 500);
+      process.stderr.write(`capacity: sending ${fmt(rate)}/s for ${o.seconds} s\n`);
       const { sent, elapsed } = await openLoopUdp(udp, rate, o.seconds, (n) => datagram(buf, at, step, n));
       const sentAt = performance.now();
       // Wait until everything arrived, or nothing more arrives for 5 s.
@@ -323,6 +325,8 @@ export async function capacityLadder(o: CapacityOptions): Promise<{
     await db.end();
     await mutt.stop();
     await mock.close();
+    // The ladder's Redis and PostgreSQL data (gigabytes after a few steps) are not kept.
+    rmSync(dir, { recursive: true, force: true });
   }
 }
 

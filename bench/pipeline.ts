@@ -9,6 +9,7 @@
 // sent arrived exactly once: a figure cannot come from messages that were lost.
 import { createSocket } from 'node:dgram';
 import { loadavg } from 'node:os';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
 import { MockMoogsoft } from '../test/harness/mock-moogsoft.ts';
@@ -155,6 +156,8 @@ async function oneRun(seconds: number, run: number) {
     await db.end();
     await mutt.stop();
     await mock.close();
+    // The run's Redis and PostgreSQL data (hundreds of MB) are not kept.
+    rmSync(dir, { recursive: true, force: true });
   }
 }
 

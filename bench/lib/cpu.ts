@@ -2,7 +2,7 @@
 // named (the main thread, `syslog-parser`, `alerter-N`, `forwarder-N`, `remediation-N`), so one
 // process's time splits by role; the embedded redis-server and the PostgreSQL tree are its children.
 import { readdirSync, readFileSync } from 'node:fs';
-import { cpuSeconds, treeCpuSeconds } from './ladder.ts';
+import { treeCpuSeconds } from './ladder.ts';
 
 export const STAGES = ['listener', 'alerter', 'forwarder', 'mutt-other', 'redis', 'postgres'] as const;
 export type Stage = (typeof STAGES)[number];
@@ -56,7 +56,8 @@ export function stageCpu(pid: number): StageCpu {
       // the thread ended meanwhile
     }
   }
-  for (const r of childrenNamed(pid, 'redis-server')) cpu.redis += cpuSeconds(r);
+  // Redis with its AOF-rewrite children (forked, reaped by it): their CPU is on the same cores.
+  for (const r of childrenNamed(pid, 'redis-server')) cpu.redis += treeCpuSeconds(r);
   for (const p of childrenNamed(pid, 'postgres')) cpu.postgres += treeCpuSeconds(p);
   return cpu;
 }

@@ -106,4 +106,18 @@ describe('parseEvent', () => {
       reason: 'missing or empty required field: source',
     });
   });
+
+  it('names each missing field once, the built-in ones first', () => {
+    const p = parseEvent(JSON.stringify({ message: 'm', source: ' ' }), [
+      'source',
+      'hostname',
+      'source',
+      'team',
+    ]);
+    expect(p).toMatchObject({
+      ok: false,
+      code: 'missing_field',
+      reason: 'missing or empty required fields: hostname, timestamp, source, team',
+    });
+  });
 });

@@ -31,6 +31,19 @@ export type EventParse =
 
 const present = (v: unknown) => v !== undefined && v !== null && !(typeof v === 'string' && v.trim() === '');
 
+const ALWAYS = ['hostname', 'message', 'timestamp'] as const;
+
+/** The required fields an event lacks (or has empty), each named once, in order. */
+function missingFields(data: Record<string, unknown>, required: readonly string[]): string[] {
+  let missing: string[] | undefined;
+  for (const f of ALWAYS) if (!present(data[f])) (missing ??= []).push(f);
+  for (const f of required) {
+    if (present(data[f]) || (ALWAYS as readonly string[]).includes(f) || missing?.includes(f)) continue;
+    (missing ??= []).push(f);
+  }
+  return missing ?? [];
+}
+
 export function parseEvent(raw: string, required: readonly string[]): EventParse {
   let value: unknown;
   let strict = true;
@@ -49,8 +62,7 @@ export function parseEvent(raw: string, required: readonly string[]): EventParse
     return { ok: false, code: 'not_an_object', reason: `an event must be a JSON object, not ${what}` };
   }
   const data = value as Record<string, unknown>;
-  const fields = new Set(['hostname', 'message', 'timestamp', ...required]);
-  const missing = [...fields].filter((f) => !present(data[f]));
+  const missing = missingFields(data, required);
   if (missing.length > 0)
     return {
       ok: false,
