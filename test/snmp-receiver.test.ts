@@ -412,8 +412,14 @@ describe('bad input: counted, never a crash', () => {
       const received = await value(r.telemetry.received);
       await until(async () => (await value(r.telemetry.queued)) === received, 30_000);
       expect(await r.depth()).toBe(received);
-      await r.send(linkDown(12345));
-      await until(async () => (await r.depth()) === received + 1);
+      // Still receiving after the flood: a trap sent over UDP (sent again while it has not arrived:
+      // the kernel may drop a datagram on a loaded host, as it may any trap) is queued.
+      for (let attempt = 0; (await r.depth()) === received; attempt++) {
+        if (attempt === 10) throw new Error('no trap queued after the flood in 10 attempts');
+        await r.send(linkDown(12345));
+        await until(async () => (await r.depth()) > received, 3000).catch(() => undefined);
+      }
+      expect(await r.depth()).toBeGreaterThan(received);
     } finally {
       await r.stop();
     }

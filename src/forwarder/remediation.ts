@@ -6,7 +6,8 @@
 //    and items no replay can deliver (not JSON, not an alert), go to `mutt:dlq:dead` instead.
 //
 // 2. Every second, it heals what the alerter shed under backpressure (ALERTER_SHED_MODE=dlq): once the
-//    alert and ingest queues together hold less than the low-water mark (half the shed threshold), it
+//    alert and ingest queues together hold less than the low-water mark (half the shed threshold) and
+//    the shared breaker is closed (while it is not, forwarders hold alerts in their retry lists), it
 //    replays shed events from `mutt:dlq:alerter` into the ingest queue, oldest first, never more than
 //    the room left below the mark, so the replay cannot push the alert queue over the threshold (and
 //    the alerter never sheds a replayed event again). One node at a time does it (a lock that expires
@@ -170,6 +171,21 @@ export class Remediation extends Loop {
           'shed events wait in the alerter DLQ until the alert and ingest queues are below the low-water mark',
         );
       return 0;
+    }
+    // While Moogsoft's breaker is not closed, alerts cannot leave: the forwarders hold what they
+    // took in their retry lists, so a short alert queue does not mean room. Replaying then would
+    // only move events from one holding place to another.
+    if (this.o.breaker) {
+      const b = await this.o.breaker.peek();
+      if (b.state !== 'CLOSED') {
+        const suppressed = this.logs.take('heal-breaker');
+        if (suppressed >= 0)
+          this.log.info(
+            { breaker: b.state, alerter_dlq: length },
+            "shed events wait in the alerter DLQ while Moogsoft's circuit breaker is not closed",
+          );
+        return 0;
+      }
     }
     // One node at a time, so two nodes cannot both fill the same room.
     const locked = await redis.set(
