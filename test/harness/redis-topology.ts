@@ -33,7 +33,11 @@ export interface TopologyOptions {
   proxiedReplication?: boolean;
   /** Replicas (1 by default); those after the first replicate directly. */
   replicas?: number;
-  /** Sentinel down-after-milliseconds: how long the master must be silent before a failover. */
+  /**
+   * Sentinel down-after-milliseconds: how long the master must be silent before a failover (3000 by
+   * default). Much shorter, a Sentinel on a loaded host can judge a just-promoted master down before
+   * its first PING answer arrives and fail over a second time, to the old master just restarted.
+   */
   downAfterMs?: number;
 }
 
@@ -151,7 +155,7 @@ export class SentinelTopology {
           `dir ${dir}`,
           'logfile ""',
           `sentinel monitor ${MASTER_NAME} 127.0.0.1 ${mport} 2`,
-          `sentinel down-after-milliseconds ${MASTER_NAME} ${this.o.downAfterMs ?? 1000}`,
+          `sentinel down-after-milliseconds ${MASTER_NAME} ${this.o.downAfterMs ?? 3000}`,
           // Also how long a Sentinel waits before it "fixes" a replica that replicates from another
           // address than the master's (twice this): the proxied link must stay as it is.
           `sentinel failover-timeout ${MASTER_NAME} ${this.o.proxiedReplication ? 300_000 : 10_000}`,
