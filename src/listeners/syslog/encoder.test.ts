@@ -5,7 +5,13 @@ import { Writable } from 'node:stream';
 import { Registry } from 'prom-client';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createLogger } from '../../runtime/logging.ts';
-import { Encoder, type Item } from './encoder.ts';
+import {
+  Encoder,
+  type Item,
+  THREAD_OFF_UTILIZATION,
+  THREAD_ON_UTILIZATION,
+  threadPolicy,
+} from './encoder.ts';
 import { parserThreadUrl } from './index.ts';
 import { type Frame, Intake } from './intake.ts';
 import { SyslogTelemetry } from './metrics.ts';
@@ -33,7 +39,7 @@ afterEach(async () => {
   for (const e of open.splice(0)) await e.close();
 });
 const threaded = () => {
-  const e = new Encoder({ threadUrl: parserThreadUrl(), tz: 'Europe/Paris', log });
+  const e = new Encoder({ threadUrl: parserThreadUrl(), threadWhen: 'always', tz: 'Europe/Paris', log });
   open.push(e);
   return e;
 };
@@ -107,6 +113,7 @@ describe('Encoder', () => {
     let overflow = 0;
     const enc = new Encoder({
       threadUrl: parserThreadUrl(),
+      threadWhen: 'always',
       tz: 'Europe/Paris',
       log,
       maxPendingFrames: 1000,
@@ -151,5 +158,73 @@ describe('Encoder', () => {
     expect(enc.threaded).toBe(false);
     expect(logLines.some((l) => l.msg.includes('the syslog parser thread failed'))).toBe(true);
     expect(await enc.encode(i, [frame('<13>Mar 10 12:00:00 h app: after', 1)])).toHaveLength(1);
+  });
+
+  it('parses on the main thread while it has room, on the thread while it is busy, in order across the switches', async () => {
+    let utilization = 0.1;
+    let clock = 0;
+    const switches: boolean[] = [];
+    const enc = new Encoder({
+      threadUrl: parserThreadUrl(),
+      tz: 'Europe/Paris',
+      log,
+      utilization: () => utilization,
+      clock: () => (clock += 500),
+      onThreadUse: (inUse) => switches.push(inUse),
+    });
+    open.push(enc);
+    const { intake: i } = intake();
+    let onMain = 0;
+    const encodeHere = i.encode.bind(i);
+    i.encode = (f: Frame) => {
+      onMain++;
+      return encodeHere(f);
+    };
+    let n = 0;
+    const batch = () => Array.from({ length: 200 }, () => frame(`<13>Mar 10 12:00:00 h app: seq ${n}`, n++));
+    const resolved: Promise<string[]>[] = [];
+    // Idle main thread: parsed here.
+    expect(enc.threaded).toBe(true);
+    expect(enc.threadInUse).toBe(false);
+    resolved.push(enc.encode(i, batch()));
+    expect(onMain).toBe(200);
+    // Busy: the next batches go to the thread.
+    utilization = 0.9;
+    enc.revisit();
+    expect(enc.threadInUse).toBe(true);
+    for (let k = 0; k < 5; k++) resolved.push(enc.encode(i, batch()));
+    expect(onMain).toBe(200);
+    // Less busy once the parsing moved off, but not enough to take it back: stays on the thread.
+    utilization = THREAD_OFF_UTILIZATION;
+    enc.revisit();
+    expect(enc.threadInUse).toBe(true);
+    // Room again: back on the main thread, while batches are still on the thread.
+    resolved.push(enc.encode(i, batch()));
+    utilization = 0.01;
+    enc.revisit();
+    expect(enc.threadInUse).toBe(false);
+    resolved.push(enc.encode(i, batch()));
+    expect(onMain).toBe(400);
+    const seq = (await Promise.all(resolved))
+      .flat()
+      .map((s) => Number((JSON.parse(s) as { message: string }).message.split(' ')[1]));
+    expect(seq).toEqual(Array.from({ length: n }, (_, k) => k));
+    expect(switches).toEqual([true, false]);
+  });
+
+  it('threadPolicy: moves parsing off a busy main thread and back once it would have room', () => {
+    const cases: [inUse: boolean, utilization: number, parseShare: number, expected: boolean][] = [
+      [false, 0.2, 0, false],
+      [false, THREAD_ON_UTILIZATION, 0, false],
+      [false, THREAD_ON_UTILIZATION + 0.01, 0, true],
+      [false, 1, 0, true],
+      [true, 0.9, 0.3, true],
+      // Parsing back on the main thread would bring it to 0.6: stays on the thread.
+      [true, 0.3, 0.3, true],
+      [true, THREAD_OFF_UTILIZATION - 0.2, 0.19, false],
+      [true, 0.05, 0.01, false],
+    ];
+    for (const [inUse, u, share, expected] of cases)
+      expect(threadPolicy(inUse, u, share), `${inUse} ${u} ${share}`).toBe(expected);
   });
 });

@@ -51,6 +51,14 @@ export const syslogListener: ListenerFactory = async (ctx) => {
     tz: c.SYSLOG_DEFAULT_TIMEZONE,
     log,
     onOverflow: (frames) => telemetry.parsedOnMain.inc(frames),
+    onThreadUse: (inUse) => {
+      telemetry.parserThreadInUse.set(inUse ? 1 : 0);
+      log.info(
+        inUse
+          ? 'the main thread is busy: syslog messages are parsed on the parser thread'
+          : 'the main thread has room again: syslog messages are parsed on it',
+      );
+    },
   });
   const common = {
     encoder,

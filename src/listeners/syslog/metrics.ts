@@ -30,6 +30,7 @@ export class SyslogTelemetry {
   readonly parseErrors: Counter<'transport'>;
   readonly truncated: Counter<'transport'>;
   readonly parsedOnMain: Counter;
+  readonly parserThreadInUse: Gauge;
   readonly shed: Counter<'transport' | 'reason'>;
   readonly connections: Gauge<'transport'>;
   readonly closed: Counter<'transport' | 'reason'>;
@@ -77,6 +78,11 @@ export class SyslogTelemetry {
     this.parsedOnMain = new Counter({
       name: 'mutt_syslog_parser_overflow_total',
       help: 'Syslog messages parsed on the main thread because the parser thread was too far behind (reading slows down instead of memory growing)',
+      registers: r,
+    });
+    this.parserThreadInUse = new Gauge({
+      name: 'mutt_syslog_parser_thread_in_use',
+      help: '1 while syslog messages are parsed on the parser thread (the main thread is busy), 0 while the main thread parses them (SYSLOG_PARSER_THREAD)',
       registers: r,
     });
     this.shed = new Counter({

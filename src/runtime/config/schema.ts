@@ -457,7 +457,7 @@ export const schema = {
   }),
   SYSLOG_PARSER_THREAD: bool({
     group: G.listeners,
-    doc: 'Parse syslog messages and build their events on a thread of their own, leaving the main thread to read the sockets and write to Redis (about 40 % of the per-message work moves off it; the UDP rate read without loss rises accordingly). Events keep their order. With `false`, or with SYSLOG_REVERSE_DNS for a name not yet in the cache, the main thread parses. If the thread fails, the main thread takes over the messages it held.',
+    doc: 'Parse syslog messages and build their events on a thread of their own while the main thread is busy (its CPU time above 75 % of a core), leaving it to read the sockets and write to Redis: about 40 % of the per-message work moves off it, and the UDP rate read without loss rises accordingly. While the main thread has room (below 50 %, counting the parsing it would take back) it parses itself, which costs less CPU per message than the hand-off (`mutt_syslog_parser_thread_in_use` says which). Events keep their order. With `false`, or with SYSLOG_REVERSE_DNS for a name not yet in the cache, the main thread always parses. If the thread fails, the main thread takes over the messages it held.',
     default: true,
   }),
   SYSLOG_TCP_IDLE_TIMEOUT: int({
