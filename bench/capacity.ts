@@ -20,7 +20,7 @@ import { freeUdpPort } from '../test/harness/ports.ts';
 import { SCRIPTS } from '../src/core/protocol/scripts.ts';
 import { abortableSleep } from '../src/runtime/sleep.ts';
 import { diffCpu, ownCpuSeconds, STAGES, type Stage, stageCpu } from './lib/cpu.ts';
-import { fmt, machine, scratchDir } from './lib/env.ts';
+import { cpuReference, fmt, machine, scratchDir } from './lib/env.ts';
 import { startMutt } from './lib/mutt.ts';
 import { writeSection } from './lib/report.ts';
 import { applyUdpSysctl, openLoopUdp } from './lib/udp.ts';
@@ -333,8 +333,10 @@ export async function capacityLadder(o: CapacityOptions): Promise<{
 /** The ladder's section of docs/BENCHMARKS.md. */
 export async function capacityBench(o: CapacityOptions & { command: string }): Promise<void> {
   const loadBefore = loadavg()[0]!;
+  const refBefore = cpuReference();
   const { steps, env, sysctl } = await capacityLadder(o);
   const loadAfter = loadavg()[0]!;
+  const refAfter = cpuReference();
   const best = steps.filter((s) => s.passed).at(-1);
   const failed = steps.find((s) => !s.passed);
   const col = (s: CapacityStep, k: Stage | 'bench') => fmt(s.perEvent[k], 1);
@@ -357,7 +359,7 @@ export async function capacityBench(o: CapacityOptions & { command: string }): P
     .join(' ');
   const md = `## Capacity: one node end to end
 
-Command: \`${o.command}\`. Measured ${new Date().toISOString().slice(0, 10)} on: ${machine()}; 1-minute load average ${fmt(loadBefore, 1)} before and ${fmt(loadAfter, 1)} after the run (on 2 cores, anything above about 1 is other work competing with MUTT); ${sysctl}.
+Command: \`${o.command}\`. Measured ${new Date().toISOString().slice(0, 10)} on: ${machine()}; 1-minute load average ${fmt(loadBefore, 1)} before and ${fmt(loadAfter, 1)} after the run (on 2 cores, anything above about 1 is other work competing with MUTT); ${sysctl}. The machine's speed, for comparing runs on this shared host: ${fmt(refBefore, 2)} µs before and ${fmt(refAfter, 2)} µs after the run per JSON round trip of a 400-byte event (\`cpuReference\` in bench/lib/env.ts; the same code costs proportionally more CPU per event when it is higher).
 MUTT: one \`mutt serve\` with every role, as the quick start runs it — embedded Redis (Unix socket, AOF \`everysec\`) and PostgreSQL (default durability: fsync, synchronous_commit on) — one \`contains\` rule that forwards every event, MOOG_WEBHOOK_URL at the mock Moogsoft in the benchmark process; settings besides the defaults: \`${envText}\`. Load: RFC 3164 Cisco lines of about 150 bytes over UDP, each with a unique token, at fixed rates (open loop) for ${o.seconds} s per step. A step passes when every message sent reached the mock exactly once, has exactly one audit row, and the last alert arrived at most ${LAG_LIMIT_S} s after the last send. CPU per event is the CPU time of each stage from the step's first send until its last alert arrived, divided by the messages sent (threads of the MUTT process by name; the embedded redis-server; the PostgreSQL processes).
 
 **Highest rate held: ${best ? `${fmt(best.rate)} events/s` : 'none of the steps'}** (target ≥ 30,000 events/s: ${best && best.rate >= 30_000 ? 'met' : 'not met'})${failed ? `; the next step, ${fmt(failed.rate)}/s, failed (${failed.why})` : ''}.
