@@ -10,9 +10,10 @@
 //
 // The hand-off is not free (frames copied out, events cloned back: about 1.5–2.5 µs per message in
 // the end-to-end benchmark), so by default batches go to the thread only while the main thread is
-// busy (threadPolicy, on the main thread's CPU time): a node whose main thread has room — every role on one host, where the two
-// cores are shared by all the stages — parses there and spends less CPU per event; a listener node
-// under a flood of datagrams moves the parsing off its main thread and reads more.
+// busy (threadPolicy, on the main thread's CPU time): a node whose main thread has room — every role
+// on one host, where the two cores are shared by all the stages — parses there and spends less CPU
+// per event; a listener node under a flood of datagrams moves the parsing off its main thread and
+// reads more.
 import { performance } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
 import { type Logger, LogLimiter } from '../../runtime/logging.ts';
@@ -64,11 +65,6 @@ export const THREAD_OFF_UTILIZATION = 0.5;
 const POLICY_INTERVAL_MS = 200;
 
 /**
- * Whether batches should go to the parser thread for the next interval: `utilization` is the main
- * thread's utilization over the last one (mainThreadUtilization), `parseShare` the part of it the main thread
- * would add by parsing the messages of that interval itself (0 while it already does).
- */
-/**
  * The calling thread's CPU time per second of wall time since the previous call: what it costs, not
  * how long its event loop was awake — on a host whose cores are all busy, a thread waits for a core
  * with work in hand, and its event loop looks busy while handing work to another thread would only
@@ -98,6 +94,11 @@ export function mainThreadUtilization(): () => number {
   };
 }
 
+/**
+ * Whether batches should go to the parser thread for the next interval: `utilization` is the main
+ * thread's utilization over the last one (mainThreadUtilization), `parseShare` the part of it the
+ * main thread would add by parsing the messages of that interval itself (0 while it already does).
+ */
 export function threadPolicy(inUse: boolean, utilization: number, parseShare: number): boolean {
   if (!inUse) return utilization > THREAD_ON_UTILIZATION;
   return utilization + parseShare >= THREAD_OFF_UTILIZATION;
