@@ -353,7 +353,7 @@ export const schema = {
   }),
   MAX_INGEST_QUEUE_SIZE: int({
     group: G.ingest,
-    doc: 'Ingest queue cap: at this depth HTTP ingest answers 503 with Retry-After, TCP and TLS syslog stop reading (the senders queue on their side) and UDP syslog and traps are shed and counted. The only place MUTT turns clients away: everything behind it holds events rather than dropping them. A queued syslog event costs about 0.4 KB of Redis memory (measured: 392 bytes for a Cisco IOS line), so a full queue at the default is about 400 MB and holds 55 minutes of 300 events/s (docs/RELIABILITY.md).',
+    doc: 'Ingest queue cap: at this depth HTTP ingest answers 503 with Retry-After, TCP and TLS syslog stop reading (the senders queue on their side) and UDP syslog and traps are shed and counted. The check is made per batch written to Redis (the events read within a few milliseconds travel together, up to 5,000): a batch that finds the queue below the cap is queued whole, so the depth can pass the cap by at most one batch. The only place MUTT turns clients away: everything behind it holds events rather than dropping them. A queued syslog event costs about 0.4 KB of Redis memory (measured: 392 bytes for a Cisco IOS line), so a full queue at the default is about 400 MB and holds 55 minutes of 300 events/s (docs/RELIABILITY.md).',
     default: 1_000_000,
     min: 1,
   }),
