@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { Writable } from 'node:stream';
 import { Registry } from 'prom-client';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createLogger } from '../../runtime/logging.ts';
 import {
   Encoder,
@@ -170,7 +170,10 @@ describe('Encoder', () => {
       log,
       utilization: () => utilization,
       clock: () => (clock += 500),
-      onThreadUse: (inUse) => switches.push(inUse),
+      onThreadUse: (inUse, cause) => {
+        expect(cause).toBe('policy');
+        switches.push(inUse);
+      },
     });
     open.push(enc);
     const { intake: i } = intake();
@@ -226,5 +229,33 @@ describe('Encoder', () => {
     ];
     for (const [inUse, u, share, expected] of cases)
       expect(threadPolicy(inUse, u, share), `${inUse} ${u} ${share}`).toBe(expected);
+  });
+
+  it('says the thread is no longer in use when it fails while in use', async () => {
+    const switches: [boolean, string][] = [];
+    const enc = new Encoder({
+      threadUrl: parserThreadUrl(),
+      tz: 'Europe/Paris',
+      log,
+      utilization: () => 0.9,
+      onThreadUse: (inUse, cause) => switches.push([inUse, cause]),
+    });
+    open.push(enc);
+    enc.revisit();
+    expect(enc.threadInUse).toBe(true);
+    const { intake: i } = intake();
+    const held = enc.encode(i, [frame('<13>Mar 10 12:00:00 h app: held', 1)]);
+    await (enc as unknown as { worker: { terminate(): Promise<number> } }).worker.terminate();
+    expect((await held).map((s) => (JSON.parse(s) as { message: string }).message)).toEqual(['held']);
+    await vi.waitFor(() => expect(enc.threaded).toBe(false));
+    expect(enc.threadInUse).toBe(false);
+    expect(switches).toEqual([
+      [true, 'policy'],
+      [false, 'thread_failed'],
+    ]);
+    // The policy no longer switches to a thread that is gone.
+    enc.revisit();
+    expect(switches).toHaveLength(2);
+    expect(await enc.encode(i, [frame('<13>Mar 10 12:00:00 h app: after', 2)])).toHaveLength(1);
   });
 });

@@ -116,8 +116,11 @@ export interface EncoderOptions {
   utilization?: () => number;
   /** Milliseconds, for the policy's intervals (tests inject it). */
   clock?: () => number;
-  /** Called when batches start or stop going to the thread. */
-  onThreadUse?: (inUse: boolean) => void;
+  /**
+   * Called when batches start or stop going to the thread: by the policy, or because the thread
+   * failed (its batches are then parsed here, and every batch after them).
+   */
+  onThreadUse?: (inUse: boolean, cause: 'policy' | 'thread_failed') => void;
   /** Bound on the frames in flight to the thread (MAX_PENDING_FRAMES). */
   maxPendingFrames?: number;
   /** Called with the frames of a batch parsed here because the thread was too far behind. */
@@ -184,7 +187,7 @@ export class Encoder {
     this.windowFrames = 0;
     if (next !== this.inUse) {
       this.inUse = next;
-      this.o.onThreadUse?.(next);
+      this.o.onThreadUse?.(next, 'policy');
     }
   }
 
@@ -208,6 +211,11 @@ export class Encoder {
       this.worker = undefined;
       if (!this.closing)
         this.o.log.error({ err: why }, 'the syslog parser thread failed: the main thread parses from now on');
+      clearInterval(this.policyTimer);
+      if (this.inUse) {
+        this.inUse = false;
+        this.o.onThreadUse?.(false, 'thread_failed');
+      }
       // Every batch it held is parsed here, in order (the map keeps insertion order).
       for (const [id, p] of this.pending) {
         this.pending.delete(id);

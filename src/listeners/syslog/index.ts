@@ -51,13 +51,15 @@ export const syslogListener: ListenerFactory = async (ctx) => {
     tz: c.SYSLOG_DEFAULT_TIMEZONE,
     log,
     onOverflow: (frames) => telemetry.parsedOnMain.inc(frames),
-    onThreadUse: (inUse) => {
+    onThreadUse: (inUse, cause) => {
       telemetry.parserThreadInUse.set(inUse ? 1 : 0);
-      log.info(
-        inUse
-          ? 'the main thread is busy: syslog messages are parsed on the parser thread'
-          : 'the main thread has room again: syslog messages are parsed on it',
-      );
+      // A failed thread is logged as an error where it fails.
+      if (cause === 'policy')
+        log.info(
+          inUse
+            ? 'the main thread is busy: syslog messages are parsed on the parser thread'
+            : 'the main thread has room again: syslog messages are parsed on it',
+        );
     },
   });
   const common = {
