@@ -8,22 +8,24 @@
 // at most LAG_LIMIT_S after the last send (the node kept up rather than building a backlog). The
 // ladder stops at the first step that fails. For every step it reports the CPU each stage spent per
 // event: listener (main thread and syslog parser), alerter and forwarder threads, MUTT's other
-// threads (V8 helpers), Redis, PostgreSQL, and the benchmark process (sender and mock) beside them.
+// threads (V8 helpers), Redis, PostgreSQL, and beside them the benchmark's own: its process, the
+// native UDP sender (bench/tools/udp-blast.c) and the Moogsoft stand-in (bench/tools/moog-sink.mjs).
 import { loadavg } from 'node:os';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { type ChildProcess, fork } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { Redis } from 'ioredis';
 import pg from 'pg';
-import { MockMoogsoft } from '../test/harness/mock-moogsoft.ts';
 import { freeUdpPort } from '../test/harness/ports.ts';
 import { SCRIPTS } from '../src/core/protocol/scripts.ts';
 import { abortableSleep } from '../src/runtime/sleep.ts';
 import { diffCpu, ownCpuSeconds, STAGES, type Stage, stageCpu } from './lib/cpu.ts';
+import { treeCpuSeconds } from './lib/ladder.ts';
 import { cpuReference, fmt, machine, scratchDir } from './lib/env.ts';
 import { startMutt } from './lib/mutt.ts';
 import { writeSection } from './lib/report.ts';
-import { applyUdpSysctl, openLoopUdp } from './lib/udp.ts';
+import { applyUdpSysctl, blastUdp, nativeUdpSender, openLoopUdp } from './lib/udp.ts';
 
 export const DEFAULT_RATES = [10_000, 15_000, 20_000, 25_000, 30_000, 35_000, 40_000, 45_000, 50_000];
 /** The last alert may arrive at most this long after the last send for a step to pass. */
@@ -47,6 +49,73 @@ function datagram(base: Buffer, at: number, step: number, n: number): Buffer {
     v = Math.floor(v / 10);
   }
   return b;
+}
+
+interface SinkStats {
+  /** Messages of the current step that arrived at least once, and arrivals beyond the first. */
+  delivered: number;
+  duplicates: number;
+  /** Arrivals of any step (warm-up probes and stragglers of an earlier step included). */
+  arrivals: number;
+}
+
+/** The Moogsoft stand-in in a process of its own (bench/tools/moog-sink.mjs). */
+class Sink {
+  private readonly waiting = new Map<number, (s: SinkStats) => void>();
+  private next = 0;
+  private readonly child: ChildProcess;
+  readonly url: string;
+
+  private constructor(child: ChildProcess, url: string) {
+    this.child = child;
+    this.url = url;
+    child.on('message', (m: { type: string; id: number } & SinkStats) => {
+      if (m.type !== 'stats') return;
+      this.waiting.get(m.id)?.(m);
+      this.waiting.delete(m.id);
+    });
+  }
+
+  static start(): Promise<Sink> {
+    const child = fork('bench/tools/moog-sink.mjs', [], {
+      execArgv: [],
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    });
+    return new Promise((resolve, reject) => {
+      child.once('error', reject);
+      child.once('exit', (code) => reject(new Error(`moog-sink exited with ${code}`)));
+      child.once('message', (m: { type: string; port: number }) => {
+        if (m.type === 'listening') resolve(new Sink(child, `http://127.0.0.1:${m.port}/`));
+      });
+    });
+  }
+
+  /** Starts counting `step`, whose messages are numbered 0 … size-1 (done when it resolves). */
+  reset(step: number, size: number): Promise<SinkStats> {
+    return this.ask({ type: 'reset', step, size });
+  }
+
+  stats(): Promise<SinkStats> {
+    return this.ask({ type: 'stats' });
+  }
+
+  private ask(m: Record<string, unknown>): Promise<SinkStats> {
+    const id = this.next++;
+    return new Promise((resolve) => {
+      this.waiting.set(id, resolve);
+      this.child.send({ ...m, id });
+    });
+  }
+
+  /** CPU seconds the sink has used. */
+  cpuSeconds(): number {
+    return treeCpuSeconds(this.child.pid!);
+  }
+
+  close(): void {
+    this.child.removeAllListeners('exit');
+    this.child.kill();
+  }
 }
 
 const stepToken = (step: number) => `s${String(step).padStart(2, '0')}-`;
@@ -87,6 +156,11 @@ export interface CapacityOptions {
   env?: Record<string, string>;
   /** Also log every Redis command's time (SLOWLOG) and print the time of each Lua script per event. */
   profile?: boolean;
+  /**
+   * `native` (default): bench/tools/udp-blast.c when a C compiler is there (sendmmsg, about half the
+   * CPU per datagram of Node's dgram), else Node; `node`: Node's dgram.
+   */
+  sender?: 'native' | 'node';
 }
 
 const SCRIPT_BY_SHA = new Map(
@@ -123,10 +197,15 @@ export async function capacityLadder(o: CapacityOptions): Promise<{
   steps: CapacityStep[];
   env: Record<string, string>;
   sysctl: string;
+  sender: string;
 }> {
+  const blaster = o.sender === 'node' ? undefined : nativeUdpSender();
+  const sender = blaster
+    ? 'the native sender bench/tools/udp-blast.c (sendmmsg)'
+    : "Node's dgram (`socket.send` per datagram)";
   const sysctl = applyUdpSysctl();
   const dir = scratchDir('capacity');
-  const mock = await MockMoogsoft.start({ keepEvents: false, validate: false });
+  const mock = await Sink.start();
   const udp = await freeUdpPort();
   const env: Record<string, string> = {
     // The mock Moogsoft has no rate limit of its own; a real one's limit is set by its operator.
@@ -182,7 +261,7 @@ export async function capacityLadder(o: CapacityOptions): Promise<{
     await until(
       async () => {
         sock.send(datagram(buf, at, 99, probe++));
-        if (mock.uniqueAcceptedIds().size === 0) return false;
+        if ((await mock.stats()).arrivals === 0) return false;
         const r = await db.query<{ n: string }>(
           'SELECT count(*) AS n FROM event_audit_log WHERE raw_message LIKE $1',
           [`%[${MARK} ${stepToken(99)}%`],
@@ -194,7 +273,6 @@ export async function capacityLadder(o: CapacityOptions): Promise<{
     );
     sock.close();
     await abortableSleep(2000);
-    mock.clear();
 
     for (let k = 0; k < o.rates.length; k++) {
       const rate = o.rates[k]!;
@@ -205,8 +283,9 @@ export async function capacityLadder(o: CapacityOptions): Promise<{
         await redis.slowlog('RESET');
       }
       const cmds0 = commandStats(await redis.info('commandstats'));
+      await mock.reset(step, Math.round(rate * o.seconds) + 1);
       const cpu0 = stageCpu(pid);
-      const own0 = ownCpuSeconds();
+      const own0 = ownCpuSeconds() + mock.cpuSeconds();
       let backlog = 0;
       const queues = { ingest: 0, alert: 0 };
       const sampler = setInterval(() => {
@@ -224,14 +303,21 @@ export async function capacityLadder(o: CapacityOptions): Promise<{
           });
       }, 500);
       process.stderr.write(`capacity: sending ${fmt(rate)}/s for ${o.seconds} s\n`);
-      const { sent, elapsed } = await openLoopUdp(udp, rate, o.seconds, (n) => datagram(buf, at, step, n));
+      // The native sender's CPU is its own process's: added to the benchmark's below.
+      const {
+        sent,
+        elapsed,
+        cpu: senderCpu,
+      } = blaster
+        ? await blastUdp(blaster, udp, rate, o.seconds, datagram(buf, at, step, 0), at + 4)
+        : { ...(await openLoopUdp(udp, rate, o.seconds, (n) => datagram(buf, at, step, n))), cpu: 0 };
       const sentAt = performance.now();
       // Wait until everything arrived, or nothing more arrives for 5 s.
       let last = -1;
       let lastChange = performance.now();
       let lastArrival = performance.now();
       for (;;) {
-        const n = mock.uniqueAcceptedIds().size;
+        const n = (await mock.stats()).delivered;
         if (n !== last) {
           last = n;
           lastChange = performance.now();
@@ -256,9 +342,8 @@ export async function capacityLadder(o: CapacityOptions): Promise<{
             .join(', ')}\n`,
         );
       }
-      const own = ownCpuSeconds() - own0;
-      const delivered = mock.uniqueAcceptedIds().size;
-      const duplicates = mock.duplicates();
+      const own = ownCpuSeconds() + mock.cpuSeconds() - own0 + senderCpu;
+      const { delivered, duplicates } = await mock.stats();
       const a = (
         await db.query<{ n: string; d: string }>(
           `SELECT count(*) AS n, count(DISTINCT substring(raw_message from '\\[${MARK} (s[0-9]+-[0-9]+)\\]')) AS d
@@ -299,6 +384,7 @@ export async function capacityLadder(o: CapacityOptions): Promise<{
         `capacity: ${fmt(rate)}/s offered, ${fmt(r.achieved)}/s sent, ${fmt(delivered)} of ${fmt(sent)} delivered, ` +
           `${fmt(r.audited)} audited, lag ${fmt(lag, 1)} s, backlog ≤ ${fmt(backlog)} (ingest queue ≤ ${fmt(queues.ingest)}, alert queue ≤ ${fmt(queues.alert)}), ${fmt(r.cores * 100)} % CPU; µs/event ` +
           `${[...STAGES, 'bench' as const].map((s) => `${s} ${fmt(perEvent[s], 1)}`).join(', ')}` +
+          ` (sender ${fmt((senderCpu / sent) * 1e6, 1)})` +
           `${r.passed ? '' : ` — FAILED: ${r.why}`}\n`,
       );
       // Where Redis's time goes: calls and µs per event of each command (Lua scripts by their SHA).
@@ -313,18 +399,17 @@ export async function capacityLadder(o: CapacityOptions): Promise<{
       process.stderr.write(
         `  redis per event: ${top.map((c) => `${c.name} ${fmt(c.calls, 3)} calls ${fmt(c.usec, 2)} µs`).join(', ')}\n`,
       );
-      mock.clear();
       if (!r.passed) break;
       // Let PostgreSQL and Redis settle (checkpoint, AOF rewrite) between steps.
       await abortableSleep(3000);
     }
-    return { steps, env, sysctl: sysctl.note };
+    return { steps, env, sysctl: sysctl.note, sender };
   } finally {
     sysctl.restore();
     redis.disconnect();
     await db.end();
     await mutt.stop();
-    await mock.close();
+    mock.close();
     // The ladder's Redis and PostgreSQL data (gigabytes after a few steps) are not kept.
     rmSync(dir, { recursive: true, force: true });
   }
@@ -334,7 +419,7 @@ export async function capacityLadder(o: CapacityOptions): Promise<{
 export async function capacityBench(o: CapacityOptions & { command: string }): Promise<void> {
   const loadBefore = loadavg()[0]!;
   const refBefore = cpuReference();
-  const { steps, env, sysctl } = await capacityLadder(o);
+  const { steps, env, sysctl, sender } = await capacityLadder(o);
   const loadAfter = loadavg()[0]!;
   const refAfter = cpuReference();
   const best = steps.filter((s) => s.passed).at(-1);
@@ -360,7 +445,7 @@ export async function capacityBench(o: CapacityOptions & { command: string }): P
   const md = `## Capacity: one node end to end
 
 Command: \`${o.command}\`. Measured ${new Date().toISOString().slice(0, 10)} on: ${machine()}; 1-minute load average ${fmt(loadBefore, 1)} before and ${fmt(loadAfter, 1)} after the run (on 2 cores, anything above about 1 is other work competing with MUTT); ${sysctl}. The machine's speed, for comparing runs on this shared host: ${fmt(refBefore, 2)} µs before and ${fmt(refAfter, 2)} µs after the run per JSON round trip of a 400-byte event (\`cpuReference\` in bench/lib/env.ts; the same code costs proportionally more CPU per event when it is higher).
-MUTT: one \`mutt serve\` with every role, as the quick start runs it — embedded Redis (Unix socket, AOF \`everysec\`) and PostgreSQL (default durability: fsync, synchronous_commit on) — one \`contains\` rule that forwards every event, MOOG_WEBHOOK_URL at the mock Moogsoft in the benchmark process; settings besides the defaults: \`${envText}\`. Load: RFC 3164 Cisco lines of about 150 bytes over UDP, each with a unique token, at fixed rates (open loop) for ${o.seconds} s per step. A step passes when every message sent reached the mock exactly once, has exactly one audit row, and the last alert arrived at most ${LAG_LIMIT_S} s after the last send. CPU per event is the CPU time of each stage from the step's first send until its last alert arrived, divided by the messages sent (threads of the MUTT process by name; the embedded redis-server; the PostgreSQL processes).
+MUTT: one \`mutt serve\` with every role, as the quick start runs it — embedded Redis (Unix socket, AOF \`everysec\`) and PostgreSQL (default durability: fsync, synchronous_commit on) — one \`contains\` rule that forwards every event, MOOG_WEBHOOK_URL at a Moogsoft stand-in in a process of its own (bench/tools/moog-sink.mjs: answers as the REST LAM does, counts every message by its token); settings besides the defaults: \`${envText}\`. Load: RFC 3164 Cisco lines of about 150 bytes over UDP, each with a unique token, at fixed rates (open loop) for ${o.seconds} s per step, sent by ${sender}. A step passes when every message sent reached the mock exactly once, has exactly one audit row, and the last alert arrived at most ${LAG_LIMIT_S} s after the last send. CPU per event is the CPU time of each stage from the step's first send until its last alert arrived, divided by the messages sent (threads of the MUTT process by name; the embedded redis-server; the PostgreSQL processes).
 
 **Highest rate held: ${best ? `${fmt(best.rate)} events/s` : 'none of the steps'}** (target ≥ 30,000 events/s: ${best && best.rate >= 30_000 ? 'met' : 'not met'})${failed ? `; the next step, ${fmt(failed.rate)}/s, failed (${failed.why})` : ''}.
 
@@ -368,7 +453,7 @@ MUTT: one \`mutt serve\` with every role, as the quick start runs it — embedde
 |---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|
 ${rows}
 
-The µs columns are CPU time per event; 2 cores give 2,000,000 µs of CPU per second, shared by MUTT, its servers and the benchmark process (sender and mock Moogsoft), so the total per event bounds the rate: 2,000,000 ÷ (total + bench) events/s${ceiling ? ` — at the ${fmt(ceiling.rate)}/s step ${fmt(ceiling.total, 1)} + ${fmt(ceiling.bench, 1)} µs, a ceiling of ${fmt(ceiling.bound)} events/s if nothing else ran on the machine (${fmt(2_000_000 / ceiling.total)} events/s with the load generator and the mock on other hosts)` : ''}. The CPU column is what MUTT and its servers used during the step, 100 % being one core: well below 200 % while the step fails means other work on the machine took the rest.
+The µs columns are CPU time per event; 2 cores give 2,000,000 µs of CPU per second, shared by MUTT, its servers and the benchmark (its process, the sender and the Moogsoft stand-in: the bench column), so the total per event bounds the rate: 2,000,000 ÷ (total + bench) events/s${ceiling ? ` — at the ${fmt(ceiling.rate)}/s step ${fmt(ceiling.total, 1)} + ${fmt(ceiling.bench, 1)} µs, a ceiling of ${fmt(ceiling.bound)} events/s if nothing else ran on the machine (${fmt(2_000_000 / ceiling.total)} events/s with the load generator and the mock on other hosts)` : ''}. The CPU column is what MUTT and its servers used during the step, 100 % being one core: well below 200 % while the step fails means other work on the machine took the rest.
 `;
   writeSection('capacity', md);
   process.stdout.write(`${md}\n`);

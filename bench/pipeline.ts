@@ -164,7 +164,8 @@ async function oneRun(seconds: number, run: number) {
 /**
  * `npm run bench -- pipeline`: the latency at 1,000 events/s; with `--ladder`, the capacity ladder
  * instead (bench/capacity.ts): `--rates 20000,30000` and `--env NAME=value,NAME=value` adjust it,
- * `--seconds` is the step length (30 s unless given).
+ * `--seconds` is the step length (30 s unless given), `--sender node` sends with Node's dgram instead
+ * of the native sender.
  */
 export async function pipelineBench(o: BenchOptions): Promise<void> {
   if (o.args.includes('--ladder')) {
@@ -185,6 +186,7 @@ export async function pipelineBench(o: BenchOptions): Promise<void> {
       rates,
       env,
       profile: o.args.includes('--profile'),
+      sender: value('--sender') === 'node' ? 'node' : 'native',
       command: `npm run bench -- pipeline ${o.args.filter((a) => a !== 'pipeline').join(' ')}`.trim(),
     });
     return;

@@ -38,7 +38,7 @@ const opt = (name: string, def: number) => {
 const seconds = opt('seconds', 10);
 const runs = opt('runs', 3);
 // Options that take a value; `--ladder` stands alone.
-const valued = new Set(['--seconds', '--runs', '--rates', '--env']);
+const valued = new Set(['--seconds', '--runs', '--rates', '--env', '--sender']);
 const names = args.filter((a, i) => !a.startsWith('--') && !valued.has(args[i - 1] ?? ''));
 const chosen = names.length > 0 ? names : Object.keys(SUITES);
 for (const n of chosen) {

@@ -8,7 +8,9 @@ export interface RunningMutt {
 }
 
 export function startMutt(env: Record<string, string>, timeoutMs = 120_000): Promise<RunningMutt> {
-  const child = spawn(process.execPath, ['dist/mutt.js', 'serve'], {
+  // MUTT_BENCH_NODE_ARGS: Node options for the measured process (e.g. --cpu-prof) when profiling.
+  const nodeArgs = (process.env.MUTT_BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const child = spawn(process.execPath, [...nodeArgs, 'dist/mutt.js', 'serve'], {
     env: {
       PATH: process.env.PATH ?? '/usr/bin:/bin',
       HOME: process.env.HOME ?? '/root',

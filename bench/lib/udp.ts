@@ -1,8 +1,12 @@
 // What the UDP benchmarks (syslog, SNMP traps) share besides the rate ladder: the open-loop sender,
 // the kernel setting MUTT's install applies, and a stand-in for the alerter that keeps the ingest
 // queue short.
+import { execFile, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { createSocket } from 'node:dgram';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { Redis } from 'ioredis';
 import { abortableSleep } from '../../src/runtime/sleep.ts';
 import { fmt } from './env.ts';
@@ -32,6 +36,58 @@ export async function openLoopUdp(
   await abortableSleep(50);
   s.close();
   return { sent, elapsed };
+}
+
+const BLAST_SOURCE = 'bench/tools/udp-blast.c';
+
+/**
+ * The native sender (bench/tools/udp-blast.c, sendmmsg in bursts), compiled once into the temporary
+ * directory with the machine's C compiler; undefined when there is none (the Node sender is used).
+ */
+export function nativeUdpSender(): string | undefined {
+  const src = readFileSync(BLAST_SOURCE);
+  const dir = join(tmpdir(), 'mutt-bench-tools');
+  const bin = join(dir, `udp-blast-${createHash('sha1').update(src).digest('hex').slice(0, 12)}`);
+  if (existsSync(bin)) return bin;
+  mkdirSync(dir, { recursive: true });
+  const r = spawnSync('cc', ['-O2', '-o', bin, BLAST_SOURCE], { encoding: 'utf8' });
+  if (r.status !== 0) {
+    process.stderr.write(
+      `udp-blast not built (${r.error?.message ?? r.stderr.trim()}); the Node sender is used\n`,
+    );
+    return undefined;
+  }
+  return bin;
+}
+
+/**
+ * The open-loop sender of openLoopUdp in native code: the datagram is `template` with the sequence
+ * number n written as 10 digits at `seqAt`. Returns what was sent and the sender's CPU seconds (its
+ * system time includes the kernel's loopback delivery of every datagram).
+ */
+export function blastUdp(
+  bin: string,
+  port: number,
+  rate: number,
+  seconds: number,
+  template: Buffer,
+  seqAt: number,
+): Promise<{ sent: number; elapsed: number; cpu: number }> {
+  const text = template.toString('latin1');
+  if (text.includes('\0')) throw new Error('udp-blast: the template cannot hold a NUL byte');
+  return new Promise((resolve, reject) => {
+    execFile(
+      bin,
+      [String(port), String(rate), String(seconds), String(seqAt), text],
+      { encoding: 'latin1' },
+      (err, stdout) => {
+        if (err) return reject(new Error(`udp-blast failed: ${err.message}`));
+        const m = /^sent (\d+) elapsed ([\d.]+) cpu ([\d.]+)/.exec(stdout);
+        if (!m) return reject(new Error(`udp-blast: unexpected output ${JSON.stringify(stdout)}`));
+        resolve({ sent: Number(m[1]), elapsed: Number(m[2]), cpu: Number(m[3]) });
+      },
+    );
+  });
 }
 
 const RMEM_MAX = '/proc/sys/net/core/rmem_max';
