@@ -535,13 +535,17 @@ export class Alerter extends Loop {
     if (mode === 'python2') return this.decidePython(items, snap, started);
     const c = this.o.config;
     const now = new Date(this.now());
+    // Formatted once for the batch (Date#toISOString formats with snprintf: not free per event).
+    const nowIso = now.toISOString();
+    const required = c.REQUIRED_MESSAGE_FIELDS;
+    const rawMax = c.AUDIT_RAW_MESSAGE_MAX_BYTES;
     const entries: Entry[] = [];
     const unhandled: Entry[] = [];
     const needMonths = new Map<string, number>();
     let monthFrom = 0;
     let monthTo = 0;
     for (const raw of items) {
-      const p = parseEvent(raw, c.REQUIRED_MESSAGE_FIELDS);
+      const p = parseEvent(raw, required);
       if (!p.ok) {
         entries.push(this.deadLetter(raw, p.data, p.code, p.reason, now));
         continue;
@@ -573,16 +577,16 @@ export class Alerter extends Loop {
         entries.push({
           raw,
           op: d.forward ? 'L4' : '-',
-          replacement: d.forward ? alertFor(e, d, now) : '',
+          replacement: d.forward ? alertFor(e, d, nowIso) : '',
           status: 'handled',
           event: e,
           row: {
-            eventTimestamp: t?.iso ?? now.toISOString(),
+            eventTimestamp: t?.iso ?? nowIso,
             hostname: column(e.hostname, 255),
             ruleId: rule.id,
             handling: column(d.handling, 100),
             forwarded: d.forward,
-            raw: boundedRaw(e, c.AUDIT_RAW_MESSAGE_MAX_BYTES),
+            raw: boundedRaw(e, rawMax),
             substituted: t === undefined,
           },
         });

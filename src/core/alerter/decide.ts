@@ -72,8 +72,11 @@ export function alertSeverity(
   return s;
 }
 
-/** The alert JSON for a forwarded event (PROTOCOL.md, "Alert"). */
-export function alertFor(e: AlerterEvent, d: Decision, now: Date): string {
+/**
+ * The alert JSON for a forwarded event (PROTOCOL.md, "Alert"). `now` may be given as its ISO text:
+ * a batch formats its decision time once rather than once per alert.
+ */
+export function alertFor(e: AlerterEvent, d: Decision, now: Date | string): string {
   const head = JSON.stringify({
     hostname: e.hostname,
     team_assignment: d.rule.team,
@@ -87,7 +90,7 @@ export function alertFor(e: AlerterEvent, d: Decision, now: Date): string {
     handling: d.handling,
     environment: d.environment,
     signature: `${e.hostname}:${d.rule.id}`,
-    alerted_at: now.toISOString(),
+    alerted_at: typeof now === 'string' ? now : now.toISOString(),
   });
   // The event goes in as the client sent it when that is strict JSON (no second serialisation);
   // NaN/Infinity from Python clients are written as null. A correlation id MUTT generated is in the

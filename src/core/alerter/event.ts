@@ -5,7 +5,7 @@ import { createHash } from 'node:crypto';
 import { parseJsonLenient } from '../protocol/json.ts';
 import { severityNumber } from '../protocol/severity.ts';
 import { normaliseOid } from './rules.ts';
-import { digitsAt } from '../protocol/digits.ts';
+import { daysIn, isoMillisZMs } from '../protocol/digits.ts';
 
 export interface AlerterEvent {
   /** The exact queue item (settling removes this string from the processing list). */
@@ -117,8 +117,8 @@ export function eventInstant(v: unknown): { iso: string; ms: number } | undefine
   if (typeof v === 'number') return fromEpoch(v);
   if (typeof v !== 'string') return undefined;
   if (v.length === 24) {
-    const t = isoMillisZ(v);
-    if (t) return t;
+    const ms = isoMillisZMs(v);
+    if (ms !== undefined) return { iso: `${v.slice(0, 23)}000+00:00`, ms };
   }
   const s = v.trim();
   if (/^\d{9,13}(\.\d+)?$/.test(s)) return fromEpoch(Number(s));
@@ -145,39 +145,6 @@ export function eventInstant(v: unknown): { iso: string; ms: number } | undefine
     if (!Number.isNaN(ms)) return { iso: new Date(ms).toISOString(), ms };
   }
   return undefined;
-}
-
-/**
- * The shape MUTT's listeners and JavaScript write (`YYYY-MM-DDTHH:MM:SS.mmmZ`, Date#toISOString),
- * read without a regex; undefined for anything else (the general path decides).
- */
-function isoMillisZ(s: string): { iso: string; ms: number } | undefined {
-  if (
-    s.charCodeAt(4) !== 45 ||
-    s.charCodeAt(7) !== 45 ||
-    s.charCodeAt(10) !== 84 ||
-    s.charCodeAt(13) !== 58 ||
-    s.charCodeAt(16) !== 58 ||
-    s.charCodeAt(19) !== 46 ||
-    s.charCodeAt(23) !== 90
-  )
-    return undefined;
-  const Y = digitsAt(s, 0, 4);
-  const M = digitsAt(s, 5, 2);
-  const D = digitsAt(s, 8, 2);
-  const H = digitsAt(s, 11, 2);
-  const I = digitsAt(s, 14, 2);
-  const S = digitsAt(s, 17, 2);
-  const F = digitsAt(s, 20, 3);
-  if (Y < 0 || M < 1 || M > 12 || D < 1 || D > daysIn(Y, M) || H < 0 || H > 23 || I < 0 || I > 59) return;
-  if (S < 0 || S > 59 || F < 0) return undefined;
-  return { iso: `${s.slice(0, 23)}000+00:00`, ms: Date.UTC(Y, M - 1, D, H, I, S, F) };
-}
-
-const DAYS = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
-function daysIn(year: number, month: number): number {
-  if (month !== 2) return DAYS[month - 1]!;
-  return year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0) ? 29 : 28;
 }
 
 function fromEpoch(n: number): { iso: string; ms: number } | undefined {

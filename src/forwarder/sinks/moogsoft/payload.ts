@@ -3,6 +3,7 @@
 // handling, environment or alerted_at): every field has a derivation when the alert lacks it.
 import { createHash } from 'node:crypto';
 import type { CompatMode } from '../../../core/config/compat.ts';
+import { isoMillisZMs } from '../../../core/protocol/digits.ts';
 import { parseJsonLenient } from '../../../core/protocol/json.ts';
 import type { Alert } from '../../alert.ts';
 
@@ -80,6 +81,9 @@ const text = (v: unknown): string | undefined =>
 function epochSeconds(v: unknown): number | undefined {
   if (typeof v === 'number' && Number.isFinite(v) && v > 0) return Math.floor(v > 1e12 ? v / 1000 : v);
   if (typeof v === 'string' && v.length > 0) {
+    // The shape MUTT's listeners write, without Date.parse.
+    const fast = isoMillisZMs(v);
+    if (fast !== undefined) return Math.floor(fast / 1000);
     if (/^\d+(\.\d+)?$/.test(v)) return epochSeconds(Number(v));
     const t = Date.parse(v);
     if (!Number.isNaN(t)) return Math.floor(t / 1000);
