@@ -650,7 +650,7 @@ export const schema = {
   }),
   ALERTER_BATCH_SIZE: int({
     group: G.alerter,
-    doc: 'Most events one alerter worker takes from the ingest queue at once; their audit rows are written in one COPY and their alerts pushed in one call. A worker holds two batches (one settled while the next is decided): twice this bounds the events processed twice after a crash.',
+    doc: 'Most events one alerter worker takes from the ingest queue at once; their audit rows are written in one COPY and their alerts pushed in one call. A worker audits two batches at once while it decides the next, and settles them in the order taken: twice this bounds the events audited twice after a crash (per worker).',
     default: 500,
     min: 1,
     max: 10_000,
