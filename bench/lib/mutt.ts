@@ -5,6 +5,8 @@ export interface RunningMutt {
   child: ChildProcess;
   info: Record<string, unknown>;
   stop(): Promise<void>;
+  /** The last 50 warnings MUTT logged (JSON lines), to explain a failed step. */
+  warnings(): string[];
 }
 
 export function startMutt(env: Record<string, string>, timeoutMs = 120_000): Promise<RunningMutt> {
@@ -21,6 +23,7 @@ export function startMutt(env: Record<string, string>, timeoutMs = 120_000): Pro
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const warnings: string[] = [];
   return new Promise((resolve, reject) => {
     let buf = '';
     const timer = setTimeout(() => {
@@ -43,7 +46,11 @@ export function startMutt(env: Record<string, string>, timeoutMs = 120_000): Pro
                 child.kill('SIGTERM');
                 await exited;
               },
+              warnings: () => [...warnings],
             });
+          } else if (l.level === 'warn') {
+            warnings.push(line);
+            if (warnings.length > 50) warnings.shift();
           } else if (l.level === 'error' || l.level === 'fatal') {
             process.stderr.write(`${line}\n`);
           }
