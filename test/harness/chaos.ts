@@ -667,7 +667,7 @@ export class ChaosRun {
 
 /** The defaults that bound duplicates: what one alerter worker and one forwarder worker hold. */
 export const IN_HAND = {
-  /** Two alerter batches (ALERTER_BATCH_SIZE 500): one being settled while the next is decided. */
+  /** Two alerter batches (ALERTER_BATCH_SIZE 500): audited at once, not yet settled. */
   auditRows: 2 * 500,
   /** MOOG_MAX_IN_FLIGHT (4) requests of MOOG_BATCH_SIZE (100) alerts. */
   deliveries: 4 * 100,
