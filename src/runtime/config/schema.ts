@@ -822,7 +822,7 @@ export const schema = {
   }),
   MOOG_BATCH_SIZE: int({
     group: G.forwarder,
-    doc: 'Most alerts in one Moogsoft request (MOOG_PAYLOAD_MODE=batch).',
+    doc: 'Most alerts in one Moogsoft request (MOOG_PAYLOAD_MODE=batch). A request costs about the same whatever it carries: above about 10,000 alerts/s, 500 saves about 5 µs of CPU per alert across the forwarder, Redis and the receiver (docs/SCALING.md). MOOG_RATE_LIMIT counts requests.',
     default: 100,
     min: 1,
     max: 10_000,
