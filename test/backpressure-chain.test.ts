@@ -77,7 +77,9 @@ describe('backpressure chain (defer, the default)', () => {
     expect(await svc.redis.llen(s.keys.ingestQueue)).toBe(300);
     const alertQueue = await svc.redis.llen(s.keys.alertQueue);
     expect(alertQueue).toBeGreaterThan(200);
-    expect(alertQueue).toBeLessThanOrEqual(200 + 2 * 50);
+    // Past the threshold by at most the batches the worker had in hand when it crossed it: two
+    // being audited and one decided (3 × ALERTER_BATCH_SIZE).
+    expect(alertQueue).toBeLessThanOrEqual(200 + 3 * 50);
     await p.waitForMessage('alert queue above the shed threshold: deferring');
     for (const key of [s.keys.alerterDlq, s.keys.moogDlq, s.keys.deadLetter])
       expect(await svc.redis.llen(key)).toBe(0);

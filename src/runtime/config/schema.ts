@@ -664,7 +664,7 @@ export const schema = {
   }),
   ALERTER_QUEUE_SHED_THRESHOLD: int({
     group: G.alerter,
-    doc: 'Alert-queue length above which the alerter defers (or sheds, ALERTER_SHED_MODE=dlq). At least ALERTER_BATCH_SIZE: one batch can add that many alerts. In `dlq` mode, remediation replays shed events once the alert and ingest queues together are below half of it (the low-water mark). Dynamic key `alerter_queue_shed_threshold`.',
+    doc: 'Alert-queue length above which the alerter defers (or sheds, ALERTER_SHED_MODE=dlq). At least ALERTER_BATCH_SIZE: one batch can add that many alerts. The queue can pass it by the batches a worker has in hand when it crosses it (two being audited and one decided: 3 × ALERTER_BATCH_SIZE per worker). In `dlq` mode, remediation replays shed events once the alert and ingest queues together are below half of it (the low-water mark). Dynamic key `alerter_queue_shed_threshold`.',
     default: 100_000,
     min: 0,
     note: "MUTT 2.x: 2000, sized for an alerter doing about 1,000 events/s. MUTT's alerter (about 36,000 events/s) outruns its forwarder at the default rate limit (5,000 alerts/s) about seven to one, so a catch-up burst crossed 2,000 within a second; 100,000 alerts (20 s of forwarding, about 80 MB of Redis at 0.8 KB per alert) let bursts and long Moogsoft outages pass without the alerter stopping (docs/RELIABILITY.md).",
