@@ -2,13 +2,13 @@
 // time in an IANA time zone into UTC, and inferring the year of an RFC 3164 timestamp. Zone offsets
 // are cached per zone and UTC hour, so the per-message cost is a few integer operations.
 
+import { daysIn } from '../../core/protocol/digits.ts';
+
 export { isTimeZone } from '../../runtime/timezone.ts';
 
-const DAYS = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
-
+/** Days in the month `month0` (0-11) of `year`. */
 export function daysInMonth(year: number, month0: number): number {
-  if (month0 === 1 && ((year % 4 === 0 && year % 100 !== 0) || year % 400 === 0)) return 29;
-  return DAYS[month0]!;
+  return daysIn(year, month0 + 1);
 }
 
 export function validDate(y: number, mo0: number, d: number, h: number, mi: number, s: number): boolean {
