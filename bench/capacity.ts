@@ -61,7 +61,11 @@ interface SinkStats {
 
 /** The Moogsoft stand-in in a process of its own (bench/tools/moog-sink.mjs). */
 class Sink {
-  private readonly waiting = new Map<number, (s: SinkStats) => void>();
+  private readonly waiting = new Map<
+    number,
+    { resolve: (s: SinkStats) => void; reject: (e: Error) => void }
+  >();
+  private exited?: Error;
   private next = 0;
   private readonly child: ChildProcess;
   readonly url: string;
@@ -71,8 +75,14 @@ class Sink {
     this.url = url;
     child.on('message', (m: { type: string; id: number } & SinkStats) => {
       if (m.type !== 'stats') return;
-      this.waiting.get(m.id)?.(m);
+      this.waiting.get(m.id)?.resolve(m);
       this.waiting.delete(m.id);
+    });
+    // A stand-in that dies fails the run instead of leaving it waiting for an answer forever.
+    child.on('exit', (code, signal) => {
+      this.exited = new Error(`moog-sink exited (${signal ?? `code ${code}`})`);
+      for (const w of this.waiting.values()) w.reject(this.exited);
+      this.waiting.clear();
     });
   }
 
@@ -100,9 +110,10 @@ class Sink {
   }
 
   private ask(m: Record<string, unknown>): Promise<SinkStats> {
+    if (this.exited) return Promise.reject(this.exited);
     const id = this.next++;
-    return new Promise((resolve) => {
-      this.waiting.set(id, resolve);
+    return new Promise((resolve, reject) => {
+      this.waiting.set(id, { resolve, reject });
       this.child.send({ ...m, id });
     });
   }
@@ -113,6 +124,7 @@ class Sink {
   }
 
   close(): void {
+    this.exited = new Error('moog-sink closed');
     this.child.removeAllListeners('exit');
     this.child.kill();
   }
